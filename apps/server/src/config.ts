@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Thrown at boot when a SCANOPY_* variable is invalid; main.ts prints it and exits. */
+export class ConfigError extends Error {}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+type Kind = 'string' | 'int' | 'bool' | 'url' | 'level';
+interface Setting {
+  env: string;
+  kind: Kind;
+  default: string | number | boolean | undefined;
+  doc: string;
+  secret?: boolean;
+  min?: number;
+  max?: number;
+}
+
+/**
+ * Every server setting. docs/configuration.md lists the same table; a test keeps them in step.
+ * Defaults are strings as a user would type them, so the docs table can print them verbatim.
+ */
+export const serverSettings = {
+  serverPort: { env: 'SCANOPY_SERVER_PORT', kind: 'int', default: 60072, min: 0, max: 65535, doc: 'HTTP listen port.' },
+  bindAddress: { env: 'SCANOPY_BIND_ADDRESS', kind: 'string', default: '0.0.0.0', doc: 'Address the HTTP server binds to.' },
+  dataDir: {
+    env: 'SCANOPY_DATA_DIR',
+    kind: 'string',
+    default: './data',
+    doc: 'Directory for the embedded database (`<dir>/pglite`) and the integrated daemon config (`<dir>/daemon`).',
+  },
+  databaseUrl: {
+    env: 'SCANOPY_DATABASE_URL',
+    kind: 'url',
+    default: undefined,
+    secret: true,
+    doc: 'PostgreSQL connection URL. When set, it is used instead of the embedded database; same migrations.',
+  },
+  publicUrl: {
+    env: 'SCANOPY_PUBLIC_URL',
+    kind: 'url',
+    default: 'http://localhost:60072',
+    doc: 'URL users reach the server at; used in links.',
+  },
+  logLevel: { env: 'SCANOPY_LOG_LEVEL', kind: 'level', default: 'info', doc: 'trace, debug, info, warn, error or fatal.' },
+  webDir: {
+    env: 'SCANOPY_WEB_DIR',
+    kind: 'string',
+    default: 'apps/web/build',
+    doc: 'Directory of the built web UI (relative paths resolve from the repository root). Missing = API only.',
+  },
+  useSecureSessionCookies: {
+    env: 'SCANOPY_USE_SECURE_SESSION_COOKIES',
+    kind: 'bool',
+    default: false,
+    doc: 'Mark the session cookie Secure and send HSTS (enable behind HTTPS).',
+  },
+  disableRegistration: {
+    env: 'SCANOPY_DISABLE_REGISTRATION',
+    kind: 'bool',
+    default: false,
+    doc: 'Refuse new registrations once the first account exists.',
+  },
+  sessionTtlHours: {
+    env: 'SCANOPY_SESSION_TTL_HOURS',
+    kind: 'int',
+    default: 168,
+    min: 1,
+    max: 8760,
+    doc: 'Sliding session lifetime in hours of inactivity (7 days).',
+  },
+  bodyLimitBytes: {
+    env: 'SCANOPY_BODY_LIMIT_BYTES',
+    kind: 'int',
+    default: 2097152,
+    min: 1024,
+    max: 104857600,
+    doc: 'Largest accepted request body; larger bodies get 413.',
+  },
+  integratedDaemon: {
+    env: 'SCANOPY_INTEGRATED_DAEMON',
+    kind: 'bool',
+    default: true,
+    doc: 'Run the integrated daemon as a child process once the first account exists.',
+  },
+  integratedDaemonPort: {
+    env: 'SCANOPY_INTEGRATED_DAEMON_PORT',
+    kind: 'int',
+    default: 60073,
+    min: 0,
+    max: 65535,
+    doc: 'HTTP port of the integrated daemon (bound to 127.0.0.1).',
+  },
+  integratedDaemonHeartbeat: {
+    env: 'SCANOPY_DAEMON_HEARTBEAT_INTERVAL',
+    kind: 'int',
+    default: 30,
+    min: 1,
+    max: 3600,
+    doc: 'Heartbeat (work poll) interval in seconds passed to the integrated daemon.',
+  },
+} satisfies Record<string, Setting>;
+
+type Settings = typeof serverSettings;
+type ValueOf<S extends Setting> = S['kind'] extends 'int'
+  ? number
+  : S['kind'] extends 'bool'
+    ? boolean
+    : S['default'] extends undefined
+      ? string | undefined
+      : string;
+
+export type ServerConfig = { [K in keyof Settings]: ValueOf<Settings[K]> };
+
+const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+function readRaw(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const direct = env[name];
+  if (direct !== undefined && direct !== '') return direct;
+  const file = env[`${name}_FILE`];
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`${name}_FILE: cannot read ${file}: ${(err as Error).message}`);
+    }
+  }
+  return undefined;
+}
+
+function parse(name: string, s: Setting, raw: string): string | number | boolean {
+  switch (s.kind) {
+    case 'int': {
+      if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+      const n = Number(raw);
+      if ((s.min !== undefined && n < s.min) || (s.max !== undefined && n > s.max)) {
+        throw new ConfigError(`${name} must be between ${s.min} and ${s.max}, got ${n}`);
+      }
+      return n;
+    }
+    case 'bool': {
+      const v = raw.toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(v)) return true;
+      if (['false', '0', 'no', 'off'].includes(v)) return false;
+      throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+    }
+    case 'url': {
+      try {
+        new URL(raw);
+      } catch {
+        throw new ConfigError(`${name} must be a URL, got "${raw.replace(/\/\/[^@]*@/, '//***@')}"`);
+      }
+      return raw;
+    }
+    case 'level':
+      if (!levels.includes(raw)) throw new ConfigError(`${name} must be one of ${levels.join(', ')}`);
+      return raw;
+    case 'string':
+      return raw;
+  }
+}
+
+/** The only reader of process.env in the server. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(serverSettings) as [string, Setting][]) {
+    const raw = readRaw(env, s.env);
+    out[key] = raw === undefined ? s.default : parse(s.env, s, raw);
+  }
+  const cfg = out as ServerConfig;
+  cfg.dataDir = path.resolve(cfg.dataDir);
+  cfg.webDir = path.isAbsolute(cfg.webDir) ? cfg.webDir : path.join(repoRoot, cfg.webDir);
+  return cfg;
+}
+
+/** Config for tests: defaults plus overrides, never reading the real environment. */
+export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  return { ...loadConfig({}), integratedDaemon: false, logLevel: 'silent', ...overrides };
+}
+
+export { repoRoot };

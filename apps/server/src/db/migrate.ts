@@ -1,0 +1,51 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Db } from './client.ts';
+
+const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+/** Any constant works; it only has to be the same for every replica of this server. */
+const MIGRATION_LOCK_ID = 7_206_072;
+
+export function listMigrations(): { version: string; sql: string }[] {
+  return readdirSync(migrationsDir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({ version: f.replace(/\.sql$/, ''), sql: readFileSync(path.join(migrationsDir, f), 'utf8') }));
+}
+
+/**
+ * Applies pending forward-only migrations in one transaction under an advisory lock, so replicas starting together
+ * never race. Returns the versions applied now.
+ */
+export async function migrate(db: Db, upTo?: string): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
+    await tx.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const done = new Set((await tx.query<{ version: string }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+    const applied: string[] = [];
+    for (const m of listMigrations()) {
+      if (upTo && m.version > upTo) break;
+      if (done.has(m.version)) continue;
+      try {
+        await runScript(tx, m.sql);
+      } catch (err) {
+        throw new Error(`migration ${m.version} failed: ${(err as Error).message}`, { cause: err });
+      }
+      await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
+      applied.push(m.version);
+    }
+    return applied;
+  });
+}
+
+/** Parameterised queries accept one statement only, so scripts are split on top-level semicolons. */
+async function runScript(tx: { query: (sql: string) => Promise<unknown> }, sql: string): Promise<void> {
+  const statements = sql
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter(Boolean);
+  for (const stmt of statements) await tx.query(stmt);
+}

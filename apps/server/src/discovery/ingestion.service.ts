@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../db/client.ts';
+import { AppError } from '../http/errors.ts';
+import { getVisible } from '../http/crud.ts';
+import { hostDef } from '../entities/hosts/hosts.defs.ts';
+import type { Principal } from '../auth/principal.ts';
+import { portTypeOf } from '../entities/hosts/port-types.ts';
+
+type Json = Record<string, unknown>;
+const NIL = '00000000-0000-0000-0000-000000000000';
+const METADATA_CAP = 10;
+
+export interface IncomingInterface {
+  id: string;
+  subnet_id: string;
+  ip_address: string;
+  mac_address?: string | null;
+  name?: string | null;
+}
+export interface IncomingPort {
+  id: string;
+  number: number;
+  protocol: 'Tcp' | 'Udp';
+  type?: string;
+}
+export interface IncomingBinding {
+  id?: string;
+  type: 'Interface' | 'Port';
+  interface_id?: string | null;
+  port_id?: string | null;
+}
+export interface IncomingService {
+  id: string;
+  name: string;
+  service_definition: string;
+  bindings?: IncomingBinding[];
+  source?: Json;
+  virtualization?: Json | null;
+}
+export interface DiscoveryHostBody {
+  host: {
+    id: string;
+    name: string;
+    hostname?: string | null;
+    description?: string | null;
+    network_id: string;
+    source?: Json;
+    virtualization?: Json | null;
+    hidden?: boolean;
+  };
+  interfaces?: IncomingInterface[];
+  ports?: IncomingPort[];
+  services?: IncomingService[];
+}
+
+const normMac = (m?: string | null) => (m && !/^(00[:-]?){5}00$/i.test(m) ? m.toLowerCase().replace(/-/g, ':') : null);
+
+/** Discovery sources accumulate metadata (newest first, capped); any other source is replaced by the new one. */
+function mergeSource(existing: Json, incoming: Json | undefined): Json {
+  if (!incoming) return existing;
+  const isDisc = (s: Json) => s.type === 'Discovery' || s.type === 'DiscoveryWithMatch';
+  if (isDisc(existing) && isDisc(incoming)) {
+    const meta = [...((incoming.metadata as unknown[]) ?? []), ...((existing.metadata as unknown[]) ?? [])];
+    return { ...existing, ...incoming, metadata: meta.slice(0, METADATA_CAP) };
+  }
+  return incoming;
+}
+
+/**
+ * Merges a host reported by a daemon into the inventory (daemon.md §7.1): match by (subnet, IP) or MAC on any
+ * interface, fill only empty fields, never rename. Ingestion is serialized per network so concurrent reports of the
+ * same host never create duplicates.
+ */
+export class IngestionService {
+  constructor(private readonly db: Db) {}
+
+  async discoverHost(p: Principal, body: DiscoveryHostBody): Promise<Json> {
+    const networkId = body.host.network_id;
+    if (!p.networkIds.includes(networkId)) {
+      throw new AppError('entity_network_mismatch', { detail: 'host.network_id is not the network of this daemon' });
+    }
+    const hostId = await this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ingest:${networkId}`]);
+      return this.mergeHost(tx, networkId, body);
+    });
+    return getVisible(this.db, hostDef, p, hostId);
+  }
+
+  private async mergeHost(tx: Queryable, networkId: string, body: DiscoveryHostBody): Promise<string> {
+    const incoming = body.interfaces ?? [];
+    const subnetIds = [...new Set(incoming.map((i) => i.subnet_id))];
+    if (subnetIds.length) {
+      const found = await tx.query<{ id: string }>(
+        'SELECT id FROM subnets WHERE id = ANY($1::uuid[]) AND network_id = $2',
+        [subnetIds, networkId],
+      );
+      if (found.length !== subnetIds.length) throw new AppError('entity_reference_invalid');
+    }
+    for (const i of incoming) {
+      const [inside] = await tx.query<{ ok: boolean; cidr: string }>(
+        'SELECT ($1::inet <<= cidr) AS ok, cidr::text AS cidr FROM subnets WHERE id = $2',
+        [i.ip_address, i.subnet_id],
+      );
+      if (!inside.ok) throw new AppError('interface_ip_out_of_range', { ip: i.ip_address, cidr: inside.cidr });
+    }
+
+    // 1. Identity: an existing interface with the same (subnet, IP), the same MAC, or the same id.
+    let hostId: string | undefined;
+    for (const i of incoming) {
+      const [m] = await tx.query<{ host_id: string }>(
+        `SELECT host_id FROM interfaces WHERE network_id = $1 AND (
+           (subnet_id = $2 AND ip_address = $3::inet) OR ($4::macaddr IS NOT NULL AND mac_address = $4::macaddr) OR id = $5)
+         ORDER BY created_at LIMIT 1`,
+        [networkId, i.subnet_id, i.ip_address, normMac(i.mac_address), i.id],
+      );
+      if (m) {
+        hostId = m.host_id;
+        break;
+      }
+    }
+    if (!hostId) {
+      const [byId] = await tx.query<{ id: string; network_id: string }>('SELECT id, network_id FROM hosts WHERE id = $1', [
+        body.host.id,
+      ]);
+      if (byId && byId.network_id !== networkId) {
+        throw new AppError('entity_network_mismatch', { detail: 'a host with this id exists on another network' });
+      }
+      hostId = byId?.id;
+    }
+
+    // 2. Create, or fill only the empty fields of the existing host; the name is never changed.
+    const h = body.host;
+    if (hostId) {
+      const [cur] = await tx.query<{ source: Json }>('SELECT source FROM hosts WHERE id = $1 FOR UPDATE', [hostId]);
+      await tx.query(
+        `UPDATE hosts SET hostname = COALESCE(hostname, $2), description = COALESCE(description, $3),
+           source = $4, updated_at = now() WHERE id = $1`,
+        [hostId, h.hostname || null, h.description || null, JSON.stringify(mergeSource(cur.source, h.source))],
+      );
+    } else {
+      hostId = h.id && h.id !== NIL ? h.id : randomUUID();
+      await tx.query(
+        `INSERT INTO hosts (id, network_id, name, hostname, description, source, virtualization, hidden)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          hostId,
+          networkId,
+          h.name,
+          h.hostname || null,
+          h.description || null,
+          JSON.stringify(h.source ?? { type: 'Discovery', metadata: [] }),
+          h.virtualization ? JSON.stringify(h.virtualization) : null,
+          h.hidden ?? false,
+        ],
+      );
+    }
+
+    // 3. Interfaces: same id, else same (subnet, IP), else same MAC (the address moved), else new.
+    const ifaceMap = new Map<string, string>();
+    for (const i of incoming) {
+      const mac = normMac(i.mac_address);
+      const [ex] = await tx.query<{ id: string }>(
+        `SELECT id FROM interfaces WHERE host_id = $1 AND (id = $2 OR (subnet_id = $3 AND ip_address = $4::inet)
+           OR ($5::macaddr IS NOT NULL AND mac_address = $5::macaddr))
+         ORDER BY (id = $2) DESC, (subnet_id = $3 AND ip_address = $4::inet) DESC LIMIT 1`,
+        [hostId, i.id, i.subnet_id, i.ip_address, mac],
+      );
+      if (ex) {
+        await tx.query(
+          `UPDATE interfaces SET subnet_id = $2, ip_address = $3::inet, mac_address = COALESCE(mac_address, $4::macaddr),
+             name = COALESCE(name, $5), updated_at = now() WHERE id = $1`,
+          [ex.id, i.subnet_id, i.ip_address, mac, i.name ?? null],
+        );
+        ifaceMap.set(i.id, ex.id);
+      } else {
+        const id = i.id && i.id !== NIL ? i.id : randomUUID();
+        const [taken] = await tx.query('SELECT 1 FROM interfaces WHERE id = $1', [id]);
+        const finalId = taken ? randomUUID() : id;
+        await tx.query(
+          `INSERT INTO interfaces (id, host_id, subnet_id, network_id, ip_address, mac_address, name, position)
+           VALUES ($1, $2, $3, $4, $5::inet, $6::macaddr, $7,
+             (SELECT COALESCE(max(position) + 1, 0) FROM interfaces WHERE host_id = $2))`,
+          [finalId, hostId, i.subnet_id, networkId, i.ip_address, mac, i.name ?? null],
+        );
+        ifaceMap.set(i.id, finalId);
+      }
+    }
+
+    // 4. Ports: same id, else same (number, protocol), else new.
+    const portMap = new Map<string, string>();
+    for (const pt of body.ports ?? []) {
+      const [ex] = await tx.query<{ id: string }>(
+        'SELECT id FROM ports WHERE host_id = $1 AND (id = $2 OR (port_number = $3 AND protocol = $4)) LIMIT 1',
+        [hostId, pt.id, pt.number, pt.protocol],
+      );
+      if (ex) {
+        portMap.set(pt.id, ex.id);
+        continue;
+      }
+      const [taken] = await tx.query('SELECT 1 FROM ports WHERE id = $1', [pt.id]);
+      const id = taken || pt.id === NIL ? randomUUID() : pt.id;
+      await tx.query(
+        'INSERT INTO ports (id, host_id, network_id, port_number, protocol, port_type) VALUES ($1, $2, $3, $4, $5, $6)',
+        [id, hostId, networkId, pt.number, pt.protocol, portTypeOf(pt.number, pt.protocol)],
+      );
+      portMap.set(pt.id, id);
+    }
+
+    // 5. Services: one per (host, definition) here; full dedup and conflict rules come with network discovery.
+    for (const s of body.services ?? []) {
+      const [ex] = await tx.query<{ id: string; source: Json }>(
+        'SELECT id, source FROM services WHERE host_id = $1 AND (id = $2 OR service_definition = $3) LIMIT 1',
+        [hostId, s.id, s.service_definition],
+      );
+      let serviceId: string;
+      if (ex) {
+        serviceId = ex.id;
+        await tx.query('UPDATE services SET source = $2, updated_at = now() WHERE id = $1', [
+          ex.id,
+          JSON.stringify(mergeSource(ex.source, s.source)),
+        ]);
+      } else {
+        const [taken] = await tx.query('SELECT 1 FROM services WHERE id = $1', [s.id]);
+        serviceId = taken || s.id === NIL ? randomUUID() : s.id;
+        await tx.query(
+          `INSERT INTO services (id, host_id, network_id, name, service_definition, source, virtualization, position)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(max(position) + 1, 0) FROM services WHERE host_id = $2))`,
+          [
+            serviceId,
+            hostId,
+            networkId,
+            s.name,
+            s.service_definition,
+            JSON.stringify(s.source ?? { type: 'Discovery', metadata: [] }),
+            s.virtualization ? JSON.stringify(s.virtualization) : null,
+          ],
+        );
+      }
+      for (const b of s.bindings ?? []) {
+        const ifaceId = b.interface_id ? (ifaceMap.get(b.interface_id) ?? null) : null;
+        const portId = b.port_id ? (portMap.get(b.port_id) ?? null) : null;
+        if (b.type === 'Port' && !portId) continue;
+        if (b.type === 'Interface' && !ifaceId) continue;
+        const [dup] = await tx.query(
+          `SELECT 1 FROM bindings WHERE service_id = $1 AND binding_type = $2
+             AND interface_id IS NOT DISTINCT FROM $3 AND port_id IS NOT DISTINCT FROM $4`,
+          [serviceId, b.type, ifaceId, b.type === 'Port' ? portId : null],
+        );
+        if (dup) continue;
+        await tx.query(
+          'INSERT INTO bindings (id, service_id, network_id, binding_type, interface_id, port_id) VALUES ($1, $2, $3, $4, $5, $6)',
+          [randomUUID(), serviceId, networkId, b.type, ifaceId, b.type === 'Port' ? portId : null],
+        );
+      }
+    }
+    return hostId;
+  }
+}

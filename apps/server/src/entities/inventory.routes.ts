@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServerConfig } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { registerCrud } from '../http/crud.ts';
+import { daemonApiKeyDef, daemonDef, networkDef, subnetDef, tagDef, userApiKeyDef } from './defs.ts';
+import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './hosts/hosts.defs.ts';
+import { networkRoutes } from './networks/networks.routes.ts';
+import { subnetRoutes } from './subnets/subnets.routes.ts';
+import { apiKeyRoutes } from './api-keys/api-keys.routes.ts';
+import { entityWriteRoutes } from './entity-writes.routes.ts';
+import { discoveryRoutes } from '../discovery/discovery.routes.ts';
+
+interface Opts {
+  db: Db;
+  config: ServerConfig;
+}
+
+export const allEntityDefs = [networkDef, hostDef, interfaceDef, portDef, serviceDef, bindingDef, subnetDef, tagDef, daemonDef, daemonApiKeyDef, userApiKeyDef];
+
+/** Every /api/v1 entity route. Specific routes (e.g. /hosts/discovery) register before the generic /:id ones. */
+export async function inventoryRoutes(app: FastifyInstance, opts: Opts) {
+  const { db } = opts;
+  await app.register(discoveryRoutes, { db });
+  await app.register(networkRoutes, { db });
+  await app.register(subnetRoutes, { db });
+  await app.register(apiKeyRoutes, { db });
+  await app.register(entityWriteRoutes, { db });
+  for (const def of allEntityDefs) registerCrud(app, db, def);
+}
+
+/** The reference's unversioned aliases for older daemons and scripts: /api/hosts, /api/subnets, /api/services. */
+export async function legacyAliasRoutes(app: FastifyInstance, opts: Opts) {
+  const { db } = opts;
+  await app.register(async (scoped) => {
+    // Aliases are the same handlers; the OpenAPI document lists only the /api/v1 paths.
+    scoped.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, hide: true };
+    });
+    await scoped.register(discoveryRoutes, { db });
+    await scoped.register(subnetRoutes, { db });
+    for (const def of [hostDef, subnetDef, serviceDef]) registerCrud(scoped, db, def);
+  });
+}

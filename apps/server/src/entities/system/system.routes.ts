@@ -1,0 +1,86 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { ServerConfig } from '../../config.ts';
+import type { Db } from '../../db/client.ts';
+import { ok } from '../../http/envelope.ts';
+import { ItemResponse } from '../../http/schemas.ts';
+import { SERVER_VERSION } from '../../version.ts';
+
+const PublicConfig = Type.Object({
+  server_port: Type.Integer(),
+  disable_registration: Type.Boolean(),
+  oidc_providers: Type.Array(Type.Object({ name: Type.String(), slug: Type.String(), logo: Type.Optional(Type.String()) })),
+  billing_enabled: Type.Boolean(),
+  has_integrated_daemon: Type.Boolean(),
+  has_email_service: Type.Boolean(),
+  has_email_opt_in: Type.Boolean(),
+  public_url: Type.String(),
+  needs_cookie_consent: Type.Boolean(),
+  deployment_type: Type.String(),
+  needs_setup: Type.Boolean(),
+});
+
+export async function systemRoutes(app: FastifyInstance, opts: { config: ServerConfig; db: Db }) {
+  const { config, db } = opts;
+
+  app.get(
+    '/api/health',
+    {
+      config: { access: 'public' },
+      schema: {
+        operationId: 'get_health',
+        tags: ['system'],
+        response: {
+          200: Type.Object({ success: Type.Boolean(), data: Type.String(), error: Type.Null() }),
+          503: Type.Object({ success: Type.Boolean(), data: Type.Null(), error: Type.String() }),
+        },
+      },
+    },
+    async (_req, reply) => {
+      try {
+        await db.query('SELECT 1');
+      } catch {
+        return reply.status(503).send({ success: false, data: null, error: 'Database unavailable' });
+      }
+      void reply.header('Access-Control-Allow-Origin', '*');
+      return { success: true, data: `Scanopy Server ${SERVER_VERSION}`, error: null };
+    },
+  );
+
+  app.get(
+    '/api/version',
+    {
+      config: { access: 'public' },
+      schema: {
+        operationId: 'get_version',
+        tags: ['system'],
+        response: { 200: ItemResponse(Type.Object({ api_version: Type.Integer(), server_version: Type.String() })) },
+      },
+    },
+    async () => ok({ api_version: 1, server_version: SERVER_VERSION }),
+  );
+
+  app.get(
+    '/api/config',
+    {
+      config: { access: 'public' },
+      schema: { operationId: 'get_public_config', tags: ['system'], response: { 200: ItemResponse(PublicConfig) } },
+    },
+    async () => {
+      const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
+      return ok({
+        server_port: config.serverPort,
+        disable_registration: config.disableRegistration,
+        oidc_providers: [],
+        billing_enabled: false,
+        has_integrated_daemon: config.integratedDaemon,
+        has_email_service: false,
+        has_email_opt_in: false,
+        public_url: config.publicUrl,
+        needs_cookie_consent: false,
+        deployment_type: 'community',
+        needs_setup: row.n === 0,
+      });
+    },
+  );
+}

@@ -1,0 +1,40 @@
+import { Type, type TSchema } from 'typebox';
+
+/** Route-level schema helpers shared by every entity (wire shapes themselves come from @scanopy/contracts). */
+export const Uuid = Type.String({ format: 'uuid' });
+export const IdParams = Type.Object({ id: Uuid });
+
+const Meta = Type.Object({ api_version: Type.Integer(), server_version: Type.String() });
+const PageMeta = Type.Object({
+  api_version: Type.Integer(),
+  server_version: Type.String(),
+  pagination: Type.Object({
+    total_count: Type.Integer(),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+    has_more: Type.Boolean(),
+  }),
+});
+
+export const ItemResponse = (t: TSchema) => Type.Object({ success: Type.Boolean(), data: t, meta: Meta });
+export const ListResponse = (t: TSchema) => Type.Object({ success: Type.Boolean(), data: Type.Array(t), meta: PageMeta });
+
+export const BulkDeleteBody = Type.Array(Uuid, { maxItems: 10000 });
+export const BulkDeleteResponse = Type.Object({ deleted_count: Type.Integer(), requested_count: Type.Integer() });
+
+/** A list query string: paging, ordering and the entity's own filters; array filters are repeated keys. */
+export function listQuery(filters: Record<string, TSchema>, orderFields: string[]) {
+  return Type.Object({
+    limit: Type.Optional(Type.Integer({ minimum: 0, default: 50 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    ...(orderFields.length
+      ? {
+          order_by: Type.Optional(Type.Union(orderFields.map((f) => Type.Literal(f)))),
+          order_direction: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+        }
+      : {}),
+    ...Object.fromEntries(Object.entries(filters).map(([k, s]) => [k, Type.Optional(s)])),
+  });
+}
+
+export const UuidArray = Type.Array(Uuid, { maxItems: 1000 });

@@ -1,0 +1,72 @@
+import { Type, type Static } from 'typebox';
+import { Name, Nullable, strict, Uuid } from './common.ts';
+
+const Email = Type.String({ format: 'email', maxLength: 254 });
+
+/** Password complexity (≥10 chars, upper, lower, digit) is checked by the server to return a clear message. */
+export const RegisterRequest = Type.Object(
+  {
+    email: Email,
+    password: Type.String(),
+    terms_accepted: Type.Optional(Type.Boolean()),
+    marketing_opt_in: Type.Optional(Type.Boolean()),
+    // Honeypot field of the reference UI: non-empty means a bot.
+    website: Type.Optional(Nullable(Type.String())),
+  },
+  strict,
+);
+export type RegisterRequest = Static<typeof RegisterRequest>;
+
+export const LoginRequest = Type.Object({ email: Email, password: Type.String() }, strict);
+export type LoginRequest = Static<typeof LoginRequest>;
+
+export const NetworkSetup = Type.Object(
+  {
+    name: Name,
+    snmp_enabled: Type.Optional(Type.Boolean()),
+    snmp_version: Type.Optional(Nullable(Type.String())),
+    snmp_community: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
+  },
+  strict,
+);
+export type NetworkSetup = Static<typeof NetworkSetup>;
+
+export const SetupRequest = Type.Object({ organization_name: Name, network: NetworkSetup }, strict);
+export type SetupRequest = Static<typeof SetupRequest>;
+
+export const SetupResponse = Type.Object({ network_id: Uuid });
+export type SetupResponse = Static<typeof SetupResponse>;
+
+export const OidcProviderMetadata = Type.Object({
+  name: Type.String(),
+  slug: Type.String(),
+  logo: Type.Optional(Nullable(Type.String())),
+});
+export type OidcProviderMetadata = Static<typeof OidcProviderMetadata>;
+
+export const DeploymentType = Type.Enum(['cloud', 'commercial', 'community']);
+export type DeploymentType = Static<typeof DeploymentType>;
+
+/** GET /api/config. `needs_setup` is ours: true while no user exists, so the SPA can route to onboarding. */
+export const PublicConfigResponse = Type.Object({
+  server_port: Type.Integer({ minimum: 0 }),
+  disable_registration: Type.Boolean(),
+  oidc_providers: Type.Array(OidcProviderMetadata),
+  billing_enabled: Type.Boolean(),
+  has_integrated_daemon: Type.Boolean(),
+  has_email_service: Type.Boolean(),
+  has_email_opt_in: Type.Boolean(),
+  public_url: Type.String(),
+  needs_cookie_consent: Type.Boolean(),
+  deployment_type: DeploymentType,
+  posthog_key: Type.Optional(Nullable(Type.String())),
+  needs_setup: Type.Boolean(),
+});
+export type PublicConfigResponse = Static<typeof PublicConfigResponse>;
+
+export const VersionInfo = Type.Object({
+  api_version: Type.Integer({ minimum: 0 }),
+  server_version: Type.String(),
+  min_compatible_client: Type.Optional(Nullable(Type.String())),
+});
+export type VersionInfo = Static<typeof VersionInfo>;

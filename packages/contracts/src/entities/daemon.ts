@@ -1,0 +1,50 @@
+import { Type, type Static } from 'typebox';
+import { DaemonMode, DateTime, entityMeta, Nullable, strict, TagIds, Uuid } from '../common.ts';
+
+/** Also the body of POST /api/daemons/{id}/update-capabilities. */
+export const DaemonCapabilities = Type.Object(
+  { has_docker_socket: Type.Boolean(), interfaced_subnet_ids: Type.Array(Uuid) },
+  strict,
+);
+export type DaemonCapabilities = Static<typeof DaemonCapabilities>;
+
+export const Daemon = Type.Object({
+  ...entityMeta,
+  network_id: Uuid,
+  host_id: Uuid,
+  user_id: Uuid,
+  name: Type.String(),
+  url: Type.String(),
+  mode: DaemonMode,
+  capabilities: DaemonCapabilities,
+  last_seen: Nullable(DateTime),
+  version: Nullable(Type.String()),
+  api_key_id: Nullable(Uuid),
+  is_unreachable: Type.Boolean(),
+  standby: Type.Boolean(),
+  tags: TagIds,
+});
+export type Daemon = Static<typeof Daemon>;
+
+export const DeprecationSeverity = Type.Enum(['Info', 'Warning', 'Critical']);
+export type DeprecationSeverity = Static<typeof DeprecationSeverity>;
+
+export const DeprecationWarning = Type.Object({
+  message: Type.String(),
+  severity: DeprecationSeverity,
+  sunset_date: Type.Optional(Nullable(Type.String())),
+});
+export type DeprecationWarning = Static<typeof DeprecationWarning>;
+
+export const VersionHealthStatus = Type.Enum(['Current', 'Outdated', 'Deprecated']);
+export type VersionHealthStatus = Static<typeof VersionHealthStatus>;
+
+export const DaemonVersionStatus = Type.Object({
+  status: VersionHealthStatus,
+  version: Type.Optional(Nullable(Type.String())),
+  warnings: Type.Array(DeprecationWarning),
+});
+export type DaemonVersionStatus = Static<typeof DaemonVersionStatus>;
+
+export const DaemonResponse = Type.Object({ ...Daemon.properties, version_status: DaemonVersionStatus });
+export type DaemonResponse = Static<typeof DaemonResponse>;

@@ -1,0 +1,26 @@
+import { Type, type Static } from 'typebox';
+import { echoedMeta, entityMeta, Name, Nullable, strict, TagIds, Uuid } from '../common.ts';
+
+export const Network = Type.Object({
+  ...entityMeta,
+  name: Type.String(),
+  organization_id: Uuid,
+  snmp_credential_id: Type.Optional(Nullable(Uuid)),
+  tags: TagIds,
+});
+export type Network = Static<typeof Network>;
+
+/** organization_id is taken from the caller; a client may echo it (the reference body is a whole Network). */
+export const CreateNetworkRequest = Type.Object(
+  {
+    ...echoedMeta,
+    name: Name,
+    organization_id: Type.Optional(Uuid),
+    snmp_credential_id: Type.Optional(Nullable(Uuid)),
+    tags: Type.Optional(TagIds),
+  },
+  strict,
+);
+export type CreateNetworkRequest = Static<typeof CreateNetworkRequest>;
+export const UpdateNetworkRequest = CreateNetworkRequest;
+export type UpdateNetworkRequest = CreateNetworkRequest;

@@ -1,0 +1,67 @@
+import type { TSchema } from 'typebox';
+import * as auth from './auth.ts';
+import * as common from './common.ts';
+import * as daemonProtocol from './daemon-protocol.ts';
+import * as apiKey from './entities/api-key.ts';
+import * as binding from './entities/binding.ts';
+import * as daemon from './entities/daemon.ts';
+import * as host from './entities/host.ts';
+import * as iface from './entities/interface.ts';
+import * as network from './entities/network.ts';
+import * as organization from './entities/organization.ts';
+import * as port from './entities/port.ts';
+import * as service from './entities/service.ts';
+import * as subnet from './entities/subnet.ts';
+import * as tag from './entities/tag.ts';
+import * as user from './entities/user.ts';
+import * as envelope from './envelope.ts';
+import * as errors from './errors.ts';
+
+export * from './auth.ts';
+export * from './common.ts';
+export * from './daemon-protocol.ts';
+export * from './entities/api-key.ts';
+export * from './entities/binding.ts';
+export * from './entities/daemon.ts';
+export * from './entities/host.ts';
+export * from './entities/interface.ts';
+export * from './entities/network.ts';
+export * from './entities/organization.ts';
+export * from './entities/port.ts';
+export * from './entities/service.ts';
+export * from './entities/subnet.ts';
+export * from './entities/tag.ts';
+export * from './entities/user.ts';
+export * from './envelope.ts';
+export * from './errors.ts';
+
+const isSchema = (value: unknown): value is TSchema =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Every exported schema by its export name, for OpenAPI components. Schemas carry no `$id`, so they can be
+ * nested and reused freely; a server that wants `$ref`s registers copies: `addSchema({ ...s, $id: name })`.
+ */
+export const componentSchemas: Record<string, TSchema> = Object.fromEntries(
+  [
+    auth,
+    common,
+    daemonProtocol,
+    apiKey,
+    binding,
+    daemon,
+    host,
+    iface,
+    network,
+    organization,
+    port,
+    service,
+    subnet,
+    tag,
+    user,
+    envelope,
+    errors,
+  ]
+    .flatMap((module) => Object.entries(module))
+    .filter(([name, value]) => /^[A-Z][A-Za-z]+$/.test(name) && isSchema(value)),
+);
