@@ -48,7 +48,7 @@ export async function startTestServer(backend: Backend, overrides: Partial<Serve
   const { db, drop } = await freshDb(backend);
   await migrate(db);
   const config = testConfig({ webDir: '/nonexistent', ...overrides });
-  const app = await buildApp({ config, db });
+  const app = await buildApp({ config, db, logger: process.env.TEST_LOG ? { level: process.env.TEST_LOG } : false });
   await app.ready();
   return {
     app,

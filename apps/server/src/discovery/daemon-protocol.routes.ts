@@ -157,7 +157,11 @@ export async function daemonProtocolRoutes(app: FastifyInstance, opts: { db: Db 
         tags,
         params: IdParams,
         body: DaemonStatusPayload,
-        response: { 200: ItemResponse(Type.Tuple([Type.Union([DiscoveryUpdatePayload, Type.Null()]), Type.Boolean()])) },
+        // [payload | null, cancel]. Declared as a 2-item array of a union: fast-json-stringify mis-serializes a
+        // tuple whose item is itself a union.
+        response: {
+          200: ItemResponse(Type.Array(Type.Union([DiscoveryUpdatePayload, Type.Null(), Type.Boolean()]), { minItems: 2, maxItems: 2 })),
+        },
       },
     },
     async (req) => {

@@ -38,8 +38,9 @@ const toPayload = (s: SessionRow) => ({
   discovery_type: s.discovery_type,
   progress: s.progress,
   error: s.error,
-  started_at: s.started_at,
-  finished_at: s.finished_at,
+  // Serialized here because the payload sits inside a union, where the serializer validates before it converts.
+  started_at: s.started_at ? new Date(s.started_at).toISOString() : null,
+  finished_at: s.finished_at ? new Date(s.finished_at).toISOString() : null,
 });
 
 /**
