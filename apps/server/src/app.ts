@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -34,7 +34,8 @@ declare module 'fastify' {
 export interface AppDeps {
   config: ServerConfig;
   db: Db;
-  logger?: FastifyServerOptions['logger'];
+  /** A pino instance (main.ts), logger options (tests), or nothing. */
+  logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
   /** Set by main.ts when the integrated daemon runs; register hands it the first network. */
   integratedDaemon?: IntegratedDaemon;
 }
@@ -44,8 +45,9 @@ export const SESSION_COOKIE = 'session_id';
 /** Builds the Fastify instance without listening; main.ts listens, tests use app.inject. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
+  const isInstance = (l: unknown): l is FastifyBaseLogger => typeof (l as { child?: unknown })?.child === 'function';
   const app = Fastify({
-    logger: deps.logger ?? false,
+    ...(isInstance(deps.logger) ? { loggerInstance: deps.logger } : { logger: deps.logger ?? false }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: false,
     routerOptions: { ignoreTrailingSlash: true },

@@ -28,6 +28,7 @@ export const errorRegistry = {
   entity_expired: { status: 403, message: '{entity} has expired' },
   entity_disabled: { status: 403, message: '{entity} is disabled' },
   entity_network_mismatch: { status: 400, message: '{detail}' },
+  entity_update_conflict: { status: 409, message: '{entity} was changed by someone else; reload it and try again' },
   interface_ip_out_of_range: { status: 400, message: 'IP address {ip} is not inside subnet {cidr}' },
   daemon_network_mismatch: { status: 403, message: 'Daemon does not belong to this network' },
   daemon_identity_mismatch: { status: 403, message: 'Daemon id does not match the authenticated daemon' },
