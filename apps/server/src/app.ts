@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from 'fastify';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -45,7 +50,8 @@ export const SESSION_COOKIE = 'session_id';
 /** Builds the Fastify instance without listening; main.ts listens, tests use app.inject. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
-  const isInstance = (l: unknown): l is FastifyBaseLogger => typeof (l as { child?: unknown })?.child === 'function';
+  const isInstance = (l: unknown): l is FastifyBaseLogger =>
+    typeof (l as { child?: unknown })?.child === 'function';
   const app = Fastify({
     ...(isInstance(deps.logger) ? { loggerInstance: deps.logger } : { logger: deps.logger ?? false }),
     bodyLimit: config.bodyLimitBytes,
@@ -134,7 +140,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(legacyAliasRoutes, { prefix: '/api', db, config });
   await app.register(daemonProtocolRoutes, { prefix: '/api/daemons', db });
 
-  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
 
   if (existsSync(path.join(config.webDir, 'index.html'))) {
     await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: ['index.html'] });

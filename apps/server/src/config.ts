@@ -23,8 +23,20 @@ interface Setting {
  * Defaults are strings as a user would type them, so the docs table can print them verbatim.
  */
 export const serverSettings = {
-  serverPort: { env: 'SCANOPY_SERVER_PORT', kind: 'int', default: 60072, min: 0, max: 65535, doc: 'HTTP listen port.' },
-  bindAddress: { env: 'SCANOPY_BIND_ADDRESS', kind: 'string', default: '0.0.0.0', doc: 'Address the HTTP server binds to.' },
+  serverPort: {
+    env: 'SCANOPY_SERVER_PORT',
+    kind: 'int',
+    default: 60072,
+    min: 0,
+    max: 65535,
+    doc: 'HTTP listen port.',
+  },
+  bindAddress: {
+    env: 'SCANOPY_BIND_ADDRESS',
+    kind: 'string',
+    default: '0.0.0.0',
+    doc: 'Address the HTTP server binds to.',
+  },
   dataDir: {
     env: 'SCANOPY_DATA_DIR',
     kind: 'string',
@@ -44,7 +56,12 @@ export const serverSettings = {
     default: 'http://localhost:60072',
     doc: 'URL users reach the server at; used in links.',
   },
-  logLevel: { env: 'SCANOPY_LOG_LEVEL', kind: 'level', default: 'info', doc: 'trace, debug, info, warn, error or fatal.' },
+  logLevel: {
+    env: 'SCANOPY_LOG_LEVEL',
+    kind: 'level',
+    default: 'info',
+    doc: 'trace, debug, info, warn, error or fatal.',
+  },
   webDir: {
     env: 'SCANOPY_WEB_DIR',
     kind: 'string',

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backends, Client, PASSWORD, registerOwner, resetDb, startTestServer, type TestServer } from './harness.ts';
+import {
+  backends,
+  Client,
+  PASSWORD,
+  registerOwner,
+  resetDb,
+  startTestServer,
+  type TestServer,
+} from './harness.ts';
 
 describe.each(backends)('accounts and sessions on %s', (backend) => {
   let s: TestServer;
@@ -13,16 +21,22 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
     const anon = new Client(s.app);
     expect((await anon.json('GET', '/api/config')).needs_setup).toBe(true);
     await anon.json('POST', '/api/auth/setup', { organization_name: 'Acme', network: { name: 'Home Lab' } });
-    const user = await anon.json('POST', '/api/auth/register', { email: 'a@example.com', password: PASSWORD, terms_accepted: true });
+    const user = await anon.json('POST', '/api/auth/register', {
+      email: 'a@example.com',
+      password: PASSWORD,
+      terms_accepted: true,
+    });
     expect(user.permissions).toBe('Owner');
     expect(user).not.toHaveProperty('password_hash');
     const nets = await anon.json('GET', '/api/v1/networks');
     expect(nets.map((n: { name: string }) => n.name)).toEqual(['Home Lab']);
     const subnets = await anon.json('GET', `/api/v1/subnets?network_id=${nets[0].id}`);
-    expect(subnets.map((x: { name: string; subnet_type: string }) => [x.name, x.subnet_type]).sort()).toEqual([
-      ['Internet', 'Internet'],
-      ['Remote Network', 'Remote'],
-    ]);
+    expect(subnets.map((x: { name: string; subnet_type: string }) => [x.name, x.subnet_type]).sort()).toEqual(
+      [
+        ['Internet', 'Internet'],
+        ['Remote Network', 'Remote'],
+      ],
+    );
     expect((await anon.json('GET', '/api/config')).needs_setup).toBe(false);
   });
 
@@ -56,7 +70,10 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
     await registerOwner(s.app, 'l@example.com');
     const c = new Client(s.app);
     expect((await c.req('POST', '/api/auth/me')).statusCode).toBe(401);
-    const bad = await c.req('POST', '/api/auth/login', { email: 'l@example.com', password: 'Wrong-password-1' });
+    const bad = await c.req('POST', '/api/auth/login', {
+      email: 'l@example.com',
+      password: 'Wrong-password-1',
+    });
     expect(bad.statusCode).toBe(401);
     expect(bad.json().code).toBe('auth_invalid_credentials');
     const me = await c.json('POST', '/api/auth/login', { email: 'L@example.com', password: PASSWORD });
@@ -73,7 +90,10 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
     await registerOwner(s.app, 'lock@example.com');
     const c = new Client(s.app);
     for (let i = 0; i < 5; i++) {
-      expect((await c.req('POST', '/api/auth/login', { email: 'lock@example.com', password: 'Wrong-password-1' })).statusCode).toBe(401);
+      expect(
+        (await c.req('POST', '/api/auth/login', { email: 'lock@example.com', password: 'Wrong-password-1' }))
+          .statusCode,
+      ).toBe(401);
     }
     const r = await c.req('POST', '/api/auth/login', { email: 'lock@example.com', password: PASSWORD });
     expect(r.statusCode).toBe(429);

@@ -17,7 +17,11 @@ describe('server configuration', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'scanopy-cfg-'));
     const file = path.join(dir, 'db-url');
     writeFileSync(file, 'postgresql://u:p@db:5432/scanopy\n');
-    const c = loadConfig({ SCANOPY_SERVER_PORT: '8080', SCANOPY_DATABASE_URL_FILE: file, SCANOPY_INTEGRATED_DAEMON: 'false' });
+    const c = loadConfig({
+      SCANOPY_SERVER_PORT: '8080',
+      SCANOPY_DATABASE_URL_FILE: file,
+      SCANOPY_INTEGRATED_DAEMON: 'false',
+    });
     expect(c.serverPort).toBe(8080);
     expect(c.databaseUrl).toBe('postgresql://u:p@db:5432/scanopy');
     expect(c.integratedDaemon).toBe(false);

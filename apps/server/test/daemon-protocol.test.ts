@@ -7,7 +7,10 @@ const NIL = '00000000-0000-0000-0000-000000000000';
 /** A daemon as the server sees it: a key, an id, and the protocol calls of daemon.md §2. */
 async function provisionDaemon(s: TestServer) {
   const owner = await registerOwner(s.app);
-  const { key } = await owner.client.json('POST', '/api/v1/auth/daemon', { name: 'd1', network_id: owner.networkId });
+  const { key } = await owner.client.json('POST', '/api/v1/auth/daemon', {
+    name: 'd1',
+    network_id: owner.networkId,
+  });
   const daemonId = randomUUID();
   const d = new Client(s.app);
   d.headers = { authorization: `Bearer ${key}`, 'x-daemon-id': daemonId, 'x-daemon-version': '0.1.0' };
@@ -41,7 +44,12 @@ async function subnet(d: Client, networkId: string, cidr: string) {
 
 const now = () => ({ created_at: new Date().toISOString(), updated_at: new Date().toISOString() });
 
-function hostBody(hostId: string, networkId: string, ifaces: { subnet_id: string; ip: string; mac?: string }[], name = 'box') {
+function hostBody(
+  hostId: string,
+  networkId: string,
+  ifaces: { subnet_id: string; ip: string; mac?: string }[],
+  name = 'box',
+) {
   return {
     host: {
       id: hostId,
@@ -87,15 +95,28 @@ describe.each(backends)('daemon protocol and ingestion on %s', (backend) => {
     expect(startup.json().code).toBe('entity_not_found');
     const reg = await register(d, daemonId, owner.networkId);
     expect(reg.daemon.id).toBe(daemonId);
-    const [work, cancel] = await d.json('POST', `/api/daemons/${daemonId}/request-work`, { name: 'lab-daemon', mode: 'daemon_poll', version: '0.1.0' });
+    const [work, cancel] = await d.json('POST', `/api/daemons/${daemonId}/request-work`, {
+      name: 'lab-daemon',
+      mode: 'daemon_poll',
+      version: '0.1.0',
+    });
     expect(cancel).toBe(false);
     expect(work.discovery_type).toEqual({ type: 'SelfReport', host_id: reg.host_id });
     expect(work.phase).toBe('Starting');
     // Handed out once: the next poll gets nothing while it runs.
-    const [again] = await d.json('POST', `/api/daemons/${daemonId}/request-work`, { name: 'lab-daemon', mode: 'daemon_poll' });
+    const [again] = await d.json('POST', `/api/daemons/${daemonId}/request-work`, {
+      name: 'lab-daemon',
+      mode: 'daemon_poll',
+    });
     expect(again).toBeNull();
-    await d.json('POST', `/api/v1/discovery/${work.session_id}/update`, { ...work, phase: 'Complete', progress: 100 });
-    const [row] = await s.db.query<{ phase: string; finished_at: Date | null }>('SELECT phase, finished_at FROM discovery_sessions');
+    await d.json('POST', `/api/v1/discovery/${work.session_id}/update`, {
+      ...work,
+      phase: 'Complete',
+      progress: 100,
+    });
+    const [row] = await s.db.query<{ phase: string; finished_at: Date | null }>(
+      'SELECT phase, finished_at FROM discovery_sessions',
+    );
     expect(row.phase).toBe('Complete');
     expect(row.finished_at).not.toBeNull();
     const daemons = await owner.client.json('GET', '/api/v1/daemons');
@@ -115,7 +136,10 @@ describe.each(backends)('daemon protocol and ingestion on %s', (backend) => {
     expect(r1.json().code).toBe('auth_daemon_key_not_created');
     await register(d, daemonId, owner.networkId);
     stranger.headers['x-daemon-id'] = daemonId;
-    const r2 = await stranger.req('POST', `/api/daemons/${daemonId}/request-work`, { name: 'x', mode: 'daemon_poll' });
+    const r2 = await stranger.req('POST', `/api/daemons/${daemonId}/request-work`, {
+      name: 'x',
+      mode: 'daemon_poll',
+    });
     expect(r2.statusCode).toBe(401);
     expect(r2.json().code).toBe('auth_not_authenticated');
     const noId = new Client(s.app);
@@ -138,20 +162,45 @@ describe.each(backends)('daemon protocol and ingestion on %s', (backend) => {
     await register(d, daemonId, owner.networkId);
     const s1 = await subnet(d, owner.networkId, '10.77.1.0/24');
     const s2 = await subnet(d, owner.networkId, '10.77.2.0/24');
-    const first = await d.json('POST', '/api/v1/hosts/discovery', hostBody(randomUUID(), owner.networkId, [{ subnet_id: s1.id, ip: '10.77.1.5', mac: 'AA:BB:CC:00:00:01' }], 'printer'));
+    const first = await d.json(
+      'POST',
+      '/api/v1/hosts/discovery',
+      hostBody(
+        randomUUID(),
+        owner.networkId,
+        [{ subnet_id: s1.id, ip: '10.77.1.5', mac: 'AA:BB:CC:00:00:01' }],
+        'printer',
+      ),
+    );
     // Same MAC, new IP, new client id and a different name: the same host, name unchanged.
-    const second = await d.json('POST', '/api/v1/hosts/discovery', hostBody(randomUUID(), owner.networkId, [{ subnet_id: s1.id, ip: '10.77.1.9', mac: 'aa:bb:cc:00:00:01' }], 'renamed'));
+    const second = await d.json(
+      'POST',
+      '/api/v1/hosts/discovery',
+      hostBody(
+        randomUUID(),
+        owner.networkId,
+        [{ subnet_id: s1.id, ip: '10.77.1.9', mac: 'aa:bb:cc:00:00:01' }],
+        'renamed',
+      ),
+    );
     expect(second.id).toBe(first.id);
     expect(second.name).toBe('printer');
     expect(second.interfaces).toHaveLength(1);
     expect(second.interfaces[0].ip_address).toBe('10.77.1.9');
     // Same (subnet, IP) matches too; an extra interface on the other subnet is added to that host.
-    const third = await d.json('POST', '/api/v1/hosts/discovery', hostBody(randomUUID(), owner.networkId, [
-      { subnet_id: s1.id, ip: '10.77.1.9' },
-      { subnet_id: s2.id, ip: '10.77.1.9'.replace('1.9', '2.9') },
-    ]));
+    const third = await d.json(
+      'POST',
+      '/api/v1/hosts/discovery',
+      hostBody(randomUUID(), owner.networkId, [
+        { subnet_id: s1.id, ip: '10.77.1.9' },
+        { subnet_id: s2.id, ip: '10.77.1.9'.replace('1.9', '2.9') },
+      ]),
+    );
     expect(third.id).toBe(first.id);
-    expect(third.interfaces.map((i: { ip_address: string }) => i.ip_address).sort()).toEqual(['10.77.1.9', '10.77.2.9']);
+    expect(third.interfaces.map((i: { ip_address: string }) => i.ip_address).sort()).toEqual([
+      '10.77.1.9',
+      '10.77.2.9',
+    ]);
     const hosts = await owner.client.json('GET', `/api/v1/hosts?network_id=${owner.networkId}`);
     // The daemon's placeholder host plus the merged one.
     expect(hosts).toHaveLength(2);
@@ -161,7 +210,11 @@ describe.each(backends)('daemon protocol and ingestion on %s', (backend) => {
     const { owner, daemonId, d } = await provisionDaemon(s);
     await register(d, daemonId, owner.networkId);
     const s1 = await subnet(d, owner.networkId, '10.77.1.0/24');
-    const r = await d.req('POST', '/api/v1/hosts/discovery', hostBody(randomUUID(), owner.networkId, [{ subnet_id: s1.id, ip: '10.77.9.1' }]));
+    const r = await d.req(
+      'POST',
+      '/api/v1/hosts/discovery',
+      hostBody(randomUUID(), owner.networkId, [{ subnet_id: s1.id, ip: '10.77.9.1' }]),
+    );
     expect(r.statusCode).toBe(400);
     expect(r.json().code).toBe('interface_ip_out_of_range');
   });

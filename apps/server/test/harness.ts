@@ -9,7 +9,8 @@ import { migrate } from '../src/db/migrate.ts';
 export type Backend = 'pglite' | 'postgres';
 /** Every database-backed suite runs on both backends. */
 export const backends: Backend[] = ['pglite', 'postgres'];
-export const ADMIN_URL = process.env.SCANOPY_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const ADMIN_URL =
+  process.env.SCANOPY_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 /** A fresh, empty database: in-memory PGlite, or a new database on the local PostgreSQL server. */
 export async function freshDb(backend: Backend): Promise<{ db: Db; drop: () => Promise<void> }> {
@@ -44,11 +45,18 @@ export interface TestServer {
   close: () => Promise<void>;
 }
 
-export async function startTestServer(backend: Backend, overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+export async function startTestServer(
+  backend: Backend,
+  overrides: Partial<ServerConfig> = {},
+): Promise<TestServer> {
   const { db, drop } = await freshDb(backend);
   await migrate(db);
   const config = testConfig({ webDir: '/nonexistent', ...overrides });
-  const app = await buildApp({ config, db, logger: process.env.TEST_LOG ? { level: process.env.TEST_LOG } : false });
+  const app = await buildApp({
+    config,
+    db,
+    logger: process.env.TEST_LOG ? { level: process.env.TEST_LOG } : false,
+  });
   await app.ready();
   return {
     app,
@@ -77,7 +85,12 @@ export class Client {
   headers: Record<string, string> = {};
   constructor(readonly app: FastifyInstance) {}
 
-  async req(method: string, url: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  async req(
+    method: string,
+    url: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<LightMyRequestResponse> {
     const res = await this.app.inject({
       method: method as 'GET',
       url,
@@ -94,6 +107,7 @@ export class Client {
     return res;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON payloads
   async json<T = any>(method: string, url: string, body?: unknown, expect = 200): Promise<T> {
     const res = await this.req(method, url, body);
     if (res.statusCode !== expect) {
@@ -103,9 +117,16 @@ export class Client {
   }
 }
 
-export async function registerOwner(app: FastifyInstance, email = `owner-${randomUUID().slice(0, 8)}@example.com`) {
+export async function registerOwner(
+  app: FastifyInstance,
+  email = `owner-${randomUUID().slice(0, 8)}@example.com`,
+) {
   const c = new Client(app);
-  const user = await c.json('POST', '/api/auth/register', { email, password: PASSWORD, terms_accepted: true });
+  const user = await c.json('POST', '/api/auth/register', {
+    email,
+    password: PASSWORD,
+    terms_accepted: true,
+  });
   const networks = await c.json<{ id: string }[]>('GET', '/api/v1/networks');
   return { client: c, user, networkId: networks[0].id, email };
 }

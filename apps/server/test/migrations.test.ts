@@ -16,7 +16,9 @@ describe.each(backends)('migrations on %s', (backend) => {
     const tables = await f.db.query<{ t: string }>(
       "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
     );
-    expect(tables.map((r) => r.t)).toEqual(expect.arrayContaining(['hosts', 'interfaces', 'daemons', 'schema_migrations']));
+    expect(tables.map((r) => r.t)).toEqual(
+      expect.arrayContaining(['hosts', 'interfaces', 'daemons', 'schema_migrations']),
+    );
   });
 
   it('upgrades a database made by an earlier migration set without touching its data', async () => {
@@ -24,7 +26,9 @@ describe.each(backends)('migrations on %s', (backend) => {
     drop = f.drop;
     const all = listMigrations();
     await migrate(f.db, all[0].version);
-    await f.db.query("INSERT INTO organizations (id, name) VALUES ('11111111-1111-4111-8111-111111111111', 'Kept')");
+    await f.db.query(
+      "INSERT INTO organizations (id, name) VALUES ('11111111-1111-4111-8111-111111111111', 'Kept')",
+    );
     await migrate(f.db);
     expect(await f.db.query('SELECT name FROM organizations')).toEqual([{ name: 'Kept' }]);
     expect((await f.db.query('SELECT version FROM schema_migrations')).length).toBe(all.length);
@@ -35,7 +39,8 @@ describe('migrations under concurrency', () => {
   it('lets two servers start on one PostgreSQL at once: the advisory lock applies each migration once', async () => {
     const f = await freshDb('postgres');
     try {
-      const url = ((f.db as unknown as { pool: { options: { connectionString: string } } }).pool.options.connectionString);
+      const url = (f.db as unknown as { pool: { options: { connectionString: string } } }).pool.options
+        .connectionString;
       const other = await openDb({ databaseUrl: url });
       const [a, b] = await Promise.all([migrate(f.db), migrate(other)]);
       await other.close();

@@ -12,8 +12,15 @@ describe('OpenAPI document', () => {
   });
 
   it('gives every operation an operationId, tags and a 200 response schema', async () => {
-    const doc = JSON.parse(await generateOpenApi()) as { paths: Record<string, Record<string, { operationId?: string; tags?: string[]; responses?: Record<string, unknown> }>> };
-    const ops = Object.entries(doc.paths).flatMap(([p, methods]) => Object.entries(methods).map(([m, op]) => ({ id: `${m} ${p}`, op })));
+    const doc = JSON.parse(await generateOpenApi()) as {
+      paths: Record<
+        string,
+        Record<string, { operationId?: string; tags?: string[]; responses?: Record<string, unknown> }>
+      >;
+    };
+    const ops = Object.entries(doc.paths).flatMap(([p, methods]) =>
+      Object.entries(methods).map(([m, op]) => ({ id: `${m} ${p}`, op })),
+    );
     expect(ops.length).toBeGreaterThan(40);
     const ids = new Set<string>();
     for (const { id, op } of ops) {

@@ -34,7 +34,13 @@ export class AccountService {
     return u;
   }
 
-  async register(email: string, password: string, termsAccepted: boolean, setup?: SetupData, disableRegistration = false) {
+  async register(
+    email: string,
+    password: string,
+    termsAccepted: boolean,
+    setup?: SetupData,
+    disableRegistration = false,
+  ) {
     const problem = passwordProblem(password);
     if (problem) throw new AppError('auth_password_invalid', { detail: problem });
     const hash = await hashPassword(password);
@@ -73,7 +79,9 @@ export class AccountService {
       'SELECT id, password_hash FROM users WHERE lower(email) = lower($1)',
       [email],
     );
-    const good = row ? await verifyPassword(row.password_hash, password) : (await burnVerify(password), false);
+    const good = row
+      ? await verifyPassword(row.password_hash, password)
+      : (await burnVerify(password), false);
     if (!row || !good) {
       const next = f && f.until > Date.now() ? f.count + 1 : 1;
       this.failures.set(key, { count: next, until: Date.now() + LOCK_MS });

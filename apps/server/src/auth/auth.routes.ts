@@ -26,7 +26,12 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
     '/setup',
     {
       config: { access: 'public' },
-      schema: { operationId: 'setup', tags, body: SetupRequest, response: { 200: ItemResponse(SetupResponse) } },
+      schema: {
+        operationId: 'setup',
+        tags,
+        body: SetupRequest,
+        response: { 200: ItemResponse(SetupResponse) },
+      },
     },
     async (req, reply) => {
       const body = req.body as SetupData;
@@ -49,7 +54,12 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
       schema: { operationId: 'register', tags, body: RegisterRequest, response: { 200: ItemResponse(User) } },
     },
     async (req, reply) => {
-      const body = req.body as { email: string; password: string; terms_accepted?: boolean; website?: string };
+      const body = req.body as {
+        email: string;
+        password: string;
+        terms_accepted?: boolean;
+        website?: string;
+      };
       const setup = req.session?.data.pending_setup as SetupData | undefined;
       const user = (await accounts.register(
         body.email,

@@ -68,17 +68,23 @@ export class AuthService {
   private checkKey(row: KeyRow, table: 'api_keys' | 'user_api_keys', entity: string): void {
     if (!row.is_enabled) throw new AppError('entity_disabled', { entity });
     if (row.expires_at && row.expires_at.getTime() <= Date.now()) {
-      void this.db.query(`UPDATE ${table} SET is_enabled = false, updated_at = now() WHERE id = $1`, [row.id]).catch(() => undefined);
+      void this.db
+        .query(`UPDATE ${table} SET is_enabled = false, updated_at = now() WHERE id = $1`, [row.id])
+        .catch(() => undefined);
       throw new AppError('entity_expired', { entity });
     }
     // last_used is informational: written at most once a minute, off the request path.
     if (!row.last_used || Date.now() - row.last_used.getTime() > 60_000) {
-      void this.db.query(`UPDATE ${table} SET last_used = now() WHERE id = $1`, [row.id]).catch(() => undefined);
+      void this.db
+        .query(`UPDATE ${table} SET last_used = now() WHERE id = $1`, [row.id])
+        .catch(() => undefined);
     }
   }
 
   private async userKey(token: string): Promise<UserKeyPrincipal> {
-    const [row] = await this.db.query<KeyRow & { user_id: string; organization_id: string; permissions: Role }>(
+    const [row] = await this.db.query<
+      KeyRow & { user_id: string; organization_id: string; permissions: Role }
+    >(
       `SELECT k.id, k.is_enabled, k.expires_at, k.last_used, k.user_id, k.organization_id, k.permissions
        FROM user_api_keys k WHERE k.key_hash = $1`,
       [sha256Hex(token)],

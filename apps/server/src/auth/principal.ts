@@ -46,7 +46,12 @@ export type Access =
   | 'viewer_or_daemon'
   | 'member_or_daemon';
 
-const levelRole: Record<string, Role> = { viewer: 'Viewer', member: 'Member', admin: 'Admin', owner: 'Owner' };
+const levelRole: Record<string, Role> = {
+  viewer: 'Viewer',
+  member: 'Member',
+  admin: 'Admin',
+  owner: 'Owner',
+};
 
 /** The single place that decides whether a principal may use a route of the given access level. */
 export function authorize(p: Principal | undefined, access: Access): void {
@@ -58,7 +63,8 @@ export function authorize(p: Principal | undefined, access: Access): void {
   }
   if (access === 'daemon') throw new AppError('auth_permission_denied', { role: 'daemon' });
   if (access === 'session') {
-    if (p.kind !== 'session') throw new AppError('auth_permission_denied', { role: 'session (not an API key)' });
+    if (p.kind !== 'session')
+      throw new AppError('auth_permission_denied', { role: 'session (not an API key)' });
     return;
   }
   const needed = levelRole[access.replace('_or_daemon', '')];

@@ -15,7 +15,10 @@ export class SessionStore {
     private readonly ttlMs: number,
   ) {}
 
-  async create(userId: string | null, data: Record<string, unknown> = {}): Promise<{ token: string; row: SessionRow }> {
+  async create(
+    userId: string | null,
+    data: Record<string, unknown> = {},
+  ): Promise<{ token: string; row: SessionRow }> {
     const token = newSessionToken();
     const expires = new Date(Date.now() + this.ttlMs);
     const [row] = await this.db.query<SessionRow>(

@@ -33,7 +33,8 @@ class PgDb implements Db {
     try {
       await client.query('BEGIN');
       const tx: Queryable = {
-        query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
+        query: async <R>(sql: string, params: unknown[] = []) =>
+          (await client.query(sql, params)).rows as R[],
       };
       const out = await fn(tx);
       await client.query('COMMIT');
@@ -105,6 +106,10 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
 }
 
 export function isPgError(err: unknown): err is { code: string; constraint?: string; detail?: string } {
-  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' &&
-    /^[0-9A-Z]{5}$/.test((err as { code: string }).code);
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { code?: unknown }).code === 'string' &&
+    /^[0-9A-Z]{5}$/.test((err as { code: string }).code)
+  );
 }

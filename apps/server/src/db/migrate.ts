@@ -11,7 +11,10 @@ export function listMigrations(): { version: string; sql: string }[] {
   return readdirSync(migrationsDir)
     .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
-    .map((f) => ({ version: f.replace(/\.sql$/, ''), sql: readFileSync(path.join(migrationsDir, f), 'utf8') }));
+    .map((f) => ({
+      version: f.replace(/\.sql$/, ''),
+      sql: readFileSync(path.join(migrationsDir, f), 'utf8'),
+    }));
 }
 
 /**
@@ -24,7 +27,9 @@ export async function migrate(db: Db, upTo?: string): Promise<string[]> {
     await tx.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
     );
-    const done = new Set((await tx.query<{ version: string }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+    const done = new Set(
+      (await tx.query<{ version: string }>('SELECT version FROM schema_migrations')).map((r) => r.version),
+    );
     const applied: string[] = [];
     for (const m of listMigrations()) {
       if (upTo && m.version > upTo) break;

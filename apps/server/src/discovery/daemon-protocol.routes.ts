@@ -61,7 +61,9 @@ export async function daemonProtocolRoutes(app: FastifyInstance, opts: { db: Db 
         tags,
         body: DaemonRegistrationRequest,
         response: {
-          200: ItemResponse(Type.Object({ daemon: Daemon, host_id: Type.String(), server_capabilities: ServerCapabilities })),
+          200: ItemResponse(
+            Type.Object({ daemon: Daemon, host_id: Type.String(), server_capabilities: ServerCapabilities }),
+          ),
         },
       },
     },
@@ -89,7 +91,14 @@ export async function daemonProtocolRoutes(app: FastifyInstance, opts: { db: Db 
           await tx.query(
             `UPDATE daemons SET name = $2, mode = $3, capabilities = $4, version = $5, api_key_id = $6,
                last_seen = now(), updated_at = now() WHERE id = $1`,
-            [body.daemon_id, body.name, mode, JSON.stringify(body.capabilities), body.version ?? null, p.keyId],
+            [
+              body.daemon_id,
+              body.name,
+              mode,
+              JSON.stringify(body.capabilities),
+              body.version ?? null,
+              p.keyId,
+            ],
           );
           return existing.host_id;
         }
@@ -101,7 +110,12 @@ export async function daemonProtocolRoutes(app: FastifyInstance, opts: { db: Db 
         );
         if (!user) throw new AppError('entity_reference_invalid');
         const host = randomUUID();
-        const source = { type: 'Discovery', metadata: [{ type: 'SelfReport', host_id: host, daemon_id: body.daemon_id, date: new Date().toISOString() }] };
+        const source = {
+          type: 'Discovery',
+          metadata: [
+            { type: 'SelfReport', host_id: host, daemon_id: body.daemon_id, date: new Date().toISOString() },
+          ],
+        };
         await tx.query(
           `INSERT INTO hosts (id, network_id, name, description, source) VALUES ($1, $2, $3, 'Scanopy daemon', $4)`,
           [host, p.networkId, body.name.slice(0, 100) || 'scanopy-daemon', JSON.stringify(source)],
@@ -109,11 +123,30 @@ export async function daemonProtocolRoutes(app: FastifyInstance, opts: { db: Db 
         await tx.query(
           `INSERT INTO daemons (id, network_id, host_id, user_id, name, mode, capabilities, version, api_key_id, last_seen)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())`,
-          [body.daemon_id, p.networkId, host, user.id, body.name, mode, JSON.stringify(body.capabilities), body.version ?? null, p.keyId],
+          [
+            body.daemon_id,
+            p.networkId,
+            host,
+            user.id,
+            body.name,
+            mode,
+            JSON.stringify(body.capabilities),
+            body.version ?? null,
+            p.keyId,
+          ],
         );
-        const [net] = await tx.query<{ name: string }>('SELECT name FROM networks WHERE id = $1', [p.networkId]);
+        const [net] = await tx.query<{ name: string }>('SELECT name FROM networks WHERE id = $1', [
+          p.networkId,
+        ]);
         // Only the self-report runs by itself: a Network discovery is always an explicit user action.
-        await sessions.createDiscovery(tx, body.daemon_id, p.networkId, `Self Report — ${net.name}`, { type: 'SelfReport', host_id: host }, true);
+        await sessions.createDiscovery(
+          tx,
+          body.daemon_id,
+          p.networkId,
+          `Self Report — ${net.name}`,
+          { type: 'SelfReport', host_id: host },
+          true,
+        );
         return host;
       });
       req.log.info({ daemon_id: body.daemon_id, network_id: p.networkId }, 'daemon registered');
@@ -126,7 +159,13 @@ export async function daemonProtocolRoutes(app: FastifyInstance, opts: { db: Db 
     '/:id/startup',
     {
       config: { access: 'daemon' },
-      schema: { operationId: 'daemon_startup', tags, params: IdParams, body: DaemonStartupRequest, response: { 200: ItemResponse(ServerCapabilities) } },
+      schema: {
+        operationId: 'daemon_startup',
+        tags,
+        params: IdParams,
+        body: DaemonStartupRequest,
+        response: { 200: ItemResponse(ServerCapabilities) },
+      },
     },
     async (req) => {
       const p = daemonOf(req);
@@ -139,7 +178,13 @@ export async function daemonProtocolRoutes(app: FastifyInstance, opts: { db: Db 
     '/:id/update-capabilities',
     {
       config: { access: 'daemon' },
-      schema: { operationId: 'update_daemon_capabilities', tags, params: IdParams, body: DaemonCapabilities, response: { 200: ItemResponse(Type.Null()) } },
+      schema: {
+        operationId: 'update_daemon_capabilities',
+        tags,
+        params: IdParams,
+        body: DaemonCapabilities,
+        response: { 200: ItemResponse(Type.Null()) },
+      },
     },
     async (req) => {
       const p = daemonOf(req);
@@ -160,7 +205,12 @@ export async function daemonProtocolRoutes(app: FastifyInstance, opts: { db: Db 
         // [payload | null, cancel]. Declared as a 2-item array of a union: fast-json-stringify mis-serializes a
         // tuple whose item is itself a union.
         response: {
-          200: ItemResponse(Type.Array(Type.Union([DiscoveryUpdatePayload, Type.Null(), Type.Boolean()]), { minItems: 2, maxItems: 2 })),
+          200: ItemResponse(
+            Type.Array(Type.Union([DiscoveryUpdatePayload, Type.Null(), Type.Boolean()]), {
+              minItems: 2,
+              maxItems: 2,
+            }),
+          ),
         },
       },
     },
@@ -180,7 +230,13 @@ export async function daemonProtocolRoutes(app: FastifyInstance, opts: { db: Db 
     '/:id/heartbeat',
     {
       config: { access: 'daemon' },
-      schema: { operationId: 'daemon_heartbeat', tags, params: IdParams, body: Type.Object({}, { additionalProperties: true }), response: { 200: ItemResponse(Type.Null()) } },
+      schema: {
+        operationId: 'daemon_heartbeat',
+        tags,
+        params: IdParams,
+        body: Type.Object({}, { additionalProperties: true }),
+        response: { 200: ItemResponse(Type.Null()) },
+      },
     },
     async (req) => {
       await touch(daemonOf(req).daemonId);

@@ -18,7 +18,12 @@ export async function discoveryRoutes(app: FastifyInstance, opts: { db: Db }) {
     '/hosts/discovery',
     {
       config: { access: 'daemon' },
-      schema: { operationId: 'discover_host', tags: ['hosts'], body: DiscoveryHostRequest, response: { 200: ItemResponse(HostResponse) } },
+      schema: {
+        operationId: 'discover_host',
+        tags: ['hosts'],
+        body: DiscoveryHostRequest,
+        response: { 200: ItemResponse(HostResponse) },
+      },
     },
     async (req) => ok(await ingestion.discoverHost(principal(req), req.body as DiscoveryHostBody)),
   );
@@ -38,7 +43,10 @@ export async function discoveryRoutes(app: FastifyInstance, opts: { db: Db }) {
     async (req) => {
       const p = principal(req) as DaemonPrincipal;
       const body = req.body as DiscoveryUpdate;
-      await sessions.update(p.daemonId, p.networkId, { ...body, session_id: (req.params as { session_id: string }).session_id });
+      await sessions.update(p.daemonId, p.networkId, {
+        ...body,
+        session_id: (req.params as { session_id: string }).session_id,
+      });
       return ok(null);
     },
   );

@@ -53,7 +53,8 @@ export interface DiscoveryHostBody {
   services?: IncomingService[];
 }
 
-const normMac = (m?: string | null) => (m && !/^(00[:-]?){5}00$/i.test(m) ? m.toLowerCase().replace(/-/g, ':') : null);
+const normMac = (m?: string | null) =>
+  m && !/^(00[:-]?){5}00$/i.test(m) ? m.toLowerCase().replace(/-/g, ':') : null;
 
 /** Discovery sources accumulate metadata (newest first, capped); any other source is replaced by the new one. */
 function mergeSource(existing: Json, incoming: Json | undefined): Json {
@@ -77,7 +78,9 @@ export class IngestionService {
   async discoverHost(p: Principal, body: DiscoveryHostBody): Promise<Json> {
     const networkId = body.host.network_id;
     if (!p.networkIds.includes(networkId)) {
-      throw new AppError('entity_network_mismatch', { detail: 'host.network_id is not the network of this daemon' });
+      throw new AppError('entity_network_mismatch', {
+        detail: 'host.network_id is not the network of this daemon',
+      });
     }
     const hostId = await this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ingest:${networkId}`]);
@@ -101,7 +104,8 @@ export class IngestionService {
         'SELECT ($1::inet <<= cidr) AS ok, cidr::text AS cidr FROM subnets WHERE id = $2',
         [i.ip_address, i.subnet_id],
       );
-      if (!inside.ok) throw new AppError('interface_ip_out_of_range', { ip: i.ip_address, cidr: inside.cidr });
+      if (!inside.ok)
+        throw new AppError('interface_ip_out_of_range', { ip: i.ip_address, cidr: inside.cidr });
     }
 
     // 1. Identity: an existing interface with the same (subnet, IP), the same MAC, or the same id.
@@ -119,11 +123,14 @@ export class IngestionService {
       }
     }
     if (!hostId) {
-      const [byId] = await tx.query<{ id: string; network_id: string }>('SELECT id, network_id FROM hosts WHERE id = $1', [
-        body.host.id,
-      ]);
+      const [byId] = await tx.query<{ id: string; network_id: string }>(
+        'SELECT id, network_id FROM hosts WHERE id = $1',
+        [body.host.id],
+      );
       if (byId && byId.network_id !== networkId) {
-        throw new AppError('entity_network_mismatch', { detail: 'a host with this id exists on another network' });
+        throw new AppError('entity_network_mismatch', {
+          detail: 'a host with this id exists on another network',
+        });
       }
       hostId = byId?.id;
     }
@@ -131,11 +138,18 @@ export class IngestionService {
     // 2. Create, or fill only the empty fields of the existing host; the name is never changed.
     const h = body.host;
     if (hostId) {
-      const [cur] = await tx.query<{ source: Json }>('SELECT source FROM hosts WHERE id = $1 FOR UPDATE', [hostId]);
+      const [cur] = await tx.query<{ source: Json }>('SELECT source FROM hosts WHERE id = $1 FOR UPDATE', [
+        hostId,
+      ]);
       await tx.query(
         `UPDATE hosts SET hostname = COALESCE(hostname, $2), description = COALESCE(description, $3),
            source = $4, updated_at = now() WHERE id = $1`,
-        [hostId, h.hostname || null, h.description || null, JSON.stringify(mergeSource(cur.source, h.source))],
+        [
+          hostId,
+          h.hostname || null,
+          h.description || null,
+          JSON.stringify(mergeSource(cur.source, h.source)),
+        ],
       );
     } else {
       hostId = h.id && h.id !== NIL ? h.id : randomUUID();

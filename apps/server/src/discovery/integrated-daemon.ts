@@ -31,7 +31,10 @@ export class IntegratedDaemon {
   /** At boot: start the daemon when it was provisioned before; otherwise wait for the first account. */
   async start(serverUrl: string): Promise<void> {
     this.serverUrl = serverUrl;
-    const [state] = await this.db.query<{ value: { network_id: string } }>('SELECT value FROM server_state WHERE key = $1', [STATE_KEY]);
+    const [state] = await this.db.query<{ value: { network_id: string } }>(
+      'SELECT value FROM server_state WHERE key = $1',
+      [STATE_KEY],
+    );
     if (!state) {
       this.log.info('integrated daemon waits for the first account');
       return;
@@ -67,7 +70,10 @@ export class IntegratedDaemon {
   private hasPersistedKey(): boolean {
     if (!existsSync(this.configPath)) return false;
     try {
-      const cfg = JSON.parse(readFileSync(this.configPath, 'utf8')) as { daemon_api_key?: string; network_id?: string };
+      const cfg = JSON.parse(readFileSync(this.configPath, 'utf8')) as {
+        daemon_api_key?: string;
+        network_id?: string;
+      };
       return Boolean(cfg.daemon_api_key && cfg.network_id);
     } catch {
       return false;
@@ -78,7 +84,9 @@ export class IntegratedDaemon {
     if (this.stopping) return;
     mkdirSync(path.dirname(this.configPath), { recursive: true });
     // The server's own SCANOPY_* settings mean other things to a daemon (e.g. BIND_ADDRESS), so none are inherited.
-    const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SCANOPY_')));
+    const env: NodeJS.ProcessEnv = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('SCANOPY_')),
+    );
     Object.assign(env, {
       SCANOPY_SERVER_URL: this.serverUrl,
       SCANOPY_CONFIG_PATH: this.configPath,
@@ -90,7 +98,11 @@ export class IntegratedDaemon {
       ...extra,
     });
     const entry = path.join(repoRoot, 'apps/daemon/src/main.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], { env, cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+      env,
+      cwd: repoRoot,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     this.child = child;
     this.log.info({ pid: child.pid }, 'integrated daemon started');
     child.on('exit', (code, signal) => {

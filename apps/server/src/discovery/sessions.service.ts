@@ -61,7 +61,14 @@ export class SessionsService {
     const id = randomUUID();
     await tx.query(
       'INSERT INTO discovery (id, network_id, daemon_id, name, discovery_type, run_type) VALUES ($1, $2, $3, $4, $5, $6)',
-      [id, networkId, daemonId, name, JSON.stringify(discoveryType), JSON.stringify({ type: 'AdHoc', last_run: null })],
+      [
+        id,
+        networkId,
+        daemonId,
+        name,
+        JSON.stringify(discoveryType),
+        JSON.stringify({ type: 'AdHoc', last_run: null }),
+      ],
     );
     if (runNow) {
       await tx.query(
@@ -102,7 +109,9 @@ export class SessionsService {
     if (u.daemon_id !== daemonId) throw new AppError('daemon_identity_mismatch');
     if (u.network_id !== networkId) throw new AppError('daemon_network_mismatch');
     await this.db.transaction(async (tx) => {
-      const [cur] = await tx.query<SessionRow>('SELECT * FROM discovery_sessions WHERE id = $1 FOR UPDATE', [u.session_id]);
+      const [cur] = await tx.query<SessionRow>('SELECT * FROM discovery_sessions WHERE id = $1 FOR UPDATE', [
+        u.session_id,
+      ]);
       if (cur && cur.daemon_id !== daemonId) throw new AppError('daemon_identity_mismatch');
       // A late update for a finished session is ignored: terminal phases are final.
       if (cur && terminalPhases.includes(cur.phase)) return;
@@ -111,8 +120,17 @@ export class SessionsService {
         await tx.query(
           `INSERT INTO discovery_sessions (id, daemon_id, network_id, discovery_type, phase, progress, error, started_at, finished_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [u.session_id, daemonId, networkId, JSON.stringify(u.discovery_type), u.phase, progress, u.error ?? null,
-            u.started_at ?? null, u.finished_at ?? null],
+          [
+            u.session_id,
+            daemonId,
+            networkId,
+            JSON.stringify(u.discovery_type),
+            u.phase,
+            progress,
+            u.error ?? null,
+            u.started_at ?? null,
+            u.finished_at ?? null,
+          ],
         );
         return;
       }
@@ -122,7 +140,15 @@ export class SessionsService {
            started_at = COALESCE(started_at, $5, CASE WHEN $2 IN ('Started', 'Scanning') THEN now() END),
            finished_at = CASE WHEN $6 THEN COALESCE($7, now()) ELSE finished_at END, updated_at = now()
          WHERE id = $1`,
-        [u.session_id, u.phase, progress, u.error ?? null, u.started_at ?? null, terminal, u.finished_at ?? null],
+        [
+          u.session_id,
+          u.phase,
+          progress,
+          u.error ?? null,
+          u.started_at ?? null,
+          terminal,
+          u.finished_at ?? null,
+        ],
       );
       if (terminal && cur.phase !== u.phase) {
         await tx.query(

@@ -70,7 +70,8 @@ export const daemonDef: EntityDef = {
     updated_at: 't.updated_at',
     network_id: 't.network_id',
   },
-  hydrate: async (_db, rows) => rows.map((r) => ({ ...r, version_status: daemonVersionStatus(r.version as string | null) })),
+  hydrate: async (_db, rows) =>
+    rows.map((r) => ({ ...r, version_status: daemonVersionStatus(r.version as string | null) })),
   schema: DaemonResponse,
   access: { read: 'viewer', write: 'member' },
 };
@@ -86,8 +87,12 @@ export const daemonApiKeyDef: EntityDef = {
   filters: { network_id: 't.network_id', ids: 't.id' },
   filterSchema: { network_id: Uuid, ids: UuidArray },
   beforeDelete: async (db, ids) => {
-    const [d] = await db.query<{ name: string }>('SELECT name FROM daemons WHERE api_key_id = ANY($1::uuid[]) LIMIT 1', [ids]);
-    if (d) throw new AppError('entity_in_use', { entity: 'Daemon API Key', detail: `daemon "${d.name}" uses it` });
+    const [d] = await db.query<{ name: string }>(
+      'SELECT name FROM daemons WHERE api_key_id = ANY($1::uuid[]) LIMIT 1',
+      [ids],
+    );
+    if (d)
+      throw new AppError('entity_in_use', { entity: 'Daemon API Key', detail: `daemon "${d.name}" uses it` });
   },
   schema: DaemonApiKey,
   access: { read: 'viewer', write: 'member' },

@@ -15,7 +15,19 @@ interface Opts {
   config: ServerConfig;
 }
 
-export const allEntityDefs = [networkDef, hostDef, interfaceDef, portDef, serviceDef, bindingDef, subnetDef, tagDef, daemonDef, daemonApiKeyDef, userApiKeyDef];
+export const allEntityDefs = [
+  networkDef,
+  hostDef,
+  interfaceDef,
+  portDef,
+  serviceDef,
+  bindingDef,
+  subnetDef,
+  tagDef,
+  daemonDef,
+  daemonApiKeyDef,
+  userApiKeyDef,
+];
 
 /** Every /api/v1 entity route. Specific routes (e.g. /hosts/discovery) register before the generic /:id ones. */
 export async function inventoryRoutes(app: FastifyInstance, opts: Opts) {

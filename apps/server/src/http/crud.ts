@@ -5,7 +5,14 @@ import type { Access, Principal } from '../auth/principal.ts';
 import { page, ok } from './envelope.ts';
 import { AppError, notFound } from './errors.ts';
 import { pageBounds, Where } from './query.ts';
-import { ListResponse, ItemResponse, BulkDeleteBody, BulkDeleteResponse, IdParams, listQuery } from './schemas.ts';
+import {
+  ListResponse,
+  ItemResponse,
+  BulkDeleteBody,
+  BulkDeleteResponse,
+  IdParams,
+  listQuery,
+} from './schemas.ts';
 
 type Row = Record<string, unknown>;
 
@@ -107,18 +114,28 @@ export async function getVisible(db: Queryable, def: EntityDef, p: Principal, id
 }
 
 /** Replaces the tag set of an entity; every tag must belong to the caller's organization. */
-export async function setTags(db: Queryable, tagType: string, orgId: string, entityId: string, tagIds: string[]) {
+export async function setTags(
+  db: Queryable,
+  tagType: string,
+  orgId: string,
+  entityId: string,
+  tagIds: string[],
+) {
   const unique = [...new Set(tagIds)];
   if (unique.length) {
-    const found = await db.query<{ id: string }>('SELECT id FROM tags WHERE id = ANY($1::uuid[]) AND organization_id = $2', [
-      unique,
-      orgId,
-    ]);
+    const found = await db.query<{ id: string }>(
+      'SELECT id FROM tags WHERE id = ANY($1::uuid[]) AND organization_id = $2',
+      [unique, orgId],
+    );
     if (found.length !== unique.length) throw new AppError('entity_reference_invalid');
   }
   await db.query('DELETE FROM entity_tags WHERE entity_id = $1 AND entity_type = $2', [entityId, tagType]);
   for (const tagId of unique) {
-    await db.query('INSERT INTO entity_tags (entity_id, entity_type, tag_id) VALUES ($1, $2, $3)', [entityId, tagType, tagId]);
+    await db.query('INSERT INTO entity_tags (entity_id, entity_type, tag_id) VALUES ($1, $2, $3)', [
+      entityId,
+      tagType,
+      tagId,
+    ]);
   }
 }
 
@@ -159,7 +176,12 @@ export function registerCrud(app: FastifyInstance, db: Db, def: EntityDef): void
     `/${def.path}/:id`,
     {
       config: { access: def.access.read },
-      schema: { operationId: `get_${op}`, tags: [tag], params: IdParams, response: { 200: ItemResponse(def.schema) } },
+      schema: {
+        operationId: `get_${op}`,
+        tags: [tag],
+        params: IdParams,
+        response: { 200: ItemResponse(def.schema) },
+      },
     },
     async (req) => ok(await getVisible(db, def, principal(req), (req.params as { id: string }).id)),
   );
@@ -168,7 +190,12 @@ export function registerCrud(app: FastifyInstance, db: Db, def: EntityDef): void
     `/${def.path}/:id`,
     {
       config: { access: del },
-      schema: { operationId: `delete_${op}`, tags: [tag], params: IdParams, response: { 200: ItemResponse(Type.Null()) } },
+      schema: {
+        operationId: `delete_${op}`,
+        tags: [tag],
+        params: IdParams,
+        response: { 200: ItemResponse(Type.Null()) },
+      },
     },
     async (req) => {
       const p = principal(req);
@@ -202,13 +229,14 @@ export function registerCrud(app: FastifyInstance, db: Db, def: EntityDef): void
       w.add(`t.id = ANY(${w.param(ids)}::uuid[])`);
       const deleted = await db.transaction(async (tx) => {
         // Ids the caller cannot see are skipped exactly like unknown ids, so nothing leaks across scopes.
-        const visible = (await tx.query<{ id: string }>(`SELECT t.id FROM ${def.table} t ${w.sql()}`, w.params)).map(
-          (r) => r.id,
-        );
+        const visible = (
+          await tx.query<{ id: string }>(`SELECT t.id FROM ${def.table} t ${w.sql()}`, w.params)
+        ).map((r) => r.id);
         if (!visible.length) return 0;
         await def.beforeDelete?.(tx, visible);
         await tx.query(`DELETE FROM ${def.table} WHERE id = ANY($1::uuid[])`, [visible]);
-        if (def.tagType) await tx.query('DELETE FROM entity_tags WHERE entity_id = ANY($1::uuid[])', [visible]);
+        if (def.tagType)
+          await tx.query('DELETE FROM entity_tags WHERE entity_id = ANY($1::uuid[])', [visible]);
         return visible.length;
       });
       return ok({ deleted_count: deleted, requested_count: (req.body as string[]).length });

@@ -14,7 +14,11 @@ interface Rendered {
 function fromPg(err: { code: string; constraint?: string; detail?: string }): Rendered | undefined {
   switch (err.code) {
     case '23505':
-      return { status: 409, code: 'entity_already_exists', message: 'An entity with these values already exists' };
+      return {
+        status: 409,
+        code: 'entity_already_exists',
+        message: 'An entity with these values already exists',
+      };
     case '23503':
       return { status: 400, code: 'entity_reference_invalid', message: 'Referenced entity does not exist' };
     case '23514':
@@ -26,14 +30,19 @@ function fromPg(err: { code: string; constraint?: string; detail?: string }): Re
     case '22003':
     case '22001':
     case '2201X':
-      return { status: 400, code: 'validation_failed', message: 'Invalid value: a field has the wrong format' };
+      return {
+        status: 400,
+        code: 'validation_failed',
+        message: 'Invalid value: a field has the wrong format',
+      };
     default:
       return undefined;
   }
 }
 
 function render(err: FastifyError | AppError | Error, requestId: string): Rendered {
-  if (err instanceof AppError) return { status: err.status, code: err.code, message: err.message, params: err.params };
+  if (err instanceof AppError)
+    return { status: err.status, code: err.code, message: err.message, params: err.params };
   const fe = err as FastifyError;
   if (fe.validation) {
     const first = fe.validation[0];
@@ -56,9 +65,17 @@ function render(err: FastifyError | AppError | Error, requestId: string): Render
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, code: 'payload_too_large', message: 'Request body is too large' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, code: 'unsupported_media_type', message: 'Unsupported Content-Type; send application/json' };
+      return {
+        status: 415,
+        code: 'unsupported_media_type',
+        message: 'Unsupported Content-Type; send application/json',
+      };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, code: 'validation_failed', message: 'Body is empty but Content-Type is application/json' };
+      return {
+        status: 400,
+        code: 'validation_failed',
+        message: 'Body is empty but Content-Type is application/json',
+      };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, code: 'validation_failed', message: 'Malformed JSON body' };
     default:

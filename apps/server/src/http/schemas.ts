@@ -17,10 +17,14 @@ const PageMeta = Type.Object({
 });
 
 export const ItemResponse = (t: TSchema) => Type.Object({ success: Type.Boolean(), data: t, meta: Meta });
-export const ListResponse = (t: TSchema) => Type.Object({ success: Type.Boolean(), data: Type.Array(t), meta: PageMeta });
+export const ListResponse = (t: TSchema) =>
+  Type.Object({ success: Type.Boolean(), data: Type.Array(t), meta: PageMeta });
 
 export const BulkDeleteBody = Type.Array(Uuid, { maxItems: 10000 });
-export const BulkDeleteResponse = Type.Object({ deleted_count: Type.Integer(), requested_count: Type.Integer() });
+export const BulkDeleteResponse = Type.Object({
+  deleted_count: Type.Integer(),
+  requested_count: Type.Integer(),
+});
 
 /** A list query string: paging, ordering and the entity's own filters; array filters are repeated keys. */
 export function listQuery(filters: Record<string, TSchema>, orderFields: string[]) {

@@ -48,7 +48,12 @@ const CreateUserKey = Type.Object(
 const UpdateUserKey = CreateUserKey;
 
 /** Creates a daemon key and returns its plaintext, which is shown once and stored only as a SHA-256 hash. */
-export async function createDaemonKey(tx: Queryable, networkId: string, name: string, opts: { expires_at?: string | null; is_enabled?: boolean } = {}) {
+export async function createDaemonKey(
+  tx: Queryable,
+  networkId: string,
+  name: string,
+  opts: { expires_at?: string | null; is_enabled?: boolean } = {},
+) {
   const key = newDaemonApiKey();
   const id = randomUUID();
   await tx.query(
@@ -74,7 +79,13 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
     },
     async (req) => {
       const p = principal(req);
-      const body = req.body as { name: string; network_id: string; expires_at?: string | null; is_enabled?: boolean; tags?: string[] };
+      const body = req.body as {
+        name: string;
+        network_id: string;
+        expires_at?: string | null;
+        is_enabled?: boolean;
+        tags?: string[];
+      };
       assertNetwork(p, body.network_id);
       const { id, key } = await db.transaction(async (tx) => {
         const created = await createDaemonKey(tx, body.network_id, body.name, body);
@@ -89,12 +100,23 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
     '/auth/daemon/:id',
     {
       config: { access: 'member' },
-      schema: { operationId: 'update_daemon_api_key', tags: ['auth/daemon'], params: IdParams, body: UpdateDaemonKey, response: { 200: ItemResponse(DaemonApiKey) } },
+      schema: {
+        operationId: 'update_daemon_api_key',
+        tags: ['auth/daemon'],
+        params: IdParams,
+        body: UpdateDaemonKey,
+        response: { 200: ItemResponse(DaemonApiKey) },
+      },
     },
     async (req) => {
       const p = principal(req);
       const { id } = req.params as { id: string };
-      const body = req.body as { name: string; expires_at?: string | null; is_enabled?: boolean; tags?: string[] };
+      const body = req.body as {
+        name: string;
+        expires_at?: string | null;
+        is_enabled?: boolean;
+        tags?: string[];
+      };
       await getVisible(db, daemonApiKeyDef, p, id);
       await db.transaction(async (tx) => {
         await tx.query(
@@ -112,14 +134,22 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
     '/auth/daemon/:id/rotate',
     {
       config: { access: 'member' },
-      schema: { operationId: 'rotate_daemon_api_key', tags: ['auth/daemon'], params: IdParams, response: { 200: ItemResponse(Type.String()) } },
+      schema: {
+        operationId: 'rotate_daemon_api_key',
+        tags: ['auth/daemon'],
+        params: IdParams,
+        response: { 200: ItemResponse(Type.String()) },
+      },
     },
     async (req) => {
       const p = principal(req);
       const { id } = req.params as { id: string };
       await getVisible(db, daemonApiKeyDef, p, id);
       const key = newDaemonApiKey();
-      await db.query('UPDATE api_keys SET key_hash = $2, updated_at = now() WHERE id = $1', [id, sha256Hex(key)]);
+      await db.query('UPDATE api_keys SET key_hash = $2, updated_at = now() WHERE id = $1', [
+        id,
+        sha256Hex(key),
+      ]);
       return ok(key);
     },
   );
@@ -133,7 +163,10 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
   async function writeKeyNetworks(tx: Queryable, keyId: string, networkIds: string[]) {
     await tx.query('DELETE FROM user_api_key_network_access WHERE api_key_id = $1', [keyId]);
     for (const n of new Set(networkIds)) {
-      await tx.query('INSERT INTO user_api_key_network_access (api_key_id, network_id) VALUES ($1, $2)', [keyId, n]);
+      await tx.query('INSERT INTO user_api_key_network_access (api_key_id, network_id) VALUES ($1, $2)', [
+        keyId,
+        n,
+      ]);
     }
   }
 
@@ -150,7 +183,14 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
     },
     async (req) => {
       const p = requireUser(req.principal);
-      const body = req.body as { name: string; permissions?: Role; network_ids?: string[]; expires_at?: string | null; is_enabled?: boolean; tags?: string[] };
+      const body = req.body as {
+        name: string;
+        permissions?: Role;
+        network_ids?: string[];
+        expires_at?: string | null;
+        is_enabled?: boolean;
+        tags?: string[];
+      };
       const role = body.permissions ?? 'Viewer';
       await checkGrant(p, role, body.network_ids ?? []);
       const key = newUserApiKey();
@@ -159,7 +199,16 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
         await tx.query(
           `INSERT INTO user_api_keys (id, organization_id, user_id, name, key_hash, permissions, expires_at, is_enabled)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [id, p.organizationId, p.userId, body.name, sha256Hex(key), role, body.expires_at ?? null, body.is_enabled ?? true],
+          [
+            id,
+            p.organizationId,
+            p.userId,
+            body.name,
+            sha256Hex(key),
+            role,
+            body.expires_at ?? null,
+            body.is_enabled ?? true,
+          ],
         );
         await writeKeyNetworks(tx, id, body.network_ids ?? []);
         if (body.tags) await setTags(tx, 'UserApiKey', p.organizationId, id, body.tags);
@@ -172,20 +221,41 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
     '/auth/keys/:id',
     {
       config: { access: 'session' },
-      schema: { operationId: 'update_user_api_key', tags: ['auth/keys'], params: IdParams, body: UpdateUserKey, response: { 200: ItemResponse(UserApiKey) } },
+      schema: {
+        operationId: 'update_user_api_key',
+        tags: ['auth/keys'],
+        params: IdParams,
+        body: UpdateUserKey,
+        response: { 200: ItemResponse(UserApiKey) },
+      },
     },
     async (req) => {
       const p = requireUser(req.principal);
       const { id } = req.params as { id: string };
-      const body = req.body as { name: string; permissions?: Role; network_ids?: string[]; expires_at?: string | null; is_enabled?: boolean; tags?: string[] };
+      const body = req.body as {
+        name: string;
+        permissions?: Role;
+        network_ids?: string[];
+        expires_at?: string | null;
+        is_enabled?: boolean;
+        tags?: string[];
+      };
       await getVisible(db, userApiKeyDef, p, id);
-      if (body.permissions || body.network_ids) await checkGrant(p, body.permissions ?? 'Viewer', body.network_ids ?? []);
+      if (body.permissions || body.network_ids)
+        await checkGrant(p, body.permissions ?? 'Viewer', body.network_ids ?? []);
       await db.transaction(async (tx) => {
         await tx.query(
           `UPDATE user_api_keys SET name = $2, permissions = COALESCE($3, permissions),
              expires_at = CASE WHEN $4 THEN $5::timestamptz ELSE expires_at END, is_enabled = COALESCE($6, is_enabled),
              updated_at = now() WHERE id = $1`,
-          [id, body.name, body.permissions ?? null, 'expires_at' in body, body.expires_at ?? null, body.is_enabled ?? null],
+          [
+            id,
+            body.name,
+            body.permissions ?? null,
+            'expires_at' in body,
+            body.expires_at ?? null,
+            body.is_enabled ?? null,
+          ],
         );
         if (body.network_ids) await writeKeyNetworks(tx, id, body.network_ids);
         if (body.tags) await setTags(tx, 'UserApiKey', p.organizationId, id, body.tags);
@@ -198,14 +268,22 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
     '/auth/keys/:id/rotate',
     {
       config: { access: 'session' },
-      schema: { operationId: 'rotate_user_api_key', tags: ['auth/keys'], params: IdParams, response: { 200: ItemResponse(Type.String()) } },
+      schema: {
+        operationId: 'rotate_user_api_key',
+        tags: ['auth/keys'],
+        params: IdParams,
+        response: { 200: ItemResponse(Type.String()) },
+      },
     },
     async (req) => {
       const p = requireUser(req.principal);
       const { id } = req.params as { id: string };
       await getVisible(db, userApiKeyDef, p, id);
       const key = newUserApiKey();
-      await db.query('UPDATE user_api_keys SET key_hash = $2, updated_at = now() WHERE id = $1', [id, sha256Hex(key)]);
+      await db.query('UPDATE user_api_keys SET key_hash = $2, updated_at = now() WHERE id = $1', [
+        id,
+        sha256Hex(key),
+      ]);
       return ok(key);
     },
   );

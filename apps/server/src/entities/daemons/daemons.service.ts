@@ -12,20 +12,33 @@ function cmp(a: string, b: string): number {
 /** Below the minimum: Deprecated; below the server's own version or unknown: Outdated; else Current. */
 export function daemonVersionStatus(version: string | null) {
   if (!version || !/^\d+\.\d+\.\d+/.test(version)) {
-    return { status: 'Outdated' as const, warnings: [{ message: 'Daemon version is unknown', severity: 'Warning' as const }] };
+    return {
+      status: 'Outdated' as const,
+      warnings: [{ message: 'Daemon version is unknown', severity: 'Warning' as const }],
+    };
   }
   if (cmp(version, MINIMUM_DAEMON_VERSION) < 0) {
     return {
       status: 'Deprecated' as const,
       version,
-      warnings: [{ message: `Daemon ${version} is older than the minimum ${MINIMUM_DAEMON_VERSION}`, severity: 'Critical' as const }],
+      warnings: [
+        {
+          message: `Daemon ${version} is older than the minimum ${MINIMUM_DAEMON_VERSION}`,
+          severity: 'Critical' as const,
+        },
+      ],
     };
   }
   if (cmp(version, SERVER_VERSION) < 0) {
     return {
       status: 'Outdated' as const,
       version,
-      warnings: [{ message: `Daemon ${version} is older than the server ${SERVER_VERSION}`, severity: 'Warning' as const }],
+      warnings: [
+        {
+          message: `Daemon ${version} is older than the server ${SERVER_VERSION}`,
+          severity: 'Warning' as const,
+        },
+      ],
     };
   }
   return { status: 'Current' as const, version, warnings: [] };

@@ -40,9 +40,18 @@ export async function hydrateHosts(db: Queryable, hosts: Row[]): Promise<Row[]> 
   if (!hosts.length) return hosts;
   const ids = [hosts.map((h) => h.id)];
   const [ifaces, ports, services] = await Promise.all([
-    db.query<Row>(`SELECT ${interfaceColumns} FROM interfaces t WHERE t.host_id = ANY($1::uuid[]) ORDER BY t.position, t.id`, ids),
-    db.query<Row>(`SELECT ${portColumns} FROM ports t WHERE t.host_id = ANY($1::uuid[]) ORDER BY t.port_number, t.protocol`, ids),
-    db.query<Row>(`SELECT ${serviceColumns} FROM services t WHERE t.host_id = ANY($1::uuid[]) ORDER BY t.position, t.id`, ids),
+    db.query<Row>(
+      `SELECT ${interfaceColumns} FROM interfaces t WHERE t.host_id = ANY($1::uuid[]) ORDER BY t.position, t.id`,
+      ids,
+    ),
+    db.query<Row>(
+      `SELECT ${portColumns} FROM ports t WHERE t.host_id = ANY($1::uuid[]) ORDER BY t.port_number, t.protocol`,
+      ids,
+    ),
+    db.query<Row>(
+      `SELECT ${serviceColumns} FROM services t WHERE t.host_id = ANY($1::uuid[]) ORDER BY t.position, t.id`,
+      ids,
+    ),
   ]);
   const withBindings = await hydrateServices(db, services);
   const group = (rows: Row[]) => {
@@ -81,8 +90,15 @@ export const hostDef: EntityDef = {
   },
   hydrate: hydrateHosts,
   beforeDelete: async (db, ids) => {
-    const [d] = await db.query<{ name: string }>('SELECT name FROM daemons WHERE host_id = ANY($1::uuid[]) LIMIT 1', [ids]);
-    if (d) throw new AppError('entity_in_use', { entity: 'Host', detail: `daemon "${d.name}" runs on it; delete the daemon first` });
+    const [d] = await db.query<{ name: string }>(
+      'SELECT name FROM daemons WHERE host_id = ANY($1::uuid[]) LIMIT 1',
+      [ids],
+    );
+    if (d)
+      throw new AppError('entity_in_use', {
+        entity: 'Host',
+        detail: `daemon "${d.name}" runs on it; delete the daemon first`,
+      });
   },
   schema: HostResponse,
   access: { read: 'viewer', write: 'member' },
@@ -121,7 +137,13 @@ export const serviceDef: EntityDef = {
   columns: serviceColumns,
   filters: { network_id: 't.network_id', host_id: 't.host_id', ids: 't.id', tag_ids: '' },
   filterSchema: { network_id: Uuid, host_id: Uuid, ids: UuidArray, tag_ids: UuidArray },
-  orderFields: { created_at: 't.created_at', updated_at: 't.updated_at', name: 't.name', position: 't.position', network_id: 't.network_id' },
+  orderFields: {
+    created_at: 't.created_at',
+    updated_at: 't.updated_at',
+    name: 't.name',
+    position: 't.position',
+    network_id: 't.network_id',
+  },
   hydrate: hydrateServices,
   schema: Service,
   access: { read: 'viewer', write: 'member' },
@@ -133,7 +155,13 @@ export const bindingDef: EntityDef = {
   table: 'bindings',
   scope: 'network',
   columns: bindingColumns,
-  filters: { network_id: 't.network_id', service_id: 't.service_id', port_id: 't.port_id', interface_id: 't.interface_id', ids: 't.id' },
+  filters: {
+    network_id: 't.network_id',
+    service_id: 't.service_id',
+    port_id: 't.port_id',
+    interface_id: 't.interface_id',
+    ids: 't.id',
+  },
   filterSchema: { network_id: Uuid, service_id: Uuid, port_id: Uuid, interface_id: Uuid, ids: UuidArray },
   hydrate: async (_db, rows) => rows.map(shapeBinding),
   schema: Binding,

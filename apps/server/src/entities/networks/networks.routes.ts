@@ -20,7 +20,12 @@ export async function networkRoutes(app: FastifyInstance, opts: { db: Db }) {
     '/networks',
     {
       config: { access: 'admin' },
-      schema: { operationId: 'create_network', tags: ['networks'], body: NetworkBody, response: { 200: ItemResponse(Network) } },
+      schema: {
+        operationId: 'create_network',
+        tags: ['networks'],
+        body: NetworkBody,
+        response: { 200: ItemResponse(Network) },
+      },
     },
     async (req) => {
       const p = principal(req);
@@ -40,7 +45,13 @@ export async function networkRoutes(app: FastifyInstance, opts: { db: Db }) {
     '/networks/:id',
     {
       config: { access: 'admin' },
-      schema: { operationId: 'update_network', tags: ['networks'], params: IdParams, body: NetworkBody, response: { 200: ItemResponse(Network) } },
+      schema: {
+        operationId: 'update_network',
+        tags: ['networks'],
+        params: IdParams,
+        body: NetworkBody,
+        response: { 200: ItemResponse(Network) },
+      },
     },
     async (req) => {
       const p = principal(req);

@@ -30,7 +30,14 @@ const CreateSubnet = Type.Object(
   { additionalProperties: false },
 );
 const UpdateSubnet = Type.Object(
-  { ...Fields, id: Type.Optional(Uuid), network_id: Type.Optional(Uuid), source: Type.Optional(EntitySource), created_at: Type.Optional(Type.String()), updated_at: Type.Optional(Type.String()) },
+  {
+    ...Fields,
+    id: Type.Optional(Uuid),
+    network_id: Type.Optional(Uuid),
+    source: Type.Optional(EntitySource),
+    created_at: Type.Optional(Type.String()),
+    updated_at: Type.Optional(Type.String()),
+  },
   { additionalProperties: false },
 );
 
@@ -43,11 +50,25 @@ export async function subnetRoutes(app: FastifyInstance, opts: { db: Db }) {
     '/subnets',
     {
       config: { access: 'member_or_daemon' },
-      schema: { operationId: 'create_subnet', tags: ['subnets'], body: CreateSubnet, response: { 200: ItemResponse(Subnet) } },
+      schema: {
+        operationId: 'create_subnet',
+        tags: ['subnets'],
+        body: CreateSubnet,
+        response: { 200: ItemResponse(Subnet) },
+      },
     },
     async (req) => {
       const p = principal(req);
-      const b = req.body as { id?: string; network_id: string; cidr: string; name: string; description?: string | null; subnet_type: string; source?: unknown; tags?: string[] };
+      const b = req.body as {
+        id?: string;
+        network_id: string;
+        cidr: string;
+        name: string;
+        description?: string | null;
+        subnet_type: string;
+        source?: unknown;
+        tags?: string[];
+      };
       assertNetwork(p, b.network_id);
       const id = await db.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`subnet:${b.network_id}`]);
@@ -62,8 +83,12 @@ export async function subnetRoutes(app: FastifyInstance, opts: { db: Db }) {
           if (p.kind === 'daemon') return existing.id;
           throw new AppError('entity_already_exists', { entity: 'Subnet' });
         }
-        const newId = b.id && b.id !== NIL && !(await tx.query('SELECT 1 FROM subnets WHERE id = $1', [b.id])).length ? b.id : randomUUID();
-        const source = p.kind === 'daemon' ? (b.source ?? { type: 'Discovery', metadata: [] }) : { type: 'Manual' };
+        const newId =
+          b.id && b.id !== NIL && !(await tx.query('SELECT 1 FROM subnets WHERE id = $1', [b.id])).length
+            ? b.id
+            : randomUUID();
+        const source =
+          p.kind === 'daemon' ? (b.source ?? { type: 'Discovery', metadata: [] }) : { type: 'Manual' };
         await tx.query(
           `INSERT INTO subnets (id, network_id, cidr, name, description, subnet_type, source)
            VALUES ($1, $2, network($3::inet), $4, $5, $6, $7)`,
@@ -80,12 +105,24 @@ export async function subnetRoutes(app: FastifyInstance, opts: { db: Db }) {
     '/subnets/:id',
     {
       config: { access: 'member' },
-      schema: { operationId: 'update_subnet', tags: ['subnets'], params: IdParams, body: UpdateSubnet, response: { 200: ItemResponse(Subnet) } },
+      schema: {
+        operationId: 'update_subnet',
+        tags: ['subnets'],
+        params: IdParams,
+        body: UpdateSubnet,
+        response: { 200: ItemResponse(Subnet) },
+      },
     },
     async (req) => {
       const p = principal(req);
       const { id } = req.params as { id: string };
-      const b = req.body as { cidr: string; name: string; description?: string | null; subnet_type: string; tags?: string[] };
+      const b = req.body as {
+        cidr: string;
+        name: string;
+        description?: string | null;
+        subnet_type: string;
+        tags?: string[];
+      };
       await getVisible(db, subnetDef, p, id);
       await db.transaction(async (tx) => {
         await tx.query(

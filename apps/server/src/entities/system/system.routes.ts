@@ -9,7 +9,9 @@ import { SERVER_VERSION } from '../../version.ts';
 const PublicConfig = Type.Object({
   server_port: Type.Integer(),
   disable_registration: Type.Boolean(),
-  oidc_providers: Type.Array(Type.Object({ name: Type.String(), slug: Type.String(), logo: Type.Optional(Type.String()) })),
+  oidc_providers: Type.Array(
+    Type.Object({ name: Type.String(), slug: Type.String(), logo: Type.Optional(Type.String()) }),
+  ),
   billing_enabled: Type.Boolean(),
   has_integrated_daemon: Type.Boolean(),
   has_email_service: Type.Boolean(),
@@ -54,7 +56,9 @@ export async function systemRoutes(app: FastifyInstance, opts: { config: ServerC
       schema: {
         operationId: 'get_version',
         tags: ['system'],
-        response: { 200: ItemResponse(Type.Object({ api_version: Type.Integer(), server_version: Type.String() })) },
+        response: {
+          200: ItemResponse(Type.Object({ api_version: Type.Integer(), server_version: Type.String() })),
+        },
       },
     },
     async () => ok({ api_version: 1, server_version: SERVER_VERSION }),
@@ -64,7 +68,11 @@ export async function systemRoutes(app: FastifyInstance, opts: { config: ServerC
     '/api/config',
     {
       config: { access: 'public' },
-      schema: { operationId: 'get_public_config', tags: ['system'], response: { 200: ItemResponse(PublicConfig) } },
+      schema: {
+        operationId: 'get_public_config',
+        tags: ['system'],
+        response: { 200: ItemResponse(PublicConfig) },
+      },
     },
     async () => {
       const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
