@@ -75,6 +75,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   installErrorHandler(app);
+  // The API speaks JSON only: a text/plain body must be a 415, not a string that fails validation as a 400.
+  app.removeContentTypeParser('text/plain');
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

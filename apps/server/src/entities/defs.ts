@@ -37,7 +37,7 @@ export const subnetDef: EntityDef = {
     network_id: 't.network_id',
   },
   schema: Subnet,
-  access: { read: 'viewer_or_daemon', write: 'member' },
+  access: { list: 'viewer_or_daemon', read: 'viewer', write: 'member' },
 };
 
 export const tagDef: EntityDef = {

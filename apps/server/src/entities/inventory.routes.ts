@@ -8,6 +8,8 @@ import { networkRoutes } from './networks/networks.routes.ts';
 import { subnetRoutes } from './subnets/subnets.routes.ts';
 import { apiKeyRoutes } from './api-keys/api-keys.routes.ts';
 import { entityWriteRoutes } from './entity-writes.routes.ts';
+import { hostRoutes } from './hosts/hosts.routes.ts';
+import { hostChildRoutes } from './hosts/host-children.routes.ts';
 import { discoveryRoutes } from '../discovery/discovery.routes.ts';
 
 interface Opts {
@@ -50,6 +52,8 @@ export async function legacyAliasRoutes(app: FastifyInstance, opts: Opts) {
     });
     await scoped.register(discoveryRoutes, { db });
     await scoped.register(subnetRoutes, { db });
+    await scoped.register(hostRoutes, { db });
+    await scoped.register(hostChildRoutes, { db });
     for (const def of [hostDef, subnetDef, serviceDef]) registerCrud(scoped, db, def);
   });
 }

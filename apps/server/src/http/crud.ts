@@ -40,9 +40,12 @@ export interface EntityDef {
   hydrate?: (db: Queryable, rows: Row[]) => Promise<Row[]>;
   /** Throws (e.g. 409) when any of these visible rows must not be deleted. */
   beforeDelete?: (db: Queryable, ids: string[]) => Promise<void>;
+  /** Runs in the delete transaction with the deleted rows (e.g. to renumber siblings). */
+  afterDelete?: (db: Queryable, deleted: Row[]) => Promise<void>;
   /** Item schema for responses. */
   schema: TSchema;
-  access: { read: Access; write: Access; delete?: Access };
+  /** `list` overrides `read` for the list route only (daemons may list subnets but not read one). */
+  access: { read: Access; write: Access; delete?: Access; list?: Access };
   /** Extra query-string properties (schemas) for the list route. */
   filterSchema?: Record<string, TSchema>;
 }
@@ -158,7 +161,7 @@ export function registerCrud(app: FastifyInstance, db: Db, def: EntityDef): void
   app.get(
     `/${def.path}`,
     {
-      config: { access: def.access.read },
+      config: { access: def.access.list ?? def.access.read },
       schema: {
         operationId: `list_${op}`,
         tags: [tag],
@@ -203,8 +206,9 @@ export function registerCrud(app: FastifyInstance, db: Db, def: EntityDef): void
       await getVisible(db, def, p, id);
       await db.transaction(async (tx) => {
         await def.beforeDelete?.(tx, [id]);
-        await tx.query(`DELETE FROM ${def.table} WHERE id = $1`, [id]);
+        const deleted = await tx.query<Row>(`DELETE FROM ${def.table} WHERE id = $1 RETURNING *`, [id]);
         if (def.tagType) await tx.query('DELETE FROM entity_tags WHERE entity_id = $1', [id]);
+        await def.afterDelete?.(tx, deleted);
       });
       return ok(null);
     },
@@ -234,7 +238,10 @@ export function registerCrud(app: FastifyInstance, db: Db, def: EntityDef): void
         ).map((r) => r.id);
         if (!visible.length) return 0;
         await def.beforeDelete?.(tx, visible);
-        await tx.query(`DELETE FROM ${def.table} WHERE id = ANY($1::uuid[])`, [visible]);
+        const rows = await tx.query<Row>(`DELETE FROM ${def.table} WHERE id = ANY($1::uuid[]) RETURNING *`, [
+          visible,
+        ]);
+        await def.afterDelete?.(tx, rows);
         if (def.tagType)
           await tx.query('DELETE FROM entity_tags WHERE entity_id = ANY($1::uuid[])', [visible]);
         return visible.length;

@@ -2,6 +2,7 @@ import { HostResponse, Interface, Port, Service, Binding } from '@scanopy/contra
 import type { Queryable } from '../../db/client.ts';
 import { AppError } from '../../http/errors.ts';
 import { tagsColumn, type EntityDef } from '../../http/crud.ts';
+import { renumberInterfaces } from './hosts.service.ts';
 import { Uuid, UuidArray } from '../../http/schemas.ts';
 
 type Row = Record<string, unknown>;
@@ -99,6 +100,12 @@ export const hostDef: EntityDef = {
         entity: 'Host',
         detail: `daemon "${d.name}" runs on it; delete the daemon first`,
       });
+    // Services go with their host by cascade; their tag rows are polymorphic (no FK) and must go explicitly.
+    await db.query(
+      `DELETE FROM entity_tags WHERE entity_type = 'Service'
+       AND entity_id IN (SELECT id FROM services WHERE host_id = ANY($1::uuid[]))`,
+      [ids],
+    );
   },
   schema: HostResponse,
   access: { read: 'viewer', write: 'member' },
@@ -112,6 +119,11 @@ export const interfaceDef: EntityDef = {
   columns: interfaceColumns,
   filters: { network_id: 't.network_id', host_id: 't.host_id', subnet_id: 't.subnet_id', ids: 't.id' },
   filterSchema: { network_id: Uuid, host_id: Uuid, subnet_id: Uuid, ids: UuidArray },
+  // Positions stay 0..n-1 per host after deletes.
+  afterDelete: async (db, deleted) => {
+    for (const hostId of new Set(deleted.map((r) => r.host_id as string)))
+      await renumberInterfaces(db, hostId);
+  },
   schema: Interface,
   access: { read: 'viewer', write: 'member' },
 };

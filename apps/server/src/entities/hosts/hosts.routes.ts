@@ -21,7 +21,8 @@ export async function hostRoutes(app: FastifyInstance, opts: { db: Db }) {
   app.post(
     '/hosts',
     {
-      config: { access: 'member' },
+      // The reference lets daemons create hosts here too; the source is Manual either way.
+      config: { access: 'member_or_daemon' },
       schema: {
         operationId: 'create_host',
         tags: ['hosts'],
@@ -87,12 +88,17 @@ export async function hostRoutes(app: FastifyInstance, opts: { db: Db }) {
         // Optimistic lock. The reference answers a stale write with 400; we use 409 Conflict, which is what a
         // client should treat as "reload and retry". Timestamps reach clients with millisecond precision, so
         // that is the precision compared.
-        const [cur] = await tx.query<{ same: boolean | null; hostname: string | null; description: string | null }>(
+        const [cur] = await tx.query<{
+          same: boolean | null;
+          hostname: string | null;
+          description: string | null;
+        }>(
           `SELECT date_trunc('milliseconds', updated_at) = date_trunc('milliseconds', $2::timestamptz) AS same,
              hostname, description FROM hosts WHERE id = $1 FOR UPDATE`,
           [id, b.expected_updated_at ?? null],
         );
-        if (b.expected_updated_at && !cur.same) throw new AppError('entity_update_conflict', { entity: 'Host' });
+        if (b.expected_updated_at && !cur.same)
+          throw new AppError('entity_update_conflict', { entity: 'Host' });
         // Optional fields the client left out keep their value; null or "" clears them.
         const keep = <T>(v: T | undefined, old: T) => (v === undefined ? old : v);
         const hasVirt = b.virtualization !== undefined;

@@ -68,7 +68,7 @@ export async function freshId(tx: Queryable, table: string, id?: string): Promis
  * Loads a row a write refers to. An id the caller cannot see is indistinguishable from a missing one; a visible row
  * on another network than the entity being written is a mismatch.
  */
-export async function loadRef<T extends Row>(
+export async function loadRef<T extends object>(
   tx: Queryable,
   p: Principal,
   table: string,
@@ -77,7 +77,9 @@ export async function loadRef<T extends Row>(
   label: string,
   columns = 'id, network_id',
 ): Promise<T> {
-  const [row] = await tx.query<T & { network_id: string }>(`SELECT ${columns} FROM ${table} WHERE id = $1`, [id]);
+  const [row] = await tx.query<T & { network_id: string }>(`SELECT ${columns} FROM ${table} WHERE id = $1`, [
+    id,
+  ]);
   if (!row || !p.networkIds.includes(row.network_id)) throw new AppError('entity_reference_invalid');
   if (row.network_id !== networkId) {
     throw new AppError('entity_network_mismatch', { detail: `${label} ${id} belongs to another network` });
@@ -99,22 +101,43 @@ export function normalizeMac(mac: string | null | undefined): string | null {
 /** An interface lives in a subnet of its host's network and its address lies inside that subnet. */
 export async function checkInterface(tx: Queryable, p: Principal, networkId: string, i: InterfaceSpec) {
   if (!isIP(i.ip_address)) {
-    throw new AppError('validation_invalid_format', { detail: `ip_address "${i.ip_address}" is not an IP address` });
+    throw new AppError('validation_invalid_format', {
+      detail: `ip_address "${i.ip_address}" is not an IP address`,
+    });
   }
   const mac = normalizeMac(i.mac_address);
-  const subnet = await loadRef<{ cidr: string }>(tx, p, 'subnets', i.subnet_id, networkId, 'Subnet', 'network_id, cidr::text AS cidr');
-  const [r] = await tx.query<{ inside: boolean }>('SELECT $1::inet <<= $2::cidr AS inside', [i.ip_address, subnet.cidr]);
+  const subnet = await loadRef<{ cidr: string }>(
+    tx,
+    p,
+    'subnets',
+    i.subnet_id,
+    networkId,
+    'Subnet',
+    'network_id, cidr::text AS cidr',
+  );
+  const [r] = await tx.query<{ inside: boolean }>('SELECT $1::inet <<= $2::cidr AS inside', [
+    i.ip_address,
+    subnet.cidr,
+  ]);
   if (!r.inside) throw new AppError('interface_ip_out_of_range', { ip: i.ip_address, cidr: subnet.cidr });
   return { mac };
 }
 
-export async function assertInterfaceFree(tx: Queryable, hostId: string, i: InterfaceSpec, exceptId: string | null) {
+export async function assertInterfaceFree(
+  tx: Queryable,
+  hostId: string,
+  i: InterfaceSpec,
+  exceptId: string | null,
+) {
   const [dup] = await tx.query(
     `SELECT 1 FROM interfaces WHERE host_id = $1 AND subnet_id = $2 AND ip_address = $3::inet
        AND id IS DISTINCT FROM $4::uuid`,
     [hostId, i.subnet_id, i.ip_address, exceptId],
   );
-  if (dup) throw new AppError('entity_already_exists', { entity: `Interface ${i.ip_address} in this subnet on this host` });
+  if (dup)
+    throw new AppError('entity_already_exists', {
+      entity: `Interface ${i.ip_address} in this subnet on this host`,
+    });
 }
 
 export async function assertPortFree(tx: Queryable, hostId: string, pt: PortSpec, exceptId: string | null) {
@@ -122,14 +145,20 @@ export async function assertPortFree(tx: Queryable, hostId: string, pt: PortSpec
     'SELECT 1 FROM ports WHERE host_id = $1 AND port_number = $2 AND protocol = $3 AND id IS DISTINCT FROM $4::uuid',
     [hostId, pt.number, pt.protocol, exceptId],
   );
-  if (dup) throw new AppError('entity_already_exists', { entity: `Port ${pt.number}/${pt.protocol} on this host` });
+  if (dup)
+    throw new AppError('entity_already_exists', { entity: `Port ${pt.number}/${pt.protocol} on this host` });
 }
 
 /** Moves one interface to a position (or just closes gaps) so a host's interfaces are numbered 0..n-1. */
-export async function renumberInterfaces(tx: Queryable, hostId: string, move?: { id: string; position: number }) {
-  const rows = await tx.query<{ id: string }>('SELECT id FROM interfaces WHERE host_id = $1 ORDER BY position, created_at, id', [
-    hostId,
-  ]);
+export async function renumberInterfaces(
+  tx: Queryable,
+  hostId: string,
+  move?: { id: string; position: number },
+) {
+  const rows = await tx.query<{ id: string }>(
+    'SELECT id FROM interfaces WHERE host_id = $1 ORDER BY position, created_at, id',
+    [hostId],
+  );
   const ids = rows.map((r) => r.id).filter((id) => id !== move?.id);
   if (move) ids.splice(Math.min(move.position, ids.length), 0, move.id);
   for (const [position, id] of ids.entries()) {
@@ -155,10 +184,9 @@ const bindingKey = (b: Binding) => `${b.type}|${b.port_id ?? ''}|${b.interface_i
 
 /** The interfaces and ports of a host, the only things its services may bind to. */
 async function hostTargets(tx: Queryable, hostId: string) {
-  const [ifaces, ports] = await Promise.all([
-    tx.query<{ id: string }>('SELECT id FROM interfaces WHERE host_id = $1', [hostId]),
-    tx.query<{ id: string }>('SELECT id FROM ports WHERE host_id = $1', [hostId]),
-  ]);
+  // One after the other: a transaction is a single connection.
+  const ifaces = await tx.query<{ id: string }>('SELECT id FROM interfaces WHERE host_id = $1', [hostId]);
+  const ports = await tx.query<{ id: string }>('SELECT id FROM ports WHERE host_id = $1', [hostId]);
   return { ifaces: new Set(ifaces.map((r) => r.id)), ports: new Set(ports.map((r) => r.id)) };
 }
 
@@ -175,17 +203,21 @@ async function normalizeBindings(tx: Queryable, hostId: string, specs: BindingSp
     if (b.type === 'Port' && (!port_id || !targets.ports.has(port_id))) {
       throw badRequest(`Binding port ${port_id} is not a port of the service's host`);
     }
-    if (b.type === 'Interface' && !interface_id) throw badRequest('An Interface binding needs an interface_id');
+    if (b.type === 'Interface' && !interface_id)
+      throw badRequest('An Interface binding needs an interface_id');
     if (interface_id && !targets.ifaces.has(interface_id)) {
       throw badRequest(`Binding interface ${interface_id} is not an interface of the service's host`);
     }
     return { id: b.id, type: b.type, interface_id, port_id };
   });
   const seen = new Set<string>();
-  const allInterfacePorts = new Set(all.filter((b) => b.type === 'Port' && !b.interface_id).map((b) => b.port_id));
+  const allInterfacePorts = new Set(
+    all.filter((b) => b.type === 'Port' && !b.interface_id).map((b) => b.port_id),
+  );
   const out = all.filter((b) => {
     const k = bindingKey(b);
-    if (seen.has(k) || (b.type === 'Port' && b.interface_id && allInterfacePorts.has(b.port_id))) return false;
+    if (seen.has(k) || (b.type === 'Port' && b.interface_id && allInterfacePorts.has(b.port_id)))
+      return false;
     seen.add(k);
     return true;
   });
@@ -202,7 +234,9 @@ async function normalizeBindings(tx: Queryable, hostId: string, specs: BindingSp
 /** Makes the stored bindings of a service exactly `desired`: ids already on the service are updated in place. */
 async function writeBindings(tx: Queryable, serviceId: string, networkId: string, desired: Binding[]) {
   const existing = new Set(
-    (await tx.query<{ id: string }>('SELECT id FROM bindings WHERE service_id = $1', [serviceId])).map((r) => r.id),
+    (await tx.query<{ id: string }>('SELECT id FROM bindings WHERE service_id = $1', [serviceId])).map(
+      (r) => r.id,
+    ),
   );
   const keep: string[] = [];
   for (const b of desired) {
@@ -221,11 +255,18 @@ async function writeBindings(tx: Queryable, serviceId: string, networkId: string
       keep.push(id);
     }
   }
-  await tx.query('DELETE FROM bindings WHERE service_id = $1 AND NOT (id = ANY($2::uuid[]))', [serviceId, keep]);
+  await tx.query('DELETE FROM bindings WHERE service_id = $1 AND NOT (id = ANY($2::uuid[]))', [
+    serviceId,
+    keep,
+  ]);
 }
 
 /** Replaces the binding set of a service (service create/update and host sync). */
-export async function syncBindings(tx: Queryable, svc: { id: string; host_id: string; network_id: string }, specs: BindingSpec[]) {
+export async function syncBindings(
+  tx: Queryable,
+  svc: { id: string; host_id: string; network_id: string },
+  specs: BindingSpec[],
+) {
   await writeBindings(tx, svc.id, svc.network_id, await normalizeBindings(tx, svc.host_id, specs));
 }
 
@@ -253,7 +294,11 @@ export async function putBinding(
   if (others.some((o) => bindingKey(o) === bindingKey(mine))) {
     throw new AppError('entity_already_exists', { entity: 'This binding' });
   }
-  if (mine.type === 'Port' && mine.interface_id && others.some((o) => o.type === 'Port' && o.port_id === mine.port_id && !o.interface_id)) {
+  if (
+    mine.type === 'Port' &&
+    mine.interface_id &&
+    others.some((o) => o.type === 'Port' && o.port_id === mine.port_id && !o.interface_id)
+  ) {
     throw new AppError('entity_already_exists', { entity: 'A binding of this port on all interfaces' });
   }
   await syncBindings(tx, svc, [...others, mine]);
@@ -280,11 +325,20 @@ export async function saveService(
       `INSERT INTO services (id, host_id, network_id, name, service_definition, position, source, virtualization)
        VALUES ($1, $2, $3, $4, $5, COALESCE($6, (SELECT COALESCE(max(position) + 1, 0) FROM services WHERE host_id = $2)),
          '{"type":"Manual"}', $7)`,
-      [s.id, host.id, host.network_id, s.name, s.service_definition, opts.position ?? null, virt && JSON.stringify(virt)],
+      [
+        s.id,
+        host.id,
+        host.network_id,
+        s.name,
+        s.service_definition,
+        opts.position ?? null,
+        virt && JSON.stringify(virt),
+      ],
     );
   }
   if (s.tags) await setTags(tx, 'Service', p.organizationId, s.id, s.tags);
-  if (s.bindings) await syncBindings(tx, { id: s.id, host_id: host.id, network_id: host.network_id }, s.bindings);
+  if (s.bindings)
+    await syncBindings(tx, { id: s.id, host_id: host.id, network_id: host.network_id }, s.bindings);
 }
 
 /** Client order, unless the client gave explicit positions; callers number the result 0..n-1. */
@@ -312,10 +366,20 @@ export interface HostChildren {
  * Bindings may name children by the ids the client sent in the same request.
  * `newHost` makes an interface already known on another host of the network a conflict (POST /hosts dedup).
  */
-export async function syncHostChildren(tx: Queryable, p: Principal, host: HostRef, body: HostChildren, newHost: boolean) {
+export async function syncHostChildren(
+  tx: Queryable,
+  p: Principal,
+  host: HostRef,
+  body: HostChildren,
+  newHost: boolean,
+) {
   const clientIds = new Map<string, string>();
   const existingIds = async (table: string) =>
-    new Set((await tx.query<{ id: string }>(`SELECT id FROM ${table} WHERE host_id = $1`, [host.id])).map((r) => r.id));
+    new Set(
+      (await tx.query<{ id: string }>(`SELECT id FROM ${table} WHERE host_id = $1`, [host.id])).map(
+        (r) => r.id,
+      ),
+    );
 
   if (body.interfaces) {
     const list = body.interfaces;
@@ -326,7 +390,8 @@ export async function syncHostChildren(tx: Queryable, p: Principal, host: HostRe
       const { mac } = await checkInterface(tx, p, host.network_id, i);
       macs.set(i.id, mac);
       const addr = `${i.subnet_id}|${i.ip_address}`;
-      if (addresses.has(addr)) throw new AppError('entity_already_exists', { entity: `Interface ${i.ip_address} in this subnet` });
+      if (addresses.has(addr))
+        throw new AppError('entity_already_exists', { entity: `Interface ${i.ip_address} in this subnet` });
       addresses.add(addr);
       if (newHost) {
         const [other] = await tx.query<{ name: string }>(
@@ -335,13 +400,18 @@ export async function syncHostChildren(tx: Queryable, p: Principal, host: HostRe
           [host.network_id, i.subnet_id, i.ip_address, mac],
         );
         if (other) {
-          throw new AppError('entity_already_exists', { entity: `Host "${other.name}" with the IP or MAC of ${i.ip_address}` });
+          throw new AppError('entity_already_exists', {
+            entity: `Host "${other.name}" with the IP or MAC of ${i.ip_address}`,
+          });
         }
       }
     }
     const existing = await existingIds('interfaces');
     const kept = list.filter((i) => existing.has(i.id)).map((i) => i.id);
-    await tx.query('DELETE FROM interfaces WHERE host_id = $1 AND NOT (id = ANY($2::uuid[]))', [host.id, kept]);
+    await tx.query('DELETE FROM interfaces WHERE host_id = $1 AND NOT (id = ANY($2::uuid[]))', [
+      host.id,
+      kept,
+    ]);
     for (const [position, i] of ordered(list).entries()) {
       if (existing.has(i.id)) {
         // A MAC, once known, identifies the interface: it is never overwritten.
@@ -377,12 +447,10 @@ export async function syncHostChildren(tx: Queryable, p: Principal, host: HostRe
     await tx.query('DELETE FROM ports WHERE host_id = $1 AND NOT (id = ANY($2::uuid[]))', [host.id, kept]);
     for (const pt of list) {
       if (existing.has(pt.id)) {
-        await tx.query('UPDATE ports SET port_number = $2, protocol = $3, port_type = $4, updated_at = now() WHERE id = $1', [
-          pt.id,
-          pt.number,
-          pt.protocol,
-          portTypeOf(pt.number, pt.protocol),
-        ]);
+        await tx.query(
+          'UPDATE ports SET port_number = $2, protocol = $3, port_type = $4, updated_at = now() WHERE id = $1',
+          [pt.id, pt.number, pt.protocol, portTypeOf(pt.number, pt.protocol)],
+        );
         clientIds.set(pt.id, pt.id);
       } else {
         const id = await freshId(tx, 'ports', pt.id);
@@ -404,13 +472,19 @@ export async function syncHostChildren(tx: Queryable, p: Principal, host: HostRe
       'DELETE FROM services WHERE host_id = $1 AND NOT (id = ANY($2::uuid[])) RETURNING id',
       [host.id, kept],
     );
-    if (gone.length) await tx.query('DELETE FROM entity_tags WHERE entity_id = ANY($1::uuid[])', [gone.map((g) => g.id)]);
+    if (gone.length)
+      await tx.query('DELETE FROM entity_tags WHERE entity_id = ANY($1::uuid[])', [gone.map((g) => g.id)]);
     // Final ids first, so a service's virtualization may point at a sibling created in the same request.
     const serviceIds = new Map<string, string>();
-    for (const s of list) serviceIds.set(s.id, existing.has(s.id) ? s.id : await freshId(tx, 'services', s.id));
+    for (const s of list)
+      serviceIds.set(s.id, existing.has(s.id) ? s.id : await freshId(tx, 'services', s.id));
     const ref = (id: string | null | undefined) => (id ? (clientIds.get(id) ?? id) : id);
     for (const [position, s] of ordered(list).entries()) {
-      const bindings = s.bindings?.map((b) => ({ ...b, interface_id: ref(b.interface_id), port_id: ref(b.port_id) }));
+      const bindings = s.bindings?.map((b) => ({
+        ...b,
+        interface_id: ref(b.interface_id),
+        port_id: ref(b.port_id),
+      }));
       await saveService(
         tx,
         p,
