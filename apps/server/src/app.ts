@@ -74,7 +74,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     httpPart === 'body' ? strict.compile(schema) : coercing.compile(schema),
   );
 
-  installErrorHandler(app);
+  const spa = existsSync(path.join(config.webDir, 'index.html'));
+  installErrorHandler(app, { spa });
   // The API speaks JSON only: a text/plain body must be a 415, not a string that fails validation as a 400.
   app.removeContentTypeParser('text/plain');
   await app.register(cookie);
@@ -146,20 +147,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.swagger(),
   );
 
-  if (existsSync(path.join(config.webDir, 'index.html'))) {
+  if (spa) {
     await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: ['index.html'] });
-    // The SPA owns every non-API path; unknown /api paths stay 404 in the envelope.
-    app.setNotFoundHandler((req, reply) => {
-      if (req.url.startsWith('/api') || req.method !== 'GET') {
-        return reply.status(404).send({
-          success: false,
-          error: `Route ${req.method} ${req.url.split('?')[0]} not found`,
-          code: 'route_not_found',
-          meta: { api_version: 1, server_version: SERVER_VERSION },
-        });
-      }
-      return reply.type('text/html').sendFile('index.html');
-    });
   }
 
   return app;

@@ -99,7 +99,7 @@ function render(err: FastifyError | AppError | Error, requestId: string): Render
 }
 
 /** The one place errors become responses. Unknown errors are logged with the request id; their text never leaks. */
-export function installErrorHandler(app: FastifyInstance): void {
+export function installErrorHandler(app: FastifyInstance, opts: { spa?: boolean } = {}): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const r = render(err, String(req.id));
     if (r.status >= 500) req.log.error({ err }, 'unhandled error');
@@ -114,6 +114,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     });
   });
   app.setNotFoundHandler((req, reply) => {
+    // The single-page app owns every non-API GET path; unknown /api paths stay 404 in the envelope.
+    const pathOnly = req.url.split('?')[0];
+    if (opts.spa && req.method === 'GET' && !pathOnly.startsWith('/api') && !/\.[a-z0-9]+$/i.test(pathOnly)) {
+      return reply.type('text/html').sendFile('index.html');
+    }
     return reply.status(404).send({
       success: false,
       error: `Route ${req.method} ${req.url.split('?')[0]} not found`,

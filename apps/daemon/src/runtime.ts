@@ -1,0 +1,165 @@
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import type { ConfigStore } from './config-store.ts';
+import { serverUrlOf } from './config.ts';
+import { SelfReportRunner } from './discovery/self-report.ts';
+import { SessionManager } from './discovery/session-manager.ts';
+import { ApiClient } from './link/api-client.ts';
+import { createDaemonHttpServer } from './link/daemon-http.ts';
+import { DaemonPollLink } from './link/daemon-poll.ts';
+import type { BackoffPolicies } from './link/retry.ts';
+import { ServerApi, type DiscoverySink } from './link/server-api.ts';
+import { silentLogger, type Logger } from './logger.ts';
+import { DOCKER_TIMEOUT_MS, dockerEndpointOf, probeDocker, type DockerProbe } from './platform/docker.ts';
+import { listOwnIpv4, type OwnAddress } from './platform/interfaces.ts';
+import { DAEMON_VERSION } from './version.ts';
+
+/** Everything the runtime touches outside itself; tests replace parts of it. */
+export interface RuntimeDeps {
+  logger: Logger;
+  version: string;
+  listAddresses: (only: readonly string[]) => OwnAddress[];
+  probeDocker: () => Promise<DockerProbe>;
+  hostname: () => string;
+  policies: Partial<BackoffPolicies>;
+}
+
+/**
+ * The composition root of a running daemon: HTTP server, server link and discovery sessions.
+ * main.ts only parses config, builds one of these and handles signals.
+ */
+export class DaemonRuntime {
+  private readonly deps: RuntimeDeps;
+  private server: http.Server | null = null;
+  private loop: Promise<void> | null = null;
+  private readonly abort = new AbortController();
+  private boundPort = 0;
+  readonly sessions: SessionManager;
+  readonly link: DaemonPollLink | null;
+
+  constructor(
+    private readonly store: ConfigStore,
+    deps: Partial<RuntimeDeps> = {},
+  ) {
+    const config = store.config;
+    const logger = deps.logger ?? silentLogger();
+    this.deps = {
+      logger,
+      version: deps.version ?? DAEMON_VERSION,
+      listAddresses: deps.listAddresses ?? ((only) => listOwnIpv4(only)),
+      probeDocker:
+        deps.probeDocker ??
+        (() =>
+          probeDocker(dockerEndpointOf(this.store.config), DOCKER_TIMEOUT_MS, (stage, err) =>
+            logger.info({ stage, err: err.message }, 'docker not available'),
+          )),
+      hostname: deps.hostname ?? (() => os.hostname()),
+      policies: deps.policies ?? {},
+    };
+    const serverUrl = serverUrlOf(config);
+    const api = serverUrl
+      ? new ServerApi(
+          new ApiClient({
+            baseUrl: serverUrl,
+            apiKey: config.daemon_api_key,
+            daemonId: config.id,
+            version: this.deps.version,
+          }),
+        )
+      : null;
+    const sink: DiscoverySink = api ?? unconfiguredSink();
+    this.sessions = new SessionManager({
+      sink,
+      daemonId: () => this.store.config.id,
+      logger,
+      updatePolicy: this.deps.policies.entity,
+      runners: {
+        SelfReport: new SelfReportRunner({
+          sink,
+          listAddresses: () => this.deps.listAddresses(this.store.config.interfaces),
+          probeDocker: this.deps.probeDocker,
+          daemonPort: () => this.boundPort,
+          bindAddress: () => this.store.config.bind_address,
+          hostname: this.deps.hostname,
+          saveCapabilities: (capabilities) => this.store.update({ capabilities }),
+          entityPolicy: this.deps.policies.entity,
+        }),
+      },
+    });
+    this.link =
+      api && config.mode === 'daemon_poll'
+        ? new DaemonPollLink({
+            api,
+            store,
+            sessions: this.sessions,
+            logger,
+            version: this.deps.version,
+            hasDockerSocket: async () => (await this.deps.probeDocker()).available,
+            policies: this.deps.policies,
+          })
+        : null;
+  }
+
+  /** The port the HTTP server listens on (useful when daemon_port is 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    const config = this.store.config;
+    const log = this.deps.logger;
+    const server = createDaemonHttpServer({ version: this.deps.version, logger: log });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.daemon_port, config.bind_address, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.boundPort = (server.address() as AddressInfo).port;
+    log.info(
+      {
+        id: config.id,
+        daemon_name: config.name,
+        version: this.deps.version,
+        config_path: this.store.path,
+        server_url: serverUrlOf(config),
+        network_id: config.network_id,
+        mode: config.mode,
+        bind: `${config.bind_address}:${this.boundPort}`,
+        daemon_url: config.daemon_url ?? `http://${config.bind_address}:${this.boundPort}`,
+        heartbeat_interval_s: config.heartbeat_interval,
+        concurrency: config.concurrent_scans === 15 ? 'auto' : config.concurrent_scans,
+      },
+      'Scanopy daemon started',
+    );
+    if (config.mode === 'server_poll') {
+      log.warn('server_poll not yet supported; serving /api/health only');
+    } else if (!this.link) {
+      log.warn('server_url is not set; not contacting any server');
+    } else {
+      this.loop = this.link.run(this.abort.signal);
+    }
+  }
+
+  /** Stops polling, cancels a running session (it reports Cancelled) and closes the HTTP server. */
+  async stop(): Promise<void> {
+    this.abort.abort(new Error('daemon stopping'));
+    this.sessions.cancel('daemon stopping');
+    await this.loop;
+    await this.sessions.idle();
+    const server = this.server;
+    this.server = null;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+}
+
+function unconfiguredSink(): DiscoverySink {
+  const fail = () => Promise.reject(new Error('server_url is not configured'));
+  return { createSubnet: fail, createHost: fail, updateCapabilities: fail, updateSession: fail };
+}

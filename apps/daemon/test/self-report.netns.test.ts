@@ -1,0 +1,235 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { netnsAvailable, NetnsLab, stopChild, sweepStaleLabs } from '@scanopy/lab';
+import type { DaemonResponse, HostResponse, Network, Subnet } from '@scanopy/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The real server and real daemons: a namespace with two interfaces on two subnets runs a fresh
+ * daemon ten times in a row (fresh id, fresh network each time); each daemon's FIRST self-report
+ * must put its host with both interfaces and both subnets into the inventory.
+ */
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const RUNS = 10;
+const available = await netnsAvailable();
+if (!available.ok && process.env.CI) throw new Error(`CI must run the namespace tests: ${available.reason}`);
+const title = `daemon self-report in a network namespace${available.ok ? '' : ` (skipped: ${available.reason})`}`;
+
+// Per-run subnets inside 10.77.0.0/16, so two concurrent runs on one machine do not collide.
+const octetA = 10 + (process.pid % 100) * 2;
+const octetB = octetA + 1;
+const SERVER_IP = `10.77.${octetA}.1`;
+const DAEMON_IPS = [`10.77.${octetA}.2`, `10.77.${octetB}.2`];
+const CIDRS = [`10.77.${octetA}.0/24`, `10.77.${octetB}.0/24`];
+
+/** Polls `probe` until it returns a value; gives up with the last observation after `limitMs`. */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, limitMs: number): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last error: ${String(last)}`);
+    await sleep(250);
+  }
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Environment without the caller's SCANOPY_* settings, so only what a test sets applies. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('SCANOPY_') && !k.startsWith('NETVISOR_')) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+function capture(child: ChildProcess): { text: () => string } {
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  return { text: () => out.slice(-20_000) };
+}
+
+class Api {
+  cookie = '';
+  constructor(readonly base: string) {}
+
+  async call<T>(method: string, route: string, body?: unknown): Promise<T> {
+    const res = await fetch(this.base + route, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), Cookie: this.cookie },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const setCookie = res.headers.get('set-cookie');
+    if (setCookie) this.cookie = setCookie.split(';')[0];
+    const json = (await res.json()) as { success: boolean; data: T; error?: string };
+    if (!json.success) throw new Error(`${method} ${route} → ${res.status} ${json.error}`);
+    return json.data;
+  }
+}
+
+describe.skipIf(!available.ok)(title, () => {
+  const lab = new NetnsLab();
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'scanopy-netns-'));
+  let ns = '';
+  let server: ChildProcess | null = null;
+  let serverLog: { text: () => string } = { text: () => '' };
+  let api: Api;
+
+  beforeAll(async () => {
+    await sweepStaleLabs();
+    ns = await lab.addNamespace('d');
+    await lab.addVeth({
+      ns,
+      nsIfname: 'eth0',
+      nsAddress: `${DAEMON_IPS[0]}/24`,
+      hostSuffix: 'a',
+      hostAddress: `${SERVER_IP}/24`,
+    });
+    await lab.addVeth({
+      ns,
+      nsIfname: 'eth1',
+      nsAddress: `${DAEMON_IPS[1]}/24`,
+      hostSuffix: 'b',
+      hostAddress: `10.77.${octetB}.1/24`,
+    });
+
+    const serverMain = path.join(repoRoot, 'apps/server/src/main.ts');
+    if (!existsSync(serverMain)) throw new Error(`${serverMain} does not exist`);
+    const port = await freePort(SERVER_IP);
+    server = spawn(process.execPath, ['--import', 'tsx', serverMain], {
+      cwd: repoRoot,
+      env: cleanEnv({
+        SCANOPY_DATA_DIR: path.join(tmp, 'server-data'),
+        SCANOPY_INTEGRATED_DAEMON: 'false',
+        SCANOPY_BIND_ADDRESS: SERVER_IP,
+        SCANOPY_SERVER_PORT: String(port),
+        SCANOPY_LOG_LEVEL: 'warn',
+        // API only: the test needs no web UI, and a missing build must not matter.
+        SCANOPY_WEB_DIR: path.join(tmp, 'no-web'),
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    serverLog = capture(server);
+    api = new Api(`http://${SERVER_IP}:${port}`);
+    const exited = new Promise<never>((_, reject) =>
+      server!.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${serverLog.text()}`))),
+    );
+    // Only the race below cares; a later exit (at teardown) must not count as an unhandled rejection.
+    exited.catch(() => undefined);
+    await Promise.race([
+      exited,
+      waitFor(
+        'the server to answer /api/health',
+        () => api.call('GET', '/api/health').then(() => true),
+        180_000,
+      ),
+    ]);
+    await api.call('POST', '/api/auth/register', {
+      email: 'lab@example.com',
+      password: 'LabPassw0rd!',
+      terms_accepted: true,
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    if (server) await stopChild(server);
+    await lab.teardown();
+    rmSync(tmp, { recursive: true, force: true });
+  }, 60_000);
+
+  it(`finds both subnets in the first self-report of ${RUNS} fresh daemons in a row`, async () => {
+    for (let run = 1; run <= RUNS; run++) {
+      const network = await api.call<Network>('POST', '/api/v1/networks', { name: `Lab run ${run}` });
+      const { key } = await api.call<{ key: string }>('POST', '/api/v1/auth/daemon', {
+        name: `lab-key-${run}`,
+        network_id: network.id,
+      });
+      const name = `lab-daemon-${run}`;
+      const daemon = lab.spawnIn(ns, process.execPath, ['--import', 'tsx', 'apps/daemon/src/main.ts'], {
+        cwd: repoRoot,
+        env: cleanEnv({
+          SCANOPY_SERVER_URL: api.base,
+          SCANOPY_DAEMON_API_KEY: key,
+          SCANOPY_NETWORK_ID: network.id,
+          SCANOPY_HEARTBEAT_INTERVAL: '1',
+          SCANOPY_NAME: name,
+          SCANOPY_CONFIG_PATH: path.join(tmp, `daemon-${run}`, 'config.json'),
+          // Keep the run hermetic: no Docker Engine of the machine takes part.
+          SCANOPY_DOCKER_SOCKET: path.join(tmp, 'no-docker.sock'),
+          SCANOPY_LOG_LEVEL: 'debug',
+        }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const daemonLog = capture(daemon);
+      try {
+        const q = `?network_id=${network.id}&limit=0`;
+        const found = await waitFor(
+          `run ${run}: host with ${DAEMON_IPS.join(' and ')}`,
+          async () => {
+            const hosts = await api.call<HostResponse[]>('GET', `/api/v1/hosts${q}`);
+            const subnets = await api.call<Subnet[]>('GET', `/api/v1/subnets${q}`);
+            const daemons = await api.call<DaemonResponse[]>('GET', `/api/v1/daemons${q}`);
+            const host = hosts.find((h) => h.interfaces.length >= 2);
+            if (!host || daemons[0]?.capabilities.interfaced_subnet_ids.length !== 2) return undefined;
+            return { hosts, subnets, daemons, host };
+          },
+          60_000,
+        ).catch((err: Error) => {
+          throw new Error(
+            `${err.message}\n--- daemon log ---\n${daemonLog.text()}\n--- server log ---\n${serverLog.text()}`,
+          );
+        });
+
+        const { hosts, subnets, daemons, host } = found;
+        expect(hosts).toHaveLength(1);
+        expect(host.interfaces.map((i) => i.ip_address).sort()).toEqual([...DAEMON_IPS].sort());
+        const byId = new Map(subnets.map((s) => [s.id, s]));
+        for (const iface of host.interfaces) {
+          const subnet = byId.get(iface.subnet_id);
+          expect(subnet?.cidr).toBe(CIDRS[DAEMON_IPS.indexOf(iface.ip_address)]);
+          expect(subnet?.subnet_type).toBe('Lan');
+        }
+        expect(subnets.map((s) => s.cidr)).toEqual(expect.arrayContaining(CIDRS));
+        expect(host.services.map((s) => s.service_definition)).toContain('Scanopy Daemon');
+        expect(host.ports.map((p) => p.number)).toContain(60073);
+
+        expect(daemons).toHaveLength(1);
+        expect(daemons[0]).toMatchObject({
+          name,
+          network_id: network.id,
+          host_id: host.id,
+          mode: 'daemon_poll',
+        });
+        expect(daemons[0].last_seen).toEqual(expect.any(String));
+        expect([...daemons[0].capabilities.interfaced_subnet_ids].sort()).toEqual(
+          host.interfaces.map((i) => i.subnet_id).sort(),
+        );
+      } finally {
+        await stopChild(daemon);
+      }
+      expect(daemon.exitCode).toBe(0);
+    }
+  }, 300_000);
+});
