@@ -218,4 +218,22 @@ describe.each(backends)('daemon protocol and ingestion on %s', (backend) => {
     expect(r.statusCode).toBe(400);
     expect(r.json().code).toBe('interface_ip_out_of_range');
   });
+  it("names the daemon's placeholder host from its first self-report, and never renames it afterwards", async () => {
+    const { owner, daemonId, d } = await provisionDaemon(s);
+    const reg = await register(d, daemonId, owner.networkId);
+    const s1 = await subnet(d, owner.networkId, '10.77.1.0/24');
+    const first = await d.json(
+      'POST',
+      '/api/v1/hosts/discovery',
+      hostBody(reg.host_id, owner.networkId, [{ subnet_id: s1.id, ip: '10.77.1.2' }], 'real-hostname'),
+    );
+    expect(first.id).toBe(reg.host_id);
+    expect(first.name).toBe('real-hostname');
+    const again = await d.json(
+      'POST',
+      '/api/v1/hosts/discovery',
+      hostBody(reg.host_id, owner.networkId, [{ subnet_id: s1.id, ip: '10.77.1.2' }], 'other-name'),
+    );
+    expect(again.name).toBe('real-hostname');
+  });
 });

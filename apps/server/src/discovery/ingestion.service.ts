@@ -135,20 +135,26 @@ export class IngestionService {
       hostId = byId?.id;
     }
 
-    // 2. Create, or fill only the empty fields of the existing host; the name is never changed.
+    // 2. Create, or fill only the empty fields of the existing host; the name is never changed, except the
+    // placeholder made at daemon registration, which takes the real name from the daemon's first self-report.
     const h = body.host;
     if (hostId) {
-      const [cur] = await tx.query<{ source: Json }>('SELECT source FROM hosts WHERE id = $1 FOR UPDATE', [
-        hostId,
-      ]);
+      const [cur] = await tx.query<{ source: Json; placeholder: boolean }>(
+        `SELECT source, (created_at = updated_at AND NOT EXISTS (SELECT 1 FROM interfaces WHERE host_id = hosts.id)
+           AND EXISTS (SELECT 1 FROM daemons WHERE host_id = hosts.id)) AS placeholder
+         FROM hosts WHERE id = $1 FOR UPDATE`,
+        [hostId],
+      );
       await tx.query(
         `UPDATE hosts SET hostname = COALESCE(hostname, $2), description = COALESCE(description, $3),
-           source = $4, updated_at = now() WHERE id = $1`,
+           source = $4, name = CASE WHEN $5 THEN $6 ELSE name END, updated_at = now() WHERE id = $1`,
         [
           hostId,
           h.hostname || null,
           h.description || null,
           JSON.stringify(mergeSource(cur.source, h.source)),
+          cur.placeholder,
+          h.name,
         ],
       );
     } else {

@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends, startTestServer, type TestServer } from './harness.ts';
+import { idHints, knownBody, type BodyContext } from './fixtures/bodies.ts';
+import {
+  expectedAccess,
+  fillPath,
+  kindOf,
+  routeTable,
+  type JsonSchema,
+  type RouteInfo,
+} from './fixtures/routes.ts';
+import {
+  acceptedTypes,
+  isEnumLike,
+  jsonTypeOf,
+  objectSchema,
+  sampleOf,
+  type JsonType,
+} from './fixtures/schema-sample.ts';
+import { anonymous, buildOrg, call, type Actor, type Org } from './fixtures/world.ts';
+
+const BODY_LIMIT = 4096;
+type Path = (string | number)[];
+
+interface Field {
+  path: Path;
+  schema: JsonSchema;
+  required: boolean;
+  /** The object holding the field rejects unknown properties. */
+  closed: boolean;
+}
+
+/** Fields of a body, walking into nested objects the baseline actually carries (two levels deep). */
+function fieldsOf(schema: JsonSchema, value: unknown, path: Path = [], depth = 0): Field[] {
+  const out: Field[] = [];
+  const obj = objectSchema(schema);
+  if (obj && value && typeof value === 'object' && !Array.isArray(value)) {
+    const required = new Set((obj.required ?? []) as string[]);
+    for (const [k, sub] of Object.entries((obj.properties ?? {}) as Record<string, JsonSchema>)) {
+      out.push({
+        path: [...path, k],
+        schema: sub,
+        required: required.has(k),
+        closed: obj.additionalProperties === false,
+      });
+      const v = (value as Record<string, unknown>)[k];
+      if (depth < 2 && v !== undefined) out.push(...fieldsOf(sub, v, [...path, k], depth + 1));
+    }
+  } else if (schema.type === 'array' && Array.isArray(value) && value.length && schema.items) {
+    out.push({ path: [...path, 0], schema: schema.items as JsonSchema, required: false, closed: false });
+  }
+  return out;
+}
+
+function setAt(value: unknown, path: Path, v: unknown, remove = false): unknown {
+  const copy = structuredClone(value) as Record<string | number, unknown>;
+  let cur = copy;
+  for (const seg of path.slice(0, -1)) cur = cur[seg] as Record<string | number, unknown>;
+  const last = path[path.length - 1];
+  if (remove) delete cur[last];
+  else cur[last] = v;
+  return copy;
+}
+
+const anyJson = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Number.isInteger(d)),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }),
+);
+
+/** JSON values whose type the schema does not accept. */
+const wrongTyped = (accepted: Set<JsonType>) => anyJson.filter((v) => !accepted.has(jsonTypeOf(v)));
+
+/** One fixed wrong-typed value per field, so every field is covered regardless of sampling luck. */
+const fixedWrong = (accepted: Set<JsonType>): unknown =>
+  (['not-a-number', 12345, 1.5, true, null, [1], { x: 1 }] as unknown[]).find(
+    (v) => !accepted.has(jsonTypeOf(v)),
+  );
+
+function envelopeOk(res: LightMyRequestResponse): boolean {
+  try {
+    const b = res.json<Record<string, unknown>>();
+    const meta = b.meta as Record<string, unknown> | undefined;
+    return (
+      b.success === false &&
+      typeof b.error === 'string' &&
+      typeof b.code === 'string' &&
+      !!meta?.server_version
+    );
+  } catch {
+    return false;
+  }
+}
+
+describe.each(backends)('bad input on %s', (backend) => {
+  let s: TestServer;
+  let A: Org;
+  let routes: RouteInfo[];
+  let withBody: RouteInfo[];
+
+  beforeAll(async () => {
+    s = await startTestServer(backend, { bodyLimitBytes: BODY_LIMIT });
+    A = await buildOrg(s.app, s.db, 'A', { daemon: true });
+    // Aliases share handlers and schemas with their /api/v1 routes.
+    routes = routeTable(s.app).filter((r) => !r.alias);
+    withBody = routes.filter((r) => r.body);
+  });
+  afterAll(async () => s?.close());
+
+  function actorFor(route: RouteInfo): Actor {
+    const access = expectedAccess(route.method, route.path);
+    if (access === 'daemon') return A.daemon!.actor;
+    return access === 'public' ? anonymous : A.sessions.Owner!;
+  }
+
+  /** URL with ids that exist and a body that passes the schema, so each check varies exactly one thing. */
+  async function baseline(
+    route: RouteInfo,
+  ): Promise<{ url: string; body: unknown; params: Record<string, string>; known: boolean }> {
+    const kind = kindOf(route.path);
+    const params: Record<string, string> = {};
+    for (const name of route.pathParams) {
+      if (route.path.startsWith('/api/daemons/')) params[name] = A.daemon!.daemonId;
+      else params[name] = kind && name !== 'session_id' ? await A.seed.fresh(kind) : randomUUID();
+    }
+    const ctx: BodyContext = { networkId: A.networkId, daemon: A.daemon!, params, loginEmail: A.owner.email };
+    const url = fillPath(route.path, params);
+    if (route.operationId.startsWith('bulk_delete_') && kind)
+      return { url, body: [await A.seed.fresh(kind)], params, known: true };
+    const known = knownBody(route.operationId, ctx);
+    if (known !== undefined || !route.body) return { url, body: known, params, known: true };
+    return { url, body: sampleOf(route.body, idHints(ctx)), params, known: false };
+  }
+
+  const label = (r: RouteInfo) => `${r.method} ${r.path}`;
+  const isSchemaRejection = (res: LightMyRequestResponse) =>
+    res.statusCode === 400 && res.json<{ params?: { location?: string } }>().params?.location === 'body';
+
+  it('answers malformed and empty JSON bodies with 400 validation_failed', async () => {
+    const failures: string[] = [];
+    for (const r of withBody) {
+      const { url } = await baseline(r);
+      for (const payload of ['{"name": ', '{bad json}', '[1, 2', '']) {
+        const res = await s.app.inject({
+          method: r.method,
+          url,
+          headers: { ...actorFor(r).headers, 'content-type': 'application/json' },
+          payload,
+        });
+        if (res.statusCode !== 400 || !envelopeOk(res) || res.json().code !== 'validation_failed') {
+          failures.push(
+            `${label(r)} ${JSON.stringify(payload)}: ${res.statusCode} ${res.body.slice(0, 150)}`,
+          );
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(withBody.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it('rejects wrong types, unknown fields, unknown enum values and missing fields with 400 naming the field', async () => {
+    const failures: string[] = [];
+    const generated: string[] = [];
+    let fieldChecks = 0;
+    for (const r of withBody) {
+      const base = await baseline(r);
+      const actor = actorFor(r);
+      const send = (body: unknown) => call(s.app, actor, r.method, base.url, body);
+      // Handler-level refusals (e.g. a sampled reference that does not exist) are fine; a schema refusal of the
+      // baseline means this suite cannot build a valid body for the route, which only generated bodies may hit.
+      const first = await send(base.body);
+      if (first.statusCode >= 500) failures.push(`${label(r)} baseline: ${first.statusCode}`);
+      if (isSchemaRejection(first)) {
+        if (base.known) {
+          failures.push(`${label(r)}: hand-written baseline refused: ${first.body.slice(0, 150)}`);
+        } else generated.push(label(r));
+        continue;
+      }
+      const expect400 = async (body: unknown, name: string | number, what: string) => {
+        fieldChecks++;
+        const res = await send(body);
+        const ok =
+          res.statusCode === 400 &&
+          envelopeOk(res) &&
+          res.json<{ error: string }>().error.includes(String(name));
+        if (!ok) failures.push(`${label(r)} ${what}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+        return ok;
+      };
+      const fields = fieldsOf(r.body!, base.body);
+      for (const f of fields) {
+        const name = f.path[f.path.length - 1];
+        const where = f.path.join('.');
+        const accepted = acceptedTypes(f.schema);
+        if (accepted)
+          await expect400(setAt(base.body, f.path, fixedWrong(accepted)), name, `wrong type at ${where}`);
+        if (isEnumLike(f.schema))
+          await expect400(setAt(base.body, f.path, 'NotARealValue'), name, `unknown enum at ${where}`);
+        if (f.required) await expect400(setAt(base.body, f.path, undefined, true), name, `missing ${where}`);
+      }
+      const closed = new Set(fields.filter((f) => f.closed).map((f) => JSON.stringify(f.path.slice(0, -1))));
+      for (const parent of closed) {
+        const p = [...(JSON.parse(parent) as Path), 'bogus_field_xyz'];
+        await expect400(setAt(base.body, p, 1), 'bogus_field_xyz', `unknown field at ${p.join('.')}`);
+      }
+      const typed = fields.filter((f) => acceptedTypes(f.schema));
+      if (!typed.length) continue;
+      try {
+        await fc.assert(
+          fc.asyncProperty(
+            fc
+              .constantFrom(...typed)
+              .chain((f) => fc.tuple(fc.constant(f), wrongTyped(acceptedTypes(f.schema)!))),
+            async ([f, v]) => {
+              const res = await send(setAt(base.body, f.path, v));
+              const name = String(f.path[f.path.length - 1]);
+              return (
+                res.statusCode === 400 &&
+                envelopeOk(res) &&
+                res.json<{ error: string }>().error.includes(name)
+              );
+            },
+          ),
+          { numRuns: 25 },
+        );
+      } catch (err) {
+        failures.push(
+          `${label(r)} generated wrong type: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}`,
+        );
+      }
+    }
+    expect(failures).toEqual([]);
+    // Routes whose body only a schema-generated sample could provide, and the sample did not pass.
+    expect(generated).toEqual([]);
+    expect(fieldChecks).toBeGreaterThan(100);
+  });
+
+  it('refuses unknown fields on every object body', async () => {
+    const open: string[] = [];
+    for (const r of withBody) {
+      const obj = objectSchema(r.body!);
+      if (obj && obj.additionalProperties !== false) open.push(r.operationId);
+    }
+    // The deprecated heartbeat accepts any JSON object (pre-0.14 daemons send varying fields).
+    expect(open).toEqual(['daemon_heartbeat']);
+  });
+
+  it('answers bodies over the limit with 413', async () => {
+    const failures: string[] = [];
+    for (const r of withBody) {
+      const { url } = await baseline(r);
+      const big =
+        r.body!.type === 'array'
+          ? Array.from({ length: 200 }, () => randomUUID())
+          : { name: 'x'.repeat(BODY_LIMIT + 100) };
+      const res = await call(s.app, actorFor(r), r.method, url, big);
+      if (res.statusCode !== 413 || !envelopeOk(res) || res.json().code !== 'payload_too_large') {
+        failures.push(`${label(r)}: ${res.statusCode} ${res.body.slice(0, 150)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('answers non-UUID path ids with 400', async () => {
+    const failures: string[] = [];
+    const withParams = routes.filter((r) => r.pathParams.length);
+    expect(withParams.length).toBeGreaterThanOrEqual(30);
+    for (const r of withParams) {
+      const base = await baseline(r);
+      for (const p of r.pathParams) {
+        for (const bad of ['not-a-uuid', '123', `${randomUUID()}x`]) {
+          const url = fillPath(r.path, { ...base.params, [p]: bad });
+          const res = await call(s.app, actorFor(r), r.method, url, base.body);
+          if (res.statusCode !== 400 || !envelopeOk(res) || res.json().code !== 'validation_failed') {
+            failures.push(`${label(r)} ${p}=${bad}: ${res.statusCode} ${res.body.slice(0, 150)}`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('answers non-JSON content types with 415', async () => {
+    const failures: string[] = [];
+    for (const r of withBody) {
+      const base = await baseline(r);
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+        const res = await s.app.inject({
+          method: r.method,
+          url: base.url,
+          headers: { ...actorFor(r).headers, 'content-type': type },
+          payload: JSON.stringify(base.body),
+        });
+        if (res.statusCode !== 415 || !envelopeOk(res) || res.json().code !== 'unsupported_media_type') {
+          failures.push(`${label(r)} ${type}: ${res.statusCode} ${res.body.slice(0, 120)}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('never answers arbitrary JSON bodies with a 5xx, and every refusal is the envelope', async () => {
+    const failures: string[] = [];
+    for (const r of withBody) {
+      const { url } = await baseline(r);
+      const actor = actorFor(r);
+      try {
+        await fc.assert(
+          fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), async (v) => {
+            const res = await call(s.app, actor, r.method, url, v);
+            return res.statusCode < 500 && (res.statusCode < 400 || envelopeOk(res));
+          }),
+          { numRuns: 20 },
+        );
+      } catch (err) {
+        failures.push(`${label(r)}: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
