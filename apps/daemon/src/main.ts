@@ -67,6 +67,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Started by the server as its integrated daemon (with an IPC channel): never outlive it, even if it was killed.
+  if (process.channel) {
+    process.channel.unref();
+    process.on('disconnect', () => shutdown('parent process exited'));
+  }
 }
 
 await main();

@@ -101,7 +101,8 @@ export class IntegratedDaemon {
     const child = spawn(process.execPath, ['--import', 'tsx', entry], {
       env,
       cwd: repoRoot,
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // The IPC channel lets the daemon notice when the server dies, however it dies.
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child = child;
     this.log.info({ pid: child.pid }, 'integrated daemon started');
