@@ -10,6 +10,7 @@ export default tseslint.config(
       '**/dist/**',
       '**/.svelte-kit/**',
       'apps/server/static/**',
+      'apps/web/build/**',
       'data/**',
       'bench/results/**',
       '**/*.config.js',
