@@ -159,7 +159,9 @@ export type SnmpQueryCredential = Static<typeof SnmpQueryCredential>;
 
 export const SnmpCredentialMapping = Type.Object({
   default_credential: Type.Optional(Nullable(SnmpQueryCredential)),
-  ip_overrides: Type.Optional(Type.Array(Type.Object({ ip: Type.String(), credential: SnmpQueryCredential }))),
+  ip_overrides: Type.Optional(
+    Type.Array(Type.Object({ ip: Type.String(), credential: SnmpQueryCredential })),
+  ),
 });
 export type SnmpCredentialMapping = Static<typeof SnmpCredentialMapping>;
 
@@ -172,7 +174,11 @@ const networkDiscoveryFields = {
   snmp_credentials: Type.Optional(SnmpCredentialMapping),
   probe_raw_socket_ports: Type.Optional(Type.Boolean()),
 };
-const dockerDiscoveryFields = { type: Type.Literal('Docker'), host_id: Uuid, host_naming_fallback: HostNamingFallback };
+const dockerDiscoveryFields = {
+  type: Type.Literal('Docker'),
+  host_id: Uuid,
+  host_naming_fallback: HostNamingFallback,
+};
 
 export const DiscoveryType = Type.Union([
   Type.Object(selfReportFields),

@@ -17,6 +17,11 @@ describe('wire shapes match the reference OpenAPI document', () => {
     expect(existsSync(f.referencePath), `missing ${f.referencePath}`).toBe(true);
   });
 
+  it('the reference check tells bad values apart (guards against a permissive validator)', () => {
+    expect(f.checkReference('Port', { ...f.port(), protocol: 'Sctp' })).toBe(false);
+    expect(f.checkReference('Network', { ...f.network(), id: undefined })).toBe(false);
+  });
+
   const entities: [string, TSchema, string, () => unknown][] = [
     ['Organization without a plan', c.Organization, 'Organization', f.organization],
     [
@@ -89,10 +94,19 @@ describe('wire shapes match the reference OpenAPI document', () => {
       () => ({
         daemon: f.daemon(),
         host_id: f.ids.host,
-        server_capabilities: { server_version: '0.1.0', minimum_daemon_version: '0.12.0', deprecation_warnings: [] },
+        server_capabilities: {
+          server_version: '0.1.0',
+          minimum_daemon_version: '0.12.0',
+          deprecation_warnings: [],
+        },
       }),
     ],
-    ['BulkDeleteResponse', c.BulkDeleteResponse, 'BulkDeleteResponse', () => ({ deleted_count: 1, requested_count: 2 })],
+    [
+      'BulkDeleteResponse',
+      c.BulkDeleteResponse,
+      'BulkDeleteResponse',
+      () => ({ deleted_count: 1, requested_count: 2 }),
+    ],
   ];
 
   it.each(entities)('%s', (_label, ours, referenceName, build) => {
@@ -137,7 +151,13 @@ describe('wire shapes match the reference OpenAPI document', () => {
         type: 'Discovery',
         metadata: [
           f.discoveryMetadata(),
-          { type: 'Docker', host_id: f.ids.host, host_naming_fallback: 'Ip', daemon_id: f.ids.daemon, date: f.ids && '2026-01-02T03:04:05Z' },
+          {
+            type: 'Docker',
+            host_id: f.ids.host,
+            host_naming_fallback: 'Ip',
+            daemon_id: f.ids.daemon,
+            date: '2026-01-02T03:04:05Z',
+          },
         ],
       },
       {
@@ -234,9 +254,12 @@ describe('wire shapes match the reference OpenAPI document', () => {
     ['UserApiKey', c.CreateUserApiKeyRequest, 'UserApiKey', f.userApiKey],
   ];
 
-  it.each(echoedEntities)('a whole %s is accepted as a create/update body', (_label, ours, referenceName, build) => {
-    expectBoth(ours, referenceName, build());
-  });
+  it.each(echoedEntities)(
+    'a whole %s is accepted as a create/update body',
+    (_label, ours, referenceName, build) => {
+      expectBoth(ours, referenceName, build());
+    },
+  );
 
   it('envelopes', () => {
     expectBoth(c.ApiResponse(c.Network), 'ApiResponse_Network', { success: true, data: f.network(), meta });

@@ -28,11 +28,14 @@ function loadComponents(): Record<string, unknown> {
   try {
     text = readFileSync(referencePath, 'utf8');
   } catch {
-    throw new Error(`Reference OpenAPI document not found at ${referencePath}; it is needed to check wire shapes.`);
+    throw new Error(
+      `Reference OpenAPI document not found at ${referencePath}; it is needed to check wire shapes.`,
+    );
   }
   // OpenAPI 3.1 schemas are JSON Schema 2020-12; point component refs at $defs so a plain validator follows them.
   const rewritten = text.replaceAll('#/components/schemas/', '#/$defs/');
-  components = (JSON.parse(rewritten) as { components: { schemas: Record<string, unknown> } }).components.schemas;
+  components = (JSON.parse(rewritten) as { components: { schemas: Record<string, unknown> } }).components
+    .schemas;
   return components;
 }
 
@@ -76,7 +79,13 @@ export const discoveryMetadata = (): DiscoveryMetadata => ({
   date: '2026-01-02T03:04:05Z',
 });
 
-export const network = (): Network => ({ id: ids.network, name: 'Home', organization_id: ids.org, tags: [], ...stamps });
+export const network = (): Network => ({
+  id: ids.network,
+  name: 'Home',
+  organization_id: ids.org,
+  tags: [],
+  ...stamps,
+});
 
 export const subnet = (): Subnet => ({
   id: ids.subnet,

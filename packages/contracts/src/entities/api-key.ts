@@ -1,5 +1,15 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, echoedMeta, entityMeta, Name, Nullable, PermissionLevel, strict, TagIds, Uuid } from '../common.ts';
+import {
+  DateTime,
+  echoedMeta,
+  entityMeta,
+  Name,
+  Nullable,
+  PermissionLevel,
+  strict,
+  TagIds,
+  Uuid,
+} from '../common.ts';
 
 /** Stored keys are SHA-256 hashes; the wire always shows this mask. The plaintext is returned once on create. */
 export const MASKED_KEY = '**********';

@@ -1,0 +1,59 @@
+import { ApiError, toQueryString, unwrapEnvelope, type Unwrapped } from './envelope.ts';
+import type { PaginationMeta } from './types.ts';
+
+export { ApiError } from './envelope.ts';
+
+export type Query = Record<string, string | number | boolean | string[] | undefined>;
+
+export interface Page<T> {
+  items: T[];
+  pagination: PaginationMeta;
+}
+
+async function request<T>(
+  method: 'GET' | 'POST',
+  path: string,
+  query?: Query,
+  body?: unknown,
+): Promise<Unwrapped<T>> {
+  // Only send a JSON content type with a body: Fastify rejects an empty body declared as JSON.
+  const init: RequestInit = { method, credentials: 'include', headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers = { ...init.headers, 'Content-Type': 'application/json' };
+    init.body = JSON.stringify(body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(`${path}${toQueryString(query)}`, init);
+  } catch {
+    throw new ApiError('Cannot reach the Scanopy server. Check your connection and try again.', 0);
+  }
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Left undefined: unwrapEnvelope reports a non-JSON answer with its status.
+  }
+  return unwrapEnvelope<T>(res.status, parsed);
+}
+
+export async function apiGet<T>(path: string, query?: Query): Promise<T> {
+  return (await request<T>('GET', path, query)).data;
+}
+
+export async function apiPost<T>(path: string, body?: unknown): Promise<T> {
+  return (await request<T>('POST', path, undefined, body)).data;
+}
+
+/** A paginated list; the envelope's meta.pagination drives the page controls. */
+export async function apiList<T>(path: string, query?: Query): Promise<Page<T>> {
+  const { data, meta } = await request<T[]>('GET', path, query);
+  const pagination = meta.pagination ?? {
+    total_count: data.length,
+    limit: 0,
+    offset: 0,
+    has_more: false,
+  };
+  return { items: data, pagination };
+}

@@ -1,0 +1,21 @@
+// Wire types come from the shared contract; the web app only needs their static shapes.
+export type {
+  ApiErrorResponse,
+  ApiMeta,
+  DaemonMode,
+  DaemonResponse,
+  EntitySource,
+  HostResponse,
+  Interface,
+  Network,
+  PaginatedApiMeta,
+  PaginationMeta,
+  PublicConfigResponse,
+  RegisterRequest,
+  LoginRequest,
+  SetupRequest,
+  SetupResponse,
+  Subnet,
+  SubnetType,
+  User,
+} from '@scanopy/contracts';
