@@ -11,7 +11,7 @@ describe('assertLabAddress', () => {
     expect(() => assertLabAddress('10.77.1.2/24')).not.toThrow();
     expect(() => assertLabAddress('10.77.0.0/16')).not.toThrow();
     expect(() => assertLabAddress('10.78.1.2/24')).toThrow(LabError);
-    expect(() => assertLabAddress('192.168.1.2/24')).toThrow(/outside the lab range/);
+    expect(() => assertLabAddress('198.51.100.2/24')).toThrow(/outside the lab range/);
     expect(() => assertLabAddress('10.77.1.2/8')).toThrow(/outside the lab range/);
     expect(() => assertLabAddress('10.77.1.2')).toThrow(/address\/prefix/);
   });

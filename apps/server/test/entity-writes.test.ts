@@ -242,7 +242,7 @@ describe.each(backends)('entity create and update routes on %s', (backend) => {
     expect(i2.position).toBe(1);
     const dup = await c.req('POST', '/api/v1/interfaces', { ...base, ip_address: '10.1.0.11' });
     expect(dup.statusCode).toBe(409);
-    const out = await c.req('POST', '/api/v1/interfaces', { ...base, ip_address: '192.168.1.1' });
+    const out = await c.req('POST', '/api/v1/interfaces', { ...base, ip_address: '198.51.100.1' });
     expect(out.json().code).toBe('interface_ip_out_of_range');
 
     const moved = await c.json('PUT', `/api/v1/interfaces/${i2.id}`, {
