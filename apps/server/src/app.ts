@@ -14,6 +14,10 @@ import addFormats from 'ajv-formats';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/client.ts';
 import { installErrorHandler } from './http/error-handler.ts';
+import { installRateLimit } from './http/rate-limit.plugin.ts';
+import { EventBus } from './events/bus.ts';
+import { installEvents } from './events/events.plugin.ts';
+import { installMetrics } from './metrics/metrics.plugin.ts';
 import { AuthService } from './auth/auth.service.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { authorize, type Access, type Principal } from './auth/principal.ts';
@@ -31,6 +35,9 @@ declare module 'fastify' {
     principal?: Principal;
     session?: SessionRow;
   }
+  interface FastifyInstance {
+    bus: EventBus;
+  }
   interface FastifyContextConfig {
     access?: Access;
   }
@@ -41,6 +48,8 @@ export interface AppDeps {
   db: Db;
   /** A pino instance (main.ts), logger options (tests), or nothing. */
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
+  /** Shared with main.ts so background jobs publish on the same bus; a fresh one otherwise. */
+  bus?: EventBus;
   /** Set by main.ts when the integrated daemon runs; register hands it the first network. */
   integratedDaemon?: IntegratedDaemon;
 }
@@ -55,7 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(isInstance(deps.logger) ? { loggerInstance: deps.logger } : { logger: deps.logger ?? false }),
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: false,
+    trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
     // Per-request lines only at debug: at info a busy daemon fleet would drown the useful lines.
     logController: new LogController({
@@ -95,6 +104,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const sessions = new SessionStore(db, config.sessionTtlHours * 3600_000);
   const auth = new AuthService(db, sessions);
   const accounts = new AccountService(db, deps.integratedDaemon);
+  const bus = deps.bus ?? new EventBus();
+  app.decorate('bus', bus);
+  // Metrics hooks come first so they time every request, including rejected ones.
+  await installMetrics(app, { config, bus });
 
   // Every /api route declares its access level; a route without one is a programming error caught at boot.
   app.addHook('onRoute', (route) => {
@@ -136,6 +149,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
     }
   });
+
+  // After the auth hook: limits are keyed by the resolved principal.
+  await installRateLimit(app, { config });
+  await installEvents(app, { config, db, bus });
 
   await app.register(systemRoutes, { config, db });
   await app.register(authRoutes, { prefix: '/api/auth', config, db, sessions, accounts });

@@ -118,6 +118,35 @@ export const serverSettings = {
     max: 3600,
     doc: 'Heartbeat (work poll) interval in seconds passed to the integrated daemon.',
   },
+  metricsToken: {
+    env: 'SCANOPY_METRICS_TOKEN',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    doc: 'Enables `GET /metrics` (and `/api/metrics`) for scrapers sending `Authorization: Bearer <token>`.',
+  },
+  rateLimitPerMinute: {
+    env: 'SCANOPY_RATE_LIMIT_PER_MINUTE',
+    kind: 'int',
+    default: 300,
+    min: 0,
+    max: 1000000,
+    doc: 'Sustained API requests per minute per principal (user, API key or anonymous IP); 0 disables rate limiting.',
+  },
+  rateLimitBurst: {
+    env: 'SCANOPY_RATE_LIMIT_BURST',
+    kind: 'int',
+    default: 150,
+    min: 1,
+    max: 1000000,
+    doc: 'Requests a principal may make at once before the per-minute rate applies.',
+  },
+  trustProxy: {
+    env: 'SCANOPY_TRUST_PROXY',
+    kind: 'bool',
+    default: false,
+    doc: 'Take the client IP from X-Forwarded-For (enable only behind a reverse proxy you control).',
+  },
 } satisfies Record<string, Setting>;
 
 type Settings = typeof serverSettings;
@@ -194,7 +223,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
 
 /** Config for tests: defaults plus overrides, never reading the real environment. */
 export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
-  return { ...loadConfig({}), integratedDaemon: false, logLevel: 'silent', ...overrides };
+  // Rate limiting is off unless a test turns it on: suites fire hundreds of requests as one principal.
+  return {
+    ...loadConfig({}),
+    integratedDaemon: false,
+    logLevel: 'silent',
+    rateLimitPerMinute: 0,
+    ...overrides,
+  };
 }
 
 export { repoRoot };
