@@ -56,6 +56,8 @@ export interface AppDeps {
 
 export const SESSION_COOKIE = 'session_id';
 
+type Resolved = Awaited<ReturnType<AuthService['resolve']>>;
+
 /** Builds the Fastify instance without listening; main.ts listens, tests use app.inject. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
@@ -125,12 +127,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ? authz.slice(7).trim()
       : (req.headers['x-api-key'] as string | undefined);
     const sessionToken = req.cookies[SESSION_COOKIE];
-    const { principal, session } = await auth.resolve({
+    const resolving = auth.resolve({
       bearer: bearer || undefined,
       daemonId: req.headers['x-daemon-id'] as string | undefined,
       daemonVersion: req.headers['x-daemon-version'] as string | undefined,
       sessionToken,
     });
+    // A stale or wrong credential must not lock anyone out of public routes (health checks, login).
+    const { principal, session } =
+      access === 'public' ? await resolving.catch(() => ({}) as Resolved) : await resolving;
     req.principal = principal;
     req.session = session;
     if (session && sessionToken && (await sessions.touch(session))) {

@@ -41,6 +41,14 @@ async function main(): Promise<void> {
   const host = ['0.0.0.0', '::'].includes(config.bindAddress) ? '127.0.0.1' : config.bindAddress;
   if (daemon) await daemon.start(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
 
+  // Expired sessions (including anonymous setup sessions) are purged hourly.
+  const sweep = setInterval(() => {
+    void db
+      .query('DELETE FROM sessions WHERE expires_at <= now()')
+      .catch((err: unknown) => log.warn({ err }, 'session sweep failed'));
+  }, 3600_000);
+  sweep.unref();
+
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

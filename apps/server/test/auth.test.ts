@@ -109,3 +109,21 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
     expect((await client.req('POST', '/api/auth/me')).statusCode).toBe(401);
   });
 });
+
+describe('public routes', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer('pglite');
+  });
+  afterAll(async () => s?.close());
+
+  it('ignore a stale credential instead of refusing the request', async () => {
+    const health = await s.app.inject({
+      url: '/api/health',
+      headers: { authorization: 'Bearer scp_u_stale' },
+    });
+    expect(health.statusCode).toBe(200);
+    const cfg = await s.app.inject({ url: '/api/config', headers: { cookie: 'session_id=gone' } });
+    expect(cfg.statusCode).toBe(200);
+  });
+});

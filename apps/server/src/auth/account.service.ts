@@ -83,6 +83,10 @@ export class AccountService {
       ? await verifyPassword(row.password_hash, password)
       : (await burnVerify(password), false);
     if (!row || !good) {
+      // Bounded memory: forget expired lockouts once the map grows.
+      if (this.failures.size > 10_000) {
+        for (const [k, v] of this.failures) if (v.until <= Date.now()) this.failures.delete(k);
+      }
       const next = f && f.until > Date.now() ? f.count + 1 : 1;
       this.failures.set(key, { count: next, until: Date.now() + LOCK_MS });
       throw new AppError('auth_invalid_credentials');
