@@ -5,6 +5,8 @@ import pg from 'pg';
 
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
 }
 
 /** The one database interface the server uses; the same SQL runs on PGlite and PostgreSQL. */
@@ -12,8 +14,15 @@ export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs fn in a transaction; rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Calls cb with the payload of every NOTIFY on channel (a plain lowercase identifier) until the returned stop
+   * function runs. PostgreSQL uses a dedicated connection that reconnects on its own after errors.
+   */
+  listen(channel: string, cb: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+const channelName = /^[a-z_][a-z0-9_]*$/;
 
 // pg parses these types into JS values we do not want on the wire: keep timestamps as Date (serialized by
 // JSON to ISO) and bigint counts as numbers.
@@ -28,6 +37,10 @@ class PgDb implements Db {
     return res.rows as T[];
   }
 
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
@@ -35,6 +48,10 @@ class PgDb implements Db {
       const tx: Queryable = {
         query: async <R>(sql: string, params: unknown[] = []) =>
           (await client.query(sql, params)).rows as R[],
+        // Without parameters pg uses the simple protocol, which accepts several statements.
+        exec: async (sql: string) => {
+          await client.query(sql);
+        },
       };
       const out = await fn(tx);
       await client.query('COMMIT');
@@ -45,6 +62,57 @@ class PgDb implements Db {
     } finally {
       client.release();
     }
+  }
+
+  async listen(channel: string, cb: (payload: string) => void): Promise<() => Promise<void>> {
+    if (!channelName.test(channel)) throw new Error(`invalid channel name ${channel}`);
+    let client: pg.Client | undefined;
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    let delay = 500;
+    const connect = async () => {
+      const c = new pg.Client({ connectionString: this.pool.options.connectionString });
+      c.on('notification', (m) => {
+        if (m.channel === channel && m.payload !== undefined) cb(m.payload);
+      });
+      const lost = () => {
+        if (client !== c || stopped) return;
+        client = undefined;
+        c.end().catch(() => undefined);
+        retry = setTimeout(() => void reconnect(), delay);
+        delay = Math.min(delay * 2, 30_000);
+      };
+      c.on('error', lost);
+      c.on('end', lost);
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${channel}`);
+      } catch (err) {
+        await c.end().catch(() => undefined);
+        throw err;
+      }
+      // Set only once listening, so a failure while connecting is handled by the caller, not by `lost`.
+      if (stopped) await c.end().catch(() => undefined);
+      else client = c;
+      delay = 500;
+    };
+    const reconnect = async () => {
+      if (stopped) return;
+      try {
+        await connect();
+      } catch {
+        retry = setTimeout(() => void reconnect(), delay);
+        delay = Math.min(delay * 2, 30_000);
+      }
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => undefined);
+    };
   }
 
   async close(): Promise<void> {
@@ -69,15 +137,32 @@ class PgliteDb implements Db {
     return this.serial(async () => (await this.pg.query<T>(sql, params)).rows);
   }
 
+  exec(sql: string): Promise<void> {
+    return this.serial(async () => {
+      await this.pg.exec(sql);
+    });
+  }
+
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.serial(() =>
       this.pg.transaction(async (t) => {
         const tx: Queryable = {
           query: async <R>(sql: string, params: unknown[] = []) => (await t.query<R>(sql, params)).rows,
+          exec: async (sql: string) => {
+            await t.exec(sql);
+          },
         };
         return fn(tx);
       }),
     );
+  }
+
+  async listen(channel: string, cb: (payload: string) => void): Promise<() => Promise<void>> {
+    if (!channelName.test(channel)) throw new Error(`invalid channel name ${channel}`);
+    const unlisten = await this.serial(() => this.pg.listen(channel, cb));
+    return async () => {
+      if (!this.pg.closed) await this.serial(() => unlisten()).catch(() => undefined);
+    };
   }
 
   async close(): Promise<void> {

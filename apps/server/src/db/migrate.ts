@@ -35,7 +35,8 @@ export async function migrate(db: Db, upTo?: string): Promise<string[]> {
       if (upTo && m.version > upTo) break;
       if (done.has(m.version)) continue;
       try {
-        await runScript(tx, m.sql);
+        // The whole file runs as one script, so function bodies with semicolons need no special care.
+        await tx.exec(m.sql);
       } catch (err) {
         throw new Error(`migration ${m.version} failed: ${(err as Error).message}`, { cause: err });
       }
@@ -44,13 +45,4 @@ export async function migrate(db: Db, upTo?: string): Promise<string[]> {
     }
     return applied;
   });
-}
-
-/** Parameterised queries accept one statement only, so scripts are split on top-level semicolons. */
-async function runScript(tx: { query: (sql: string) => Promise<unknown> }, sql: string): Promise<void> {
-  const statements = sql
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter(Boolean);
-  for (const stmt of statements) await tx.query(stmt);
 }
