@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { backends, registerOwner, startTestServer, type TestServer } from './harness.ts';
+
+const TOKEN = 'metrics-token-for-tests';
+
+/** The value of one sample line, e.g. sample(text, 'x_total{a="b"}'); undefined when absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('metrics endpoint when no token is configured', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer('pglite');
+  });
+  afterAll(async () => s?.close());
+
+  it('does not exist', async () => {
+    for (const url of ['/metrics', '/api/metrics']) {
+      const res = await s.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.statusCode, url).toBe(404);
+    }
+  });
+});
+
+describe.each(backends)('metrics on %s', (backend) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(backend, { metricsToken: TOKEN });
+  });
+  afterAll(async () => s?.close());
+
+  const scrape = async (url = '/metrics') => {
+    const res = await s.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.statusCode).toBe(200);
+    return res.body;
+  };
+
+  it('requires the bearer token', async () => {
+    for (const url of ['/metrics', '/api/metrics']) {
+      const none = await s.app.inject({ method: 'GET', url });
+      expect(none.statusCode, url).toBe(401);
+      const wrong = await s.app.inject({ method: 'GET', url, headers: { authorization: 'Bearer nope' } });
+      expect(wrong.statusCode, url).toBe(401);
+      expect(wrong.json().code).toBe('auth_not_authenticated');
+      const ok = await s.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(ok.statusCode, url).toBe(200);
+      expect(ok.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    }
+  });
+
+  it('counts requests by route template and caller kind, with bounded path labels', async () => {
+    const { client } = await registerOwner(s.app);
+    for (let i = 0; i < 3; i++) await client.req('GET', `/api/v1/hosts/${randomUUID()}`);
+    await s.app.inject({ method: 'GET', url: `/api/no-such-route/${randomUUID()}` });
+    await s.app.inject({ method: 'GET', url: `/some/page/${randomUUID()}` });
+    const text = await scrape();
+    expect(
+      sample(
+        text,
+        'http_requests_total{method="GET",path="/api/v1/hosts/:id",status="404",entity_type="user"}',
+      ),
+    ).toBe(3);
+    expect(
+      sample(text, 'http_requests_total{method="GET",path="unmatched",status="404",entity_type="anonymous"}'),
+    ).toBe(1);
+    expect(
+      sample(text, 'http_requests_total{method="GET",path="static",status="404",entity_type="anonymous"}'),
+    ).toBe(1);
+    expect(sample(text, 'http_request_duration_seconds_count{method="GET",path="/api/v1/hosts/:id"}')).toBe(
+      3,
+    );
+    // No raw ids in any label: paths are templates.
+    expect(text).not.toMatch(/path="[^"]*[0-9a-f]{8}-[0-9a-f]{4}-/);
+    expect(text).toContain('http_requests_in_flight');
+    expect(text).toContain('process_cpu_user_seconds_total');
+    // Earlier scrapes are counted too, as an external service.
+    expect(text).toMatch(
+      /http_requests_total\{method="GET",path="\/metrics",status="200",entity_type="external_service"\}/,
+    );
+  });
+
+  it('counts entity events from the bus', async () => {
+    const before =
+      sample(await scrape('/api/metrics'), 'scanopy_events_total{entity="Network",operation="created"}') ?? 0;
+    await registerOwner(s.app);
+    await vi.waitFor(
+      async () =>
+        expect(
+          sample(await scrape('/api/metrics'), 'scanopy_events_total{entity="Network",operation="created"}'),
+        ).toBe(before + 1),
+      { timeout: 10_000, interval: 20 },
+    );
+  });
+});
