@@ -14,6 +14,7 @@ export const networkDef: EntityDef = {
   filters: { ids: 't.id' },
   filterSchema: { ids: UuidArray },
   orderFields: { created_at: 't.created_at', name: 't.name', updated_at: 't.updated_at' },
+  csv: { file: 'Networks', columns: ['id', 'name', 'organization_id', 'created_at', 'updated_at'] },
   schema: Network,
   access: { read: 'viewer', write: 'admin' },
 };
@@ -36,6 +37,21 @@ export const subnetDef: EntityDef = {
     updated_at: 't.updated_at',
     network_id: 't.network_id',
   },
+  csv: {
+    file: 'Subnets',
+    columns: [
+      'id',
+      'name',
+      'cidr',
+      'subnet_type',
+      'description',
+      'network_id',
+      'source',
+      'created_at',
+      'updated_at',
+    ],
+    exprs: { cidr: 't.cidr::text', source: "t.source->>'type'" },
+  },
   schema: Subnet,
   access: { list: 'viewer_or_daemon', read: 'viewer', write: 'member' },
 };
@@ -49,6 +65,10 @@ export const tagDef: EntityDef = {
   filters: { ids: 't.id' },
   filterSchema: { ids: UuidArray },
   orderFields: { created_at: 't.created_at', name: 't.name', color: 't.color', updated_at: 't.updated_at' },
+  csv: {
+    file: 'Tags',
+    columns: ['id', 'name', 'description', 'color', 'organization_id', 'created_at', 'updated_at'],
+  },
   schema: Tag,
   access: { read: 'viewer', write: 'member' },
 };
@@ -72,6 +92,21 @@ export const daemonDef: EntityDef = {
   },
   hydrate: async (_db, rows) =>
     rows.map((r) => ({ ...r, version_status: daemonVersionStatus(r.version as string | null) })),
+  csv: {
+    file: 'Daemons',
+    columns: [
+      'id',
+      'name',
+      'mode',
+      'version',
+      'host_id',
+      'network_id',
+      'user_id',
+      'last_seen',
+      'created_at',
+      'updated_at',
+    ],
+  },
   schema: DaemonResponse,
   access: { read: 'viewer', write: 'member' },
 };
@@ -94,6 +129,20 @@ export const daemonApiKeyDef: EntityDef = {
     if (d)
       throw new AppError('entity_in_use', { entity: 'Daemon API Key', detail: `daemon "${d.name}" uses it` });
   },
+  // Never the key hash: the key itself is shown once, at creation.
+  csv: {
+    file: 'Daemon API Keys',
+    columns: [
+      'id',
+      'name',
+      'network_id',
+      'is_enabled',
+      'last_used',
+      'expires_at',
+      'created_at',
+      'updated_at',
+    ],
+  },
   schema: DaemonApiKey,
   access: { read: 'viewer', write: 'member' },
 };
@@ -109,6 +158,21 @@ export const userApiKeyDef: EntityDef = {
     t.last_used, t.expires_at, t.is_enabled, ${tagsColumn('UserApiKey')}, t.created_at, t.updated_at`,
   filters: { ids: 't.id' },
   filterSchema: { ids: UuidArray },
+  csv: {
+    file: 'User API Keys',
+    columns: [
+      'id',
+      'name',
+      'user_id',
+      'organization_id',
+      'permissions',
+      'is_enabled',
+      'last_used',
+      'expires_at',
+      'created_at',
+      'updated_at',
+    ],
+  },
   schema: UserApiKey,
   access: { read: 'session', write: 'session' },
 };

@@ -6,6 +6,15 @@ import { page, ok } from './envelope.ts';
 import { AppError, notFound } from './errors.ts';
 import { pageBounds, Where } from './query.ts';
 import {
+  csvSelect,
+  csvStream,
+  exportQuery,
+  fileResponse,
+  keysetRows,
+  sendFile,
+  type CsvSpec,
+} from './csv.ts';
+import {
   ListResponse,
   ItemResponse,
   BulkDeleteBody,
@@ -48,6 +57,8 @@ export interface EntityDef {
   access: { read: Access; write: Access; delete?: Access; list?: Access };
   /** Extra query-string properties (schemas) for the list route. */
   filterSchema?: Record<string, TSchema>;
+  /** Columns of GET /<path>/export/csv; required so a new entity never exports its full row by default. */
+  csv: CsvSpec;
 }
 
 export const tagsColumn = (tagType: string) =>
@@ -77,7 +88,8 @@ export interface ListQuery {
   [k: string]: unknown;
 }
 
-export async function listRows(db: Db, def: EntityDef, p: Principal, q: ListQuery, paged = true) {
+/** The list's WHERE over alias `t`: the caller's scope and the entity's query-string filters. */
+export function filterWhere(def: EntityDef, p: Principal, q: ListQuery): Where {
   const w = scopeWhere(def, p, new Where());
   for (const [param, col] of Object.entries(def.filters ?? {})) {
     const v = q[param];
@@ -91,6 +103,11 @@ export async function listRows(db: Db, def: EntityDef, p: Principal, q: ListQuer
       w.add(`${col} = ${w.param(v)}`);
     }
   }
+  return w;
+}
+
+export async function listRows(db: Db, def: EntityDef, p: Principal, q: ListQuery, paged = true) {
+  const w = filterWhere(def, p, q);
   const { limit, offset } = pageBounds(q);
   const orderCol = (q.order_by && def.orderFields?.[q.order_by]) || 't.created_at';
   const dir = q.order_direction === 'desc' ? 'DESC' : 'ASC';
@@ -172,6 +189,30 @@ export function registerCrud(app: FastifyInstance, db: Db, def: EntityDef): void
     async (req) => {
       const r = await listRows(db, def, principal(req), req.query as ListQuery);
       return page(r.data, r.total, r.limit, r.offset);
+    },
+  );
+
+  app.get(
+    `/${def.path}/export/csv`,
+    {
+      config: { access: def.access.read },
+      schema: {
+        operationId: `export_${op}_csv`,
+        tags: [tag],
+        querystring: exportQuery(def.filterSchema ?? {}),
+        response: {
+          200: fileResponse(
+            'text/csv; charset=utf-8',
+            `${def.csv.file}.csv: every matching row, oldest first`,
+          ),
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = principal(req);
+      const q = req.query as ListQuery;
+      const rows = keysetRows(db, `${def.table} t`, csvSelect(def.csv), () => filterWhere(def, p, q));
+      return sendFile(reply, 'text/csv; charset=utf-8', `${def.csv.file}.csv`, csvStream(def.csv, rows));
     },
   );
 

@@ -4,6 +4,7 @@ import { AppError } from '../../http/errors.ts';
 import { tagsColumn, type EntityDef } from '../../http/crud.ts';
 import { renumberInterfaces } from './hosts.service.ts';
 import { Uuid, UuidArray } from '../../http/schemas.ts';
+import type { CsvSpec } from '../../http/csv.ts';
 
 type Row = Record<string, unknown>;
 
@@ -15,6 +16,39 @@ export const serviceColumns = `t.id, t.host_id, t.network_id, t.name, t.service_
   t.virtualization, ${tagsColumn('Service')}, t.created_at, t.updated_at`;
 export const bindingColumns = `t.id, t.service_id, t.network_id, t.binding_type AS type, t.interface_id, t.port_id,
   t.created_at, t.updated_at`;
+
+/** ifTable entries have no table yet; the hosts ZIP still carries their (empty) CSV, as the reference does. */
+export const ifEntryCsv: CsvSpec = {
+  file: 'ifTable Entries',
+  columns: [
+    'id',
+    'host_id',
+    'network_id',
+    'if_index',
+    'if_descr',
+    'if_name',
+    'if_alias',
+    'if_type',
+    'speed_bps',
+    'admin_status',
+    'oper_status',
+    'mac_address',
+    'interface_id',
+    'neighbor',
+    'lldp_chassis_id',
+    'lldp_port_id',
+    'lldp_sys_name',
+    'lldp_port_desc',
+    'lldp_mgmt_addr',
+    'lldp_sys_desc',
+    'cdp_device_id',
+    'cdp_port_id',
+    'cdp_platform',
+    'cdp_address',
+    'created_at',
+    'updated_at',
+  ],
+};
 
 /** Bindings are a tagged union on the wire: an Interface binding has no port_id. */
 export function shapeBinding(b: Row): Row {
@@ -107,6 +141,21 @@ export const hostDef: EntityDef = {
       [ids],
     );
   },
+  csv: {
+    file: 'Hosts',
+    columns: [
+      'id',
+      'name',
+      'hostname',
+      'description',
+      'network_id',
+      'source',
+      'hidden',
+      'created_at',
+      'updated_at',
+    ],
+    exprs: { source: "t.source->>'type'" },
+  },
   schema: HostResponse,
   access: { read: 'viewer', write: 'member' },
 };
@@ -124,6 +173,22 @@ export const interfaceDef: EntityDef = {
     for (const hostId of new Set(deleted.map((r) => r.host_id as string)))
       await renumberInterfaces(db, hostId);
   },
+  csv: {
+    file: 'Interfaces',
+    columns: [
+      'id',
+      'ip_address',
+      'mac_address',
+      'name',
+      'host_id',
+      'subnet_id',
+      'network_id',
+      'position',
+      'created_at',
+      'updated_at',
+    ],
+    exprs: { ip_address: 'host(t.ip_address)', mac_address: 't.mac_address::text' },
+  },
   schema: Interface,
   access: { read: 'viewer', write: 'member' },
 };
@@ -136,6 +201,19 @@ export const portDef: EntityDef = {
   columns: portColumns,
   filters: { network_id: 't.network_id', host_id: 't.host_id', ids: 't.id' },
   filterSchema: { network_id: Uuid, host_id: Uuid, ids: UuidArray },
+  csv: {
+    file: 'Ports',
+    columns: [
+      'id',
+      'port_number',
+      'protocol',
+      'port_type',
+      'host_id',
+      'network_id',
+      'created_at',
+      'updated_at',
+    ],
+  },
   schema: Port,
   access: { read: 'viewer', write: 'member' },
 };
@@ -157,6 +235,21 @@ export const serviceDef: EntityDef = {
     network_id: 't.network_id',
   },
   hydrate: hydrateServices,
+  csv: {
+    file: 'Services',
+    columns: [
+      'id',
+      'name',
+      'service_definition',
+      'host_id',
+      'network_id',
+      'source',
+      'position',
+      'created_at',
+      'updated_at',
+    ],
+    exprs: { source: "t.source->>'type'" },
+  },
   schema: Service,
   access: { read: 'viewer', write: 'member' },
 };
@@ -176,6 +269,19 @@ export const bindingDef: EntityDef = {
   },
   filterSchema: { network_id: Uuid, service_id: Uuid, port_id: Uuid, interface_id: Uuid, ids: UuidArray },
   hydrate: async (_db, rows) => rows.map(shapeBinding),
+  csv: {
+    file: 'Bindings',
+    columns: [
+      'id',
+      'service_id',
+      'binding_type',
+      'interface_id',
+      'port_id',
+      'network_id',
+      'created_at',
+      'updated_at',
+    ],
+  },
   schema: Binding,
   access: { read: 'viewer', write: 'member' },
 };

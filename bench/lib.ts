@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const benchDir = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.dirname(benchDir);
+export const backends = ['pglite', 'postgres'] as const;
+export type Backend = (typeof backends)[number];
+
+/** What the server child answers once it listens. */
+export interface Ready {
+  port: number;
+  key: string;
+  seedSeconds: number;
+}
+
+/**
+ * Runs bench/server-child.ts in its own process (so its RSS and event loop are its own) and waits until it
+ * listens on 127.0.0.1.
+ */
+export async function startChild(args: Record<string, string | number | boolean>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(benchDir, 'server-child.ts')], {
+    cwd: repoRoot,
+    env: { ...process.env, BENCH_ARGS: JSON.stringify(args) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as Ready));
+    child.once('exit', (code) => reject(new Error(`server child exited with ${code}`)));
+  });
+  return { child, ...ready, stop: () => stopChild(child) };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.send('stop');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Resident set of a process from /proc, in bytes: current (VmRSS) and peak since start (VmHWM). */
+export function rss(pid: number): { now: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { now: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+export const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+export const today = () => new Date().toISOString().slice(0, 10);
+
+/** Writes bench/results/<name>-<date>.json and appends one row per result to the table in docs/benchmarks.md. */
+export function record(name: string, result: unknown, tableRows: string[]): string {
+  const dir = path.join(benchDir, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}-${today()}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  const doc = path.join(repoRoot, 'docs/benchmarks.md');
+  if (existsSync(doc)) appendFileSync(doc, tableRows.map((r) => r + '\n').join(''));
+  return file;
+}
