@@ -141,6 +141,14 @@ export const serverSettings = {
     max: 1000000,
     doc: 'Requests a principal may make at once before the per-minute rate applies.',
   },
+  sseKeepAliveSeconds: {
+    env: 'SCANOPY_SSE_KEEPALIVE_SECONDS',
+    kind: 'int',
+    default: 15,
+    min: 1,
+    max: 3600,
+    doc: 'Interval of keep-alive comments on the event streams (discovery and topology SSE).',
+  },
   trustProxy: {
     env: 'SCANOPY_TRUST_PROXY',
     kind: 'bool',

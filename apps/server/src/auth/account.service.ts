@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
+import type { Db, Queryable } from '../db/client.ts';
 import { AppError } from '../http/errors.ts';
 import { createNetwork } from '../entities/networks/networks.service.ts';
 import type { IntegratedDaemon } from '../discovery/integrated-daemon.ts';
@@ -40,6 +40,7 @@ export class AccountService {
     termsAccepted: boolean,
     setup?: SetupData,
     disableRegistration = false,
+    inviteId?: string,
   ) {
     const problem = passwordProblem(password);
     if (problem) throw new AppError('auth_password_invalid', { detail: problem });
@@ -51,6 +52,10 @@ export class AccountService {
       if (n > 0 && disableRegistration) throw new AppError('auth_registration_disabled');
       const [dupe] = await tx.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [email]);
       if (dupe) throw new AppError('user_email_in_use');
+      if (inviteId) {
+        const userId = await joinByInvite(tx, inviteId, email, hash, termsAccepted);
+        return { userId, networkId: '', first: false };
+      }
       const orgId = randomUUID();
       await tx.query('INSERT INTO organizations (id, name) VALUES ($1, $2)', [
         orgId,
@@ -94,4 +99,34 @@ export class AccountService {
     this.failures.delete(key);
     return this.getUser(row.id);
   }
+}
+
+/** Registration through an invite: the user joins the invite's org with its role and networks; the invite is spent. */
+async function joinByInvite(tx: Queryable, inviteId: string, email: string, hash: string, terms: boolean) {
+  const [inv] = await tx.query<{
+    organization_id: string;
+    permissions: string;
+    network_ids: string[];
+    send_to: string | null;
+  }>(
+    'SELECT organization_id, permissions, network_ids, send_to FROM invites WHERE id = $1 AND expires_at > now() FOR UPDATE',
+    [inviteId],
+  );
+  if (!inv) throw new AppError('invite_invalid');
+  if (inv.send_to && inv.send_to.toLowerCase() !== email.toLowerCase())
+    throw new AppError('invite_email_mismatch');
+  await tx.query('DELETE FROM invites WHERE id = $1', [inviteId]);
+  const userId = randomUUID();
+  await tx.query(
+    `INSERT INTO users (id, organization_id, email, password_hash, permissions, email_verified, terms_accepted_at)
+     VALUES ($1, $2, $3, $4, $5, true, $6)`,
+    [userId, inv.organization_id, email, hash, inv.permissions, terms ? new Date() : null],
+  );
+  // Networks deleted since the invite was made are skipped rather than failing the registration.
+  await tx.query(
+    `INSERT INTO user_network_access (user_id, network_id)
+     SELECT $1, id FROM networks WHERE organization_id = $2 AND id = ANY($3::uuid[])`,
+    [userId, inv.organization_id, inv.network_ids],
+  );
+  return userId;
 }

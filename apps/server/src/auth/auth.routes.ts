@@ -61,13 +61,24 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
         website?: string;
       };
       const setup = req.session?.data.pending_setup as SetupData | undefined;
-      const user = (await accounts.register(
-        body.email,
-        body.password,
-        body.terms_accepted ?? false,
-        setup,
-        config.disableRegistration,
-      )) as { id: string };
+      const invite = req.session?.data.pending_invite_id as string | undefined;
+      const user = (await accounts
+        .register(
+          body.email,
+          body.password,
+          body.terms_accepted ?? false,
+          setup,
+          config.disableRegistration,
+          invite,
+        )
+        .catch(async (err: unknown) => {
+          // A spent or expired invite must not block this browser from registering on its own later.
+          if (req.session && err instanceof AppError && err.code === 'invite_invalid') {
+            const { pending_invite_id: _, ...rest } = req.session.data;
+            await sessions.setData(req.session.id, rest);
+          }
+          throw err;
+        })) as { id: string };
       if (req.session) await sessions.destroy(req.session.id);
       const { token } = await sessions.create(user.id);
       setSessionCookie(reply, config, token);

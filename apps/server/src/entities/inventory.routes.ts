@@ -11,6 +11,7 @@ import { entityWriteRoutes } from './entity-writes.routes.ts';
 import { hostRoutes } from './hosts/hosts.routes.ts';
 import { hostChildRoutes } from './hosts/host-children.routes.ts';
 import { discoveryRoutes } from '../discovery/discovery.routes.ts';
+import { accountRoutes } from './users/accounts.routes.ts';
 
 interface Opts {
   db: Db;
@@ -39,6 +40,7 @@ export async function inventoryRoutes(app: FastifyInstance, opts: Opts) {
   await app.register(subnetRoutes, { db });
   await app.register(apiKeyRoutes, { db });
   await app.register(entityWriteRoutes, { db });
+  await app.register(accountRoutes, { db, config: opts.config });
   for (const def of allEntityDefs) registerCrud(app, db, def);
 }
 

@@ -45,6 +45,11 @@ export const errorRegistry = {
   rate_limit_exceeded: { status: 429, message: 'Rate limit exceeded. Try again in {seconds} seconds.' },
   service_unavailable: { status: 503, message: '{detail}' },
   internal_error: { status: 500, message: 'Internal server error (request {request_id})' },
+  entity_update_forbidden: { status: 403, message: '{detail}' },
+  entity_delete_forbidden: { status: 403, message: '{detail}' },
+  user_last_owner: { status: 409, message: 'An organization must keep at least one Owner' },
+  invite_invalid: { status: 400, message: 'The invitation has expired or was already used' },
+  invite_email_mismatch: { status: 403, message: 'This invitation was sent to a different email address' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;

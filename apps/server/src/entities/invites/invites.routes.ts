@@ -1,0 +1,189 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { Type } from 'typebox';
+import { DateTime, Nullable, PermissionLevel } from '@scanopy/contracts';
+import type { ServerConfig } from '../../config.ts';
+import type { Db } from '../../db/client.ts';
+import { setSessionCookie } from '../../app.ts';
+import { SessionStore } from '../../auth/sessions.ts';
+import { requireUser, roleRank, type Role, type UserPrincipal } from '../../auth/principal.ts';
+import { ok } from '../../http/envelope.ts';
+import { AppError, notFound } from '../../http/errors.ts';
+import { Where } from '../../http/query.ts';
+import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
+import { rankSql } from '../users/users.service.ts';
+
+/** Wire shape of the reference's Invite (not in @scanopy/contracts yet). */
+export const Invite = Type.Object({
+  id: Uuid,
+  created_at: DateTime,
+  updated_at: DateTime,
+  organization_id: Uuid,
+  permissions: PermissionLevel,
+  network_ids: Type.Array(Uuid),
+  /** The server's public URL; the link to hand out is `{url}/api/v1/invites/{id}/accept`. */
+  url: Type.String(),
+  created_by: Uuid,
+  expires_at: DateTime,
+  send_to: Nullable(Type.String()),
+});
+
+const CreateInviteBody = Type.Object(
+  {
+    permissions: PermissionLevel,
+    network_ids: UuidArray,
+    send_to: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 320 }))),
+    expiration_hours: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 8760 }))),
+  },
+  { additionalProperties: false },
+);
+
+const columns = `t.id, t.created_at, t.updated_at, t.organization_id, t.permissions, t.network_ids, t.url,
+  t.created_by, t.expires_at, t.send_to`;
+const tags = ['invites'];
+
+/** Owners see every invite of the org; others only those they created or with a role below their own. */
+function visible(p: UserPrincipal, w: Where): Where {
+  w.add(`t.organization_id = ${w.param(p.organizationId)}`);
+  if (p.role !== 'Owner') {
+    w.add(
+      `(t.created_by = ${w.param(p.userId)} OR ${rankSql('t.permissions')} < ${w.param(roleRank(p.role))})`,
+    );
+  }
+  return w;
+}
+
+export async function inviteRoutes(app: FastifyInstance, opts: { db: Db; config: ServerConfig }) {
+  const { db, config } = opts;
+  const sessions = new SessionStore(db, config.sessionTtlHours * 3600_000);
+
+  async function getVisible(p: UserPrincipal, id: string) {
+    const w = visible(p, new Where());
+    w.add(`t.id = ${w.param(id)}`);
+    const [row] = await db.query(`SELECT ${columns} FROM invites t ${w.sql()}`, w.params);
+    if (!row) throw notFound('Invite');
+    return row;
+  }
+
+  app.post(
+    '/invites',
+    {
+      config: { access: 'admin' },
+      schema: {
+        operationId: 'create_invite',
+        tags,
+        body: CreateInviteBody,
+        response: { 200: ItemResponse(Invite) },
+      },
+    },
+    async (req) => {
+      const p = requireUser(req.principal);
+      const body = req.body as {
+        permissions: Role;
+        network_ids: string[];
+        send_to?: string | null;
+        expiration_hours?: number | null;
+      };
+      if (roleRank(body.permissions) > roleRank(p.role)) {
+        throw new AppError('auth_permission_denied', { role: body.permissions });
+      }
+      const networks = [...new Set(body.network_ids)];
+      if (networks.some((n) => !p.networkIds.includes(n))) throw new AppError('entity_reference_invalid');
+      if (body.send_to) {
+        const [taken] = await db.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [body.send_to]);
+        if (taken) throw new AppError('user_email_in_use');
+      }
+      const id = randomUUID();
+      await db.query(
+        `INSERT INTO invites (id, organization_id, permissions, network_ids, url, created_by, send_to, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(hours => $8))`,
+        [
+          id,
+          p.organizationId,
+          body.permissions,
+          networks,
+          config.publicUrl.replace(/\/+$/, ''),
+          p.userId,
+          body.send_to ?? null,
+          body.expiration_hours ?? 168,
+        ],
+      );
+      return ok(await getVisible(p, id));
+    },
+  );
+
+  app.get(
+    '/invites',
+    {
+      config: { access: 'admin' },
+      schema: { operationId: 'get_invites', tags, response: { 200: ItemResponse(Type.Array(Invite)) } },
+    },
+    async (req) => {
+      const w = visible(requireUser(req.principal), new Where()).add('t.expires_at > now()');
+      return ok(
+        await db.query(`SELECT ${columns} FROM invites t ${w.sql()} ORDER BY t.created_at`, w.params),
+      );
+    },
+  );
+
+  app.get(
+    '/invites/:id',
+    {
+      config: { access: 'admin' },
+      schema: { operationId: 'get_invite', tags, params: IdParams, response: { 200: ItemResponse(Invite) } },
+    },
+    async (req) => ok(await getVisible(requireUser(req.principal), (req.params as { id: string }).id)),
+  );
+
+  app.delete(
+    '/invites/:id/revoke',
+    {
+      config: { access: 'admin' },
+      schema: {
+        operationId: 'revoke_invite',
+        tags,
+        params: IdParams,
+        response: { 200: ItemResponse(Type.Null()) },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      await getVisible(requireUser(req.principal), id);
+      await db.query('DELETE FROM invites WHERE id = $1', [id]);
+      return ok(null);
+    },
+  );
+
+  app.get(
+    '/invites/:id/accept',
+    {
+      config: { access: 'public' },
+      schema: {
+        operationId: 'accept_invite',
+        tags,
+        params: IdParams,
+        description:
+          'Browser link: remembers the invite in the session and redirects (302) to `/?invite=<id>`, where ' +
+          'registering joins the organization; an unknown, used or expired invite redirects to `/?error=…`.',
+        response: { 200: Type.Null(), 302: Type.Null() },
+      },
+    },
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      const { id } = req.params as { id: string };
+      const [invite] = await db.query<{ expired: boolean }>(
+        'SELECT expires_at <= now() AS expired FROM invites WHERE id = $1',
+        [id],
+      );
+      if (!invite) return reply.redirect('/?error=invite_not_found');
+      if (invite.expired) return reply.redirect('/?error=invite_expired');
+      const data = { pending_invite_id: id };
+      if (req.session) {
+        await sessions.setData(req.session.id, { ...req.session.data, ...data });
+      } else {
+        const { token } = await sessions.create(null, data);
+        setSessionCookie(reply, config, token);
+      }
+      return reply.redirect(`/?invite=${id}`);
+    },
+  );
+}
