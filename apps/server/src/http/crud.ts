@@ -68,7 +68,11 @@ export const tagsColumn = (tagType: string) =>
 export function scopeWhere(def: EntityDef, p: Principal, w: Where): Where {
   switch (def.scope) {
     case 'network':
-      return w.add(`t.network_id = ANY(${w.param(p.networkIds)}::uuid[])`);
+      // With one network (the common case) an equality lets the planner walk the (network_id, created_at, id)
+      // index in order; = ANY(array) cannot promise an order.
+      return p.networkIds.length === 1
+        ? w.add(`t.network_id = ${w.param(p.networkIds[0])}::uuid`)
+        : w.add(`t.network_id = ANY(${w.param(p.networkIds)}::uuid[])`);
     case 'networks':
       return w.add(`t.id = ANY(${w.param(p.networkIds)}::uuid[])`);
     case 'organization':
@@ -113,9 +117,12 @@ export async function listRows(db: Db, def: EntityDef, p: Principal, q: ListQuer
   const dir = q.order_direction === 'desc' ? 'DESC' : 'ASC';
   const where = w.sql();
   const params = [...w.params];
-  let sql = `SELECT ${def.columns} FROM ${def.table} t ${where} ORDER BY ${orderCol} ${dir}, t.id ${dir}`;
-  if (paged && limit > 0) sql += ` LIMIT ${limit} OFFSET ${offset}`;
-  else if (paged && offset > 0) sql += ` OFFSET ${offset}`;
+  const order = `ORDER BY ${orderCol} ${dir}, t.id ${dir}`;
+  let page = '';
+  if (paged && limit > 0) page = ` LIMIT ${limit} OFFSET ${offset}`;
+  else if (paged && offset > 0) page = ` OFFSET ${offset}`;
+  // The page is cut first, then the select list (with its per-row subqueries such as tags) runs on that page only.
+  const sql = `SELECT ${def.columns} FROM (SELECT t.* FROM ${def.table} t ${where} ${order}${page}) t ${order}`;
   const [rows, [count]] = await Promise.all([
     db.query<Row>(sql, params),
     db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${def.table} t ${where}`, params),
