@@ -28,6 +28,7 @@ import { authRoutes } from './auth/auth.routes.ts';
 import { inventoryRoutes, legacyAliasRoutes } from './entities/inventory.routes.ts';
 import { daemonProtocolRoutes } from './discovery/daemon-protocol.routes.ts';
 import { AccountService } from './auth/account.service.ts';
+import { EmailService } from './auth/email.service.ts';
 import type { IntegratedDaemon } from './discovery/integrated-daemon.ts';
 
 declare module 'fastify' {
@@ -105,7 +106,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const sessions = new SessionStore(db, config.sessionTtlHours * 3600_000);
   const auth = new AuthService(db, sessions);
-  const accounts = new AccountService(db, deps.integratedDaemon);
+  const email = new EmailService(config, app.log);
+  app.addHook('onClose', async () => email.close());
+  const accounts = new AccountService(db, email, deps.integratedDaemon);
   const bus = deps.bus ?? new EventBus();
   app.decorate('bus', bus);
   // Metrics hooks come first so they time every request, including rejected ones.

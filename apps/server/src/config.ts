@@ -155,6 +155,45 @@ export const serverSettings = {
     default: false,
     doc: 'Take the client IP from X-Forwarded-For (enable only behind a reverse proxy you control).',
   },
+  smtpHost: {
+    env: 'SCANOPY_SMTP_HOST',
+    kind: 'string',
+    default: undefined,
+    doc: 'SMTP server for outgoing mail. Email (verification, password reset, invites) is on when this and `SCANOPY_SMTP_FROM` are set.',
+  },
+  smtpPort: {
+    env: 'SCANOPY_SMTP_PORT',
+    kind: 'int',
+    default: 587,
+    min: 1,
+    max: 65535,
+    doc: 'SMTP server port.',
+  },
+  smtpUsername: {
+    env: 'SCANOPY_SMTP_USERNAME',
+    kind: 'string',
+    default: undefined,
+    doc: 'SMTP login; unset = send without authentication.',
+  },
+  smtpPassword: {
+    env: 'SCANOPY_SMTP_PASSWORD',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    doc: 'SMTP password.',
+  },
+  smtpFrom: {
+    env: 'SCANOPY_SMTP_FROM',
+    kind: 'string',
+    default: undefined,
+    doc: 'Sender of outgoing mail, e.g. `Scanopy <scanopy@example.com>`.',
+  },
+  smtpSecure: {
+    env: 'SCANOPY_SMTP_SECURE',
+    kind: 'bool',
+    default: false,
+    doc: 'Use implicit TLS (usually port 465). When false, STARTTLS is used if the server offers it.',
+  },
 } satisfies Record<string, Setting>;
 
 type Settings = typeof serverSettings;

@@ -5,7 +5,7 @@ import type { Access, Role } from '../src/auth/principal.ts';
 import { backends, startTestServer, type TestServer } from './harness.ts';
 import { expectedAccess, fillPath, kindOf, routeTable, type RouteInfo } from './fixtures/routes.ts';
 import { sampleOf } from './fixtures/schema-sample.ts';
-import { idHints, knownBody, refsFor, type BodyContext } from './fixtures/bodies.ts';
+import { bodyAddressesEntity, idHints, knownBody, refsFor, type BodyContext } from './fixtures/bodies.ts';
 import { addUser, allRoles, anonymous, buildOrg, call, type Actor, type Org } from './fixtures/world.ts';
 
 const rank: Record<string, number> = { Viewer: 1, Member: 2, Admin: 3, Owner: 4 };
@@ -104,7 +104,13 @@ describe.each(backends)('access matrix on %s', (backend) => {
       return { url, body: [id], known: true, target: { kind, id } };
     }
     if (!route.body) return { url, known: true, target, listFiltered };
-    const ctx: BodyContext = { networkId: A.networkId, daemon, params, loginEmail: A.owner.email };
+    const ctx: BodyContext = {
+      networkId: A.networkId,
+      daemon,
+      params,
+      loginEmail: A.owner.email,
+      tagId: A.tagId,
+    };
     const body = knownBody(route.operationId, ctx);
     if (body !== undefined) return { url, body, known: true, target };
     ctx.refs = await refsFor(A.seed, kind, params.id);
@@ -145,7 +151,10 @@ describe.each(backends)('access matrix on %s', (backend) => {
     if (actor.org === 'B') {
       if (res.body.includes(A.orgId) || res.body.includes(A.networkId))
         return why("response leaks org A's ids");
-      if (p.target && !route.operationId.startsWith('bulk_delete_')) {
+      if (
+        (p.target || bodyAddressesEntity.has(route.operationId)) &&
+        !route.operationId.startsWith('bulk_delete_')
+      ) {
         if (st !== 404) return why('expected 404 for another org’s entity');
       } else if (p.target) {
         if (st !== 200 || res.json<{ data: { deleted_count: number } }>().data.deleted_count !== 0) {

@@ -21,6 +21,8 @@ const fileNames: Record<string, string> = {
   networks: 'Networks',
   'auth/daemon': 'Daemon API Keys',
   'auth/keys': 'User API Keys',
+  groups: 'Groups',
+  discovery: 'Discoveries',
 };
 
 const hostColumns = [

@@ -4,6 +4,9 @@ import { AppError } from '../http/errors.ts';
 import { createNetwork } from '../entities/networks/networks.service.ts';
 import type { IntegratedDaemon } from '../discovery/integrated-daemon.ts';
 import { burnVerify, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import type { EmailService } from './email.service.ts';
+import { sha256Hex } from './tokens.ts';
+import { randomBytes } from 'node:crypto';
 
 export const userColumns = `u.id, u.email, u.organization_id, u.permissions, u.email_verified,
   (u.password_hash IS NOT NULL) AS has_password, u.terms_accepted_at,
@@ -17,14 +20,22 @@ export interface SetupData {
 
 const LOCK_AFTER = 5;
 const LOCK_MS = 15 * 60_000;
+const VERIFY_TTL_MS = 24 * 3600_000;
+const RESET_TTL_MS = 3600_000;
+const RESEND_COOLDOWN_MS = 60_000;
+
+type TokenPurpose = 'verify_email' | 'reset_password';
 
 /** Registration and login rules, kept apart from HTTP. */
 export class AccountService {
   /** Failed logins per lower-cased email (in memory: a restart forgives, which is acceptable for a lockout). */
   private readonly failures = new Map<string, { count: number; until: number }>();
+  /** Last verification mail per lower-cased email, for the resend cooldown (in memory, like the reference). */
+  private readonly lastResend = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
+    private readonly email: EmailService,
     private readonly integratedDaemon?: IntegratedDaemon,
   ) {}
 
@@ -45,6 +56,7 @@ export class AccountService {
     const problem = passwordProblem(password);
     if (problem) throw new AppError('auth_password_invalid', { detail: problem });
     const hash = await hashPassword(password);
+    const mailing = this.email.enabled;
     const result = await this.db.transaction(async (tx) => {
       // Serialize registrations so "first user becomes Owner" holds even under concurrent sign-ups.
       await tx.query('SELECT pg_advisory_xact_lock(7206073)');
@@ -52,9 +64,12 @@ export class AccountService {
       if (n > 0 && disableRegistration) throw new AppError('auth_registration_disabled');
       const [dupe] = await tx.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [email]);
       if (dupe) throw new AppError('user_email_in_use');
+      // The setup owner stays verified even with email on, so a fresh install is never locked out by a bad SMTP
+      // setting; everyone else proves their address when the server can mail them.
+      const verified = !mailing || n === 0;
       if (inviteId) {
-        const userId = await joinByInvite(tx, inviteId, email, hash, termsAccepted);
-        return { userId, networkId: '', first: false };
+        const userId = await joinByInvite(tx, inviteId, email, hash, termsAccepted, verified);
+        return { userId, networkId: '', first: false, verified };
       }
       const orgId = randomUUID();
       await tx.query('INSERT INTO organizations (id, name) VALUES ($1, $2)', [
@@ -64,13 +79,14 @@ export class AccountService {
       const userId = randomUUID();
       await tx.query(
         `INSERT INTO users (id, organization_id, email, password_hash, permissions, email_verified, terms_accepted_at)
-         VALUES ($1, $2, $3, $4, 'Owner', true, $5)`,
-        [userId, orgId, email, hash, termsAccepted ? new Date() : null],
+         VALUES ($1, $2, $3, $4, 'Owner', $5, $6)`,
+        [userId, orgId, email, hash, verified, termsAccepted ? new Date() : null],
       );
       const networkId = await createNetwork(tx, orgId, setup?.network.name || 'My Network');
-      return { userId, networkId, first: n === 0 };
+      return { userId, networkId, first: n === 0, verified };
     });
     if (result.first) await this.integratedDaemon?.provision(result.networkId, result.userId);
+    if (!result.verified) await this.sendVerification(result.userId, email);
     return this.getUser(result.userId);
   }
 
@@ -80,8 +96,8 @@ export class AccountService {
     if (f && f.count >= LOCK_AFTER && f.until > Date.now()) {
       throw new AppError('auth_too_many_attempts', { seconds: Math.ceil((f.until - Date.now()) / 1000) });
     }
-    const [row] = await this.db.query<{ id: string; password_hash: string | null }>(
-      'SELECT id, password_hash FROM users WHERE lower(email) = lower($1)',
+    const [row] = await this.db.query<{ id: string; password_hash: string | null; email_verified: boolean }>(
+      'SELECT id, password_hash, email_verified FROM users WHERE lower(email) = lower($1)',
       [email],
     );
     const good = row
@@ -97,12 +113,154 @@ export class AccountService {
       throw new AppError('auth_invalid_credentials');
     }
     this.failures.delete(key);
+    // Checked after the password so the answer reveals nothing about accounts to someone without it.
+    if (!row.email_verified) throw new AppError('auth_email_not_verified');
     return this.getUser(row.id);
+  }
+
+  /** Consumes a mailed verification token; returns the now verified user. */
+  async verifyEmail(token: string) {
+    const userId = await this.consumeToken(token, 'verify_email');
+    await this.db.query('UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1', [userId]);
+    return this.getUser(userId);
+  }
+
+  /** Mails a fresh verification link to an unverified account; silent for unknown or verified ones. */
+  async resendVerification(email: string): Promise<void> {
+    if (!this.email.enabled) throw new AppError('email_not_configured');
+    const key = email.toLowerCase();
+    const last = this.lastResend.get(key);
+    if (last !== undefined && Date.now() - last < RESEND_COOLDOWN_MS) return;
+    if (this.lastResend.size > 10_000) {
+      for (const [k, t] of this.lastResend)
+        if (Date.now() - t >= RESEND_COOLDOWN_MS) this.lastResend.delete(k);
+    }
+    this.lastResend.set(key, Date.now());
+    const [row] = await this.db.query<{ id: string; email: string }>(
+      'SELECT id, email FROM users WHERE lower(email) = lower($1) AND NOT email_verified',
+      [email],
+    );
+    if (row) await this.sendVerification(row.id, row.email);
+  }
+
+  /** Mails a password reset link when the account exists; the caller answers the same either way. */
+  async forgotPassword(email: string): Promise<void> {
+    if (!this.email.enabled) throw new AppError('email_not_configured');
+    const [row] = await this.db.query<{ id: string; email: string }>(
+      'SELECT id, email FROM users WHERE lower(email) = lower($1)',
+      [email],
+    );
+    if (!row) return;
+    const token = await this.issueToken(row.id, 'reset_password', RESET_TTL_MS);
+    this.mailLater({
+      to: row.email,
+      subject: 'Reset your Scanopy password',
+      text:
+        `Someone asked to reset the password of your Scanopy account.\n\n` +
+        `Choose a new password here (the link is valid for one hour):\n${this.email.link(`/reset-password?token=${token}`)}\n\n` +
+        `If this was not you, ignore this mail; your password stays as it is.`,
+    });
+  }
+
+  /**
+   * Sets a new password from a mailed reset token and ends every session of the user. Following the link proves the
+   * address, so the account counts as verified afterwards.
+   */
+  async resetPassword(token: string, password: string) {
+    const problem = passwordProblem(password);
+    if (problem) throw new AppError('auth_password_invalid', { detail: problem });
+    const hash = await hashPassword(password);
+    const userId = await this.consumeToken(token, 'reset_password');
+    const [u] = await this.db.query<{ email: string }>(
+      `UPDATE users SET password_hash = $2, email_verified = true, updated_at = now() WHERE id = $1 RETURNING email`,
+      [userId, hash],
+    );
+    await this.db.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+    this.failures.delete(u.email.toLowerCase());
+    return this.getUser(userId);
+  }
+
+  /** Changes the password of a signed-in user and ends their other sessions. */
+  async changePassword(
+    userId: string,
+    currentSessionId: string,
+    current: string | null | undefined,
+    next: string,
+  ) {
+    const [row] = await this.db.query<{ email: string; password_hash: string | null }>(
+      'SELECT email, password_hash FROM users WHERE id = $1',
+      [userId],
+    );
+    if (!row) throw new AppError('auth_not_authenticated');
+    if (!current) throw new AppError('auth_password_invalid', { detail: 'Current password is required' });
+    if (!(await verifyPassword(row.password_hash, current))) {
+      throw new AppError('auth_password_invalid', { detail: 'Current password is incorrect' });
+    }
+    const problem = passwordProblem(next);
+    if (problem) throw new AppError('auth_password_invalid', { detail: problem });
+    await this.db.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [
+      userId,
+      await hashPassword(next),
+    ]);
+    await this.db.query('DELETE FROM sessions WHERE user_id = $1 AND id <> $2', [userId, currentSessionId]);
+    this.mailLater({
+      to: row.email,
+      subject: 'Your Scanopy password was changed',
+      text: `The password of your Scanopy account was just changed. If this was not you, reset it at once:\n${this.email.link('/reset-password')}`,
+    });
+    return this.getUser(userId);
+  }
+
+  private async sendVerification(userId: string, email: string): Promise<void> {
+    const token = await this.issueToken(userId, 'verify_email', VERIFY_TTL_MS);
+    this.mailLater({
+      to: email,
+      subject: 'Verify your Scanopy email address',
+      text:
+        `Confirm this address to finish setting up your Scanopy account (the link is valid for 24 hours):\n` +
+        this.email.link(`/verify-email?token=${token}`),
+    });
+  }
+
+  /** A new token replaces earlier ones of the same purpose, so only the latest mail works. */
+  private async issueToken(userId: string, purpose: TokenPurpose, ttlMs: number): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    await this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM user_tokens WHERE user_id = $1 AND purpose = $2', [userId, purpose]);
+      await tx.query(
+        'INSERT INTO user_tokens (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)',
+        [sha256Hex(token), userId, purpose, new Date(Date.now() + ttlMs)],
+      );
+    });
+    return token;
+  }
+
+  /** Deletes the token whatever its state (single use) and returns its user if it was still valid. */
+  private async consumeToken(token: string, purpose: TokenPurpose): Promise<string> {
+    const [row] = await this.db.query<{ user_id: string; valid: boolean }>(
+      `DELETE FROM user_tokens WHERE token_hash = $1 AND purpose = $2
+       RETURNING user_id, expires_at > now() AS valid`,
+      [sha256Hex(token), purpose],
+    );
+    if (!row?.valid) throw new AppError('auth_token_invalid');
+    return row.user_id;
+  }
+
+  /** SMTP can be slow; requests do not wait for it and EmailService logs failures. */
+  private mailLater(mail: { to: string; subject: string; text: string }): void {
+    void this.email.send(mail);
   }
 }
 
 /** Registration through an invite: the user joins the invite's org with its role and networks; the invite is spent. */
-async function joinByInvite(tx: Queryable, inviteId: string, email: string, hash: string, terms: boolean) {
+async function joinByInvite(
+  tx: Queryable,
+  inviteId: string,
+  email: string,
+  hash: string,
+  terms: boolean,
+  verified: boolean,
+) {
   const [inv] = await tx.query<{
     organization_id: string;
     permissions: string;
@@ -119,8 +277,8 @@ async function joinByInvite(tx: Queryable, inviteId: string, email: string, hash
   const userId = randomUUID();
   await tx.query(
     `INSERT INTO users (id, organization_id, email, password_hash, permissions, email_verified, terms_accepted_at)
-     VALUES ($1, $2, $3, $4, $5, true, $6)`,
-    [userId, inv.organization_id, email, hash, inv.permissions, terms ? new Date() : null],
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [userId, inv.organization_id, email, hash, inv.permissions, verified, terms ? new Date() : null],
   );
   // Networks deleted since the invite was made are skipped rather than failing the registration.
   await tx.query(

@@ -1,6 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { LoginRequest, RegisterRequest, SetupRequest, SetupResponse, User } from '@scanopy/contracts';
+import {
+  LoginRequest,
+  Nullable,
+  RegisterRequest,
+  SetupRequest,
+  SetupResponse,
+  User,
+} from '@scanopy/contracts';
 import type { ServerConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { ok } from '../http/envelope.ts';
@@ -10,6 +17,18 @@ import { SESSION_COOKIE, setSessionCookie } from '../app.ts';
 import type { SessionStore } from './sessions.ts';
 import type { AccountService, SetupData } from './account.service.ts';
 import { randomUUID } from 'node:crypto';
+
+const Email = Type.String({ format: 'email', maxLength: 254 });
+const EmailBody = Type.Object({ email: Email }, { additionalProperties: false });
+const TokenBody = Type.Object({ token: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
+const ResetPasswordBody = Type.Object(
+  { token: Type.String({ maxLength: 256 }), password: Type.String() },
+  { additionalProperties: false },
+);
+const UpdatePasswordBody = Type.Object(
+  { current_password: Type.Optional(Nullable(Type.String())), new_password: Type.String() },
+  { additionalProperties: false },
+);
 
 interface Opts {
   config: ServerConfig;
@@ -80,8 +99,13 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
           throw err;
         })) as { id: string };
       if (req.session) await sessions.destroy(req.session.id);
-      const { token } = await sessions.create(user.id);
-      setSessionCookie(reply, config, token);
+      // An unverified account gets no session: the emailed link logs it in once the address is proven.
+      if ((user as { email_verified?: boolean }).email_verified !== false) {
+        const { token } = await sessions.create(user.id);
+        setSessionCookie(reply, config, token);
+      } else {
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      }
       return ok(user);
     },
   );
@@ -113,6 +137,118 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
       if (req.session) await sessions.destroy(req.session.id);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return ok(null);
+    },
+  );
+
+  /** A fresh session for a user who just proved who they are (fixation defence: the old id is dropped). */
+  async function logIn(req: FastifyRequest, reply: FastifyReply, userId: string) {
+    if (req.session) await sessions.destroy(req.session.id);
+    const { token } = await sessions.create(userId);
+    setSessionCookie(reply, config, token);
+  }
+
+  app.post(
+    '/verify-email',
+    {
+      config: { access: 'public' },
+      schema: {
+        operationId: 'verify_email',
+        tags,
+        description: 'Verifies the address with the token from the emailed link and logs the user in.',
+        body: TokenBody,
+        response: { 200: ItemResponse(User) },
+      },
+    },
+    async (req, reply) => {
+      const user = (await accounts.verifyEmail((req.body as { token: string }).token)) as { id: string };
+      await logIn(req, reply, user.id);
+      return ok(user);
+    },
+  );
+
+  app.post(
+    '/resend-verification',
+    {
+      config: { access: 'public' },
+      schema: {
+        operationId: 'resend_verification',
+        tags,
+        description:
+          'Mails a new verification link to an unverified account (at most once a minute per address). ' +
+          'Answers 200 whether or not the account exists.',
+        body: EmailBody,
+        response: { 200: ItemResponse(Type.Null()) },
+      },
+    },
+    async (req) => {
+      await accounts.resendVerification((req.body as { email: string }).email);
+      return ok(null);
+    },
+  );
+
+  app.post(
+    '/forgot-password',
+    {
+      config: { access: 'public' },
+      schema: {
+        operationId: 'forgot_password',
+        tags,
+        description:
+          'Mails a password reset link valid for one hour. Answers 200 whether or not the account exists.',
+        body: EmailBody,
+        response: { 200: ItemResponse(Type.Null()) },
+      },
+    },
+    async (req) => {
+      await accounts.forgotPassword((req.body as { email: string }).email);
+      return ok(null);
+    },
+  );
+
+  app.post(
+    '/reset-password',
+    {
+      config: { access: 'public' },
+      schema: {
+        operationId: 'reset_password',
+        tags,
+        description:
+          'Sets a new password with the token from the emailed link, ends all sessions of the user and logs in.',
+        body: ResetPasswordBody,
+        response: { 200: ItemResponse(User) },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as { token: string; password: string };
+      const user = (await accounts.resetPassword(body.token, body.password)) as { id: string };
+      await logIn(req, reply, user.id);
+      return ok(user);
+    },
+  );
+
+  app.post(
+    '/update',
+    {
+      config: { access: 'session' },
+      schema: {
+        operationId: 'update_password_auth',
+        tags,
+        description: 'Changes the password (current one required) and ends the other sessions of the user.',
+        body: UpdatePasswordBody,
+        response: { 200: ItemResponse(User) },
+      },
+    },
+    async (req) => {
+      if (req.principal?.kind !== 'session' || !req.session) throw new AppError('auth_not_authenticated');
+      const body = req.body as { current_password?: string | null; new_password: string };
+      return ok(
+        await accounts.changePassword(
+          req.principal.userId,
+          req.session.id,
+          body.current_password,
+          body.new_password,
+        ),
+      );
     },
   );
 

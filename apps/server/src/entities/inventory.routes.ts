@@ -12,6 +12,12 @@ import { hostRoutes } from './hosts/hosts.routes.ts';
 import { hostChildRoutes } from './hosts/host-children.routes.ts';
 import { discoveryRoutes } from '../discovery/discovery.routes.ts';
 import { accountRoutes } from './users/accounts.routes.ts';
+import { groupDef } from './groups/groups.defs.ts';
+import { groupRoutes } from './groups/groups.routes.ts';
+import { discoveryDef } from './discovery/discovery-config.defs.ts';
+import { discoveryConfigRoutes } from './discovery/discovery-config.routes.ts';
+import { hostConsolidateRoutes } from './hosts/hosts-consolidate.routes.ts';
+import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
 
 interface Opts {
   db: Db;
@@ -30,6 +36,8 @@ export const allEntityDefs = [
   daemonDef,
   daemonApiKeyDef,
   userApiKeyDef,
+  groupDef,
+  discoveryDef,
 ];
 
 /** Every /api/v1 entity route. Specific routes (e.g. /hosts/discovery) register before the generic /:id ones. */
@@ -41,10 +49,15 @@ export async function inventoryRoutes(app: FastifyInstance, opts: Opts) {
   await app.register(apiKeyRoutes, { db });
   await app.register(entityWriteRoutes, { db });
   await app.register(accountRoutes, { db, config: opts.config });
+  await app.register(groupRoutes, { db });
+  await app.register(discoveryConfigRoutes, { db });
+  await app.register(hostConsolidateRoutes, { db });
+  await app.register(dashboardRoutes, { db });
   for (const def of allEntityDefs) registerCrud(app, db, def);
 }
 
-/** The reference's unversioned aliases for older daemons and scripts: /api/hosts, /api/subnets, /api/services. */
+/** The reference's unversioned aliases for older daemons and scripts: /api/hosts, /api/subnets, /api/services,
+ * /api/groups, /api/discovery. */
 export async function legacyAliasRoutes(app: FastifyInstance, opts: Opts) {
   const { db } = opts;
   await app.register(async (scoped) => {
@@ -56,6 +69,9 @@ export async function legacyAliasRoutes(app: FastifyInstance, opts: Opts) {
     await scoped.register(subnetRoutes, { db });
     await scoped.register(hostRoutes, { db });
     await scoped.register(hostChildRoutes, { db });
-    for (const def of [hostDef, subnetDef, serviceDef]) registerCrud(scoped, db, def);
+    await scoped.register(hostConsolidateRoutes, { db });
+    await scoped.register(groupRoutes, { db });
+    await scoped.register(discoveryConfigRoutes, { db });
+    for (const def of [hostDef, subnetDef, serviceDef, groupDef, discoveryDef]) registerCrud(scoped, db, def);
   });
 }

@@ -50,6 +50,12 @@ export const errorRegistry = {
   user_last_owner: { status: 409, message: 'An organization must keep at least one Owner' },
   invite_invalid: { status: 400, message: 'The invitation has expired or was already used' },
   invite_email_mismatch: { status: 403, message: 'This invitation was sent to a different email address' },
+  email_not_configured: { status: 400, message: 'Email is not configured on this server' },
+  auth_email_not_verified: {
+    status: 403,
+    message: 'Email address not verified; follow the link we emailed you or ask for a new one',
+  },
+  auth_token_invalid: { status: 400, message: 'This link is invalid, expired or was already used' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;

@@ -6,6 +6,7 @@ import type { ServerConfig } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { setSessionCookie } from '../../app.ts';
 import { SessionStore } from '../../auth/sessions.ts';
+import { EmailService } from '../../auth/email.service.ts';
 import { requireUser, roleRank, type Role, type UserPrincipal } from '../../auth/principal.ts';
 import { ok } from '../../http/envelope.ts';
 import { AppError, notFound } from '../../http/errors.ts';
@@ -56,6 +57,8 @@ function visible(p: UserPrincipal, w: Where): Where {
 export async function inviteRoutes(app: FastifyInstance, opts: { db: Db; config: ServerConfig }) {
   const { db, config } = opts;
   const sessions = new SessionStore(db, config.sessionTtlHours * 3600_000);
+  const email = new EmailService(config, app.log);
+  app.addHook('onClose', async () => email.close());
 
   async function getVisible(p: UserPrincipal, id: string) {
     const w = visible(p, new Where());
@@ -108,7 +111,21 @@ export async function inviteRoutes(app: FastifyInstance, opts: { db: Db; config:
           body.expiration_hours ?? 168,
         ],
       );
-      return ok(await getVisible(p, id));
+      const invite = await getVisible(p, id);
+      if (body.send_to) {
+        const [org] = await db.query<{ name: string }>('SELECT name FROM organizations WHERE id = $1', [
+          p.organizationId,
+        ]);
+        // Not awaited: the invite exists either way and the link can still be copied by hand.
+        void email.send({
+          to: body.send_to,
+          subject: `You are invited to ${org?.name ?? 'an organization'} on Scanopy`,
+          text:
+            `You have been invited to join ${org?.name ?? 'an organization'} on Scanopy as ${body.permissions}.\n\n` +
+            `Accept the invitation here:\n${email.link(`/api/v1/invites/${id}/accept`)}`,
+        });
+      }
+      return ok(invite);
     },
   );
 

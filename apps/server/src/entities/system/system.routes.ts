@@ -5,6 +5,7 @@ import type { Db } from '../../db/client.ts';
 import { ok } from '../../http/envelope.ts';
 import { ItemResponse } from '../../http/schemas.ts';
 import { SERVER_VERSION } from '../../version.ts';
+import { emailEnabled } from '../../auth/email.service.ts';
 
 const PublicConfig = Type.Object({
   server_port: Type.Integer(),
@@ -82,7 +83,7 @@ export async function systemRoutes(app: FastifyInstance, opts: { config: ServerC
         oidc_providers: [],
         billing_enabled: false,
         has_integrated_daemon: config.integratedDaemon,
-        has_email_service: false,
+        has_email_service: emailEnabled(config),
         has_email_opt_in: false,
         public_url: config.publicUrl,
         needs_cookie_consent: false,

@@ -1,0 +1,77 @@
+import { Type, type Static } from 'typebox';
+import { DateTime, DiscoveryType, Name, Nullable, entityMeta, echoedMeta, strict } from '@scanopy/contracts';
+import { tagsColumn, type EntityDef } from '../../http/crud.ts';
+import { Uuid, UuidArray } from '../../http/schemas.ts';
+
+const lastRun = Type.Optional(Nullable(DateTime));
+
+/** Run types a client may write; Historical ones record finished sessions and only the server writes them. */
+export const WritableRunType = Type.Union([
+  Type.Object({
+    type: Type.Literal('Scheduled'),
+    cron_schedule: Type.String({ minLength: 1, maxLength: 200 }),
+    enabled: Type.Boolean(),
+    last_run: lastRun,
+    timezone: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+  }),
+  Type.Object({ type: Type.Literal('AdHoc'), last_run: lastRun }),
+  Type.Object({ type: Type.Literal('Historical'), results: Type.Unknown() }),
+]);
+
+export const Discovery = Type.Object({
+  ...entityMeta,
+  name: Type.String(),
+  network_id: Uuid,
+  daemon_id: Uuid,
+  discovery_type: DiscoveryType,
+  run_type: Type.Unknown(),
+  tags: Type.Array(Uuid),
+});
+
+export const DiscoveryRequest = Type.Object(
+  {
+    ...echoedMeta,
+    name: Name,
+    network_id: Uuid,
+    daemon_id: Uuid,
+    discovery_type: DiscoveryType,
+    run_type: WritableRunType,
+    tags: Type.Optional(Type.Array(Uuid, { maxItems: 1000 })),
+  },
+  strict,
+);
+export type DiscoveryRequest = Static<typeof DiscoveryRequest>;
+
+export const discoveryDef: EntityDef = {
+  name: 'Discovery',
+  path: 'discovery',
+  table: 'discovery',
+  scope: 'network',
+  tagType: 'Discovery',
+  columns: `t.id, t.name, t.network_id, t.daemon_id, t.discovery_type, t.run_type, ${tagsColumn('Discovery')},
+    t.created_at, t.updated_at`,
+  filters: { network_id: 't.network_id', daemon_id: 't.daemon_id', ids: 't.id' },
+  filterSchema: { network_id: Uuid, daemon_id: Uuid, ids: UuidArray },
+  orderFields: {
+    created_at: 't.created_at',
+    name: 't.name',
+    updated_at: 't.updated_at',
+    network_id: 't.network_id',
+  },
+  csv: {
+    file: 'Discoveries',
+    columns: [
+      'id',
+      'name',
+      'discovery_type',
+      'run_type',
+      'daemon_id',
+      'network_id',
+      'created_at',
+      'updated_at',
+    ],
+    exprs: { discovery_type: "t.discovery_type->>'type'", run_type: "t.run_type->>'type'" },
+  },
+  schema: Discovery,
+  access: { read: 'viewer', write: 'member' },
+};
