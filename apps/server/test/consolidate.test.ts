@@ -52,21 +52,21 @@ describe.each(backends)('host consolidation on %s', (backend) => {
   }
 
   it('merges interfaces, ports and services into the destination and deletes the other host', async () => {
-    const subnet = await A.seed.subnet(A.networkId, '192.168.77.0/24');
+    const subnet = await A.seed.subnet(A.networkId, '10.77.77.0/24');
     const dest = await A.seed.host();
     const other = await A.seed.host();
     await q(`UPDATE hosts SET hostname = 'other.lan' WHERE id = $1`, [other]);
     const tag = await A.seed.tag();
     await q(`INSERT INTO entity_tags (entity_id, entity_type, tag_id) VALUES ($1, 'Host', $2)`, [other, tag]);
 
-    const dIf = await iface(dest, subnet, '192.168.77.1', 'aa:bb:cc:00:00:01');
+    const dIf = await iface(dest, subnet, '10.77.77.1', 'aa:bb:cc:00:00:01');
     const dHttp = await port(dest, 80);
     const dWeb = await service(dest, 'Web', 'Nginx');
     await bind(dWeb, dHttp, dIf);
 
-    const oIfSame = await iface(other, subnet, '192.168.77.1'); // same subnet + IP
-    const oIfMac = await iface(other, subnet, '192.168.77.9', 'aa:bb:cc:00:00:01'); // same MAC
-    const oIfNew = await iface(other, subnet, '192.168.77.2');
+    const oIfSame = await iface(other, subnet, '10.77.77.1'); // same subnet + IP
+    const oIfMac = await iface(other, subnet, '10.77.77.9', 'aa:bb:cc:00:00:01'); // same MAC
+    const oIfNew = await iface(other, subnet, '10.77.77.2');
     const oHttp = await port(other, 80);
     const oSsh = await port(other, 22);
     const oWeb = await service(other, 'Web', 'Nginx');
