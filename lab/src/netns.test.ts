@@ -44,7 +44,7 @@ describe.skipIf(!available.ok)(`NetnsLab${reason}`, () => {
       const connect = await lab.runIn(ns, process.execPath, ['-e', script]);
       listener.close();
       expect(connect).toMatchObject({ code: 0, stdout: 'hello' });
-      await expect(lab.addAddress('eth0', '172.16.0.1/24', ns)).rejects.toThrow(/outside the lab range/);
+      await expect(lab.addAddress('eth0', '198.51.100.1/24', ns)).rejects.toThrow(/outside the lab range/);
     } finally {
       await lab.teardown();
       await lab.teardown();

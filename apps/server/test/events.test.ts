@@ -336,7 +336,7 @@ describe('events across two server replicas on one PostgreSQL database', () => {
       expect(stream.status).toBe(200);
       const subnet = await client.json('POST', '/api/v1/subnets', {
         network_id: networkId,
-        cidr: '192.168.77.0/24',
+        cidr: '10.77.177.0/24',
         name: 'lan',
         subnet_type: 'Lan',
       });
