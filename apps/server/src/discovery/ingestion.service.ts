@@ -5,9 +5,9 @@ import { getVisible } from '../http/crud.ts';
 import { hostDef } from '../entities/hosts/hosts.defs.ts';
 import type { Principal } from '../auth/principal.ts';
 import { portTypeOf } from '../entities/hosts/port-types.ts';
+import { freshId, NIL } from '../entities/hosts/hosts.service.ts';
 
 type Json = Record<string, unknown>;
-const NIL = '00000000-0000-0000-0000-000000000000';
 const METADATA_CAP = 10;
 
 export interface IncomingInterface {
@@ -193,9 +193,7 @@ export class IngestionService {
         );
         ifaceMap.set(i.id, ex.id);
       } else {
-        const id = i.id && i.id !== NIL ? i.id : randomUUID();
-        const [taken] = await tx.query('SELECT 1 FROM interfaces WHERE id = $1', [id]);
-        const finalId = taken ? randomUUID() : id;
+        const finalId = await freshId(tx, 'interfaces', i.id);
         await tx.query(
           `INSERT INTO interfaces (id, host_id, subnet_id, network_id, ip_address, mac_address, name, position)
            VALUES ($1, $2, $3, $4, $5::inet, $6::macaddr, $7,
@@ -217,8 +215,7 @@ export class IngestionService {
         portMap.set(pt.id, ex.id);
         continue;
       }
-      const [taken] = await tx.query('SELECT 1 FROM ports WHERE id = $1', [pt.id]);
-      const id = taken || pt.id === NIL ? randomUUID() : pt.id;
+      const id = await freshId(tx, 'ports', pt.id);
       await tx.query(
         'INSERT INTO ports (id, host_id, network_id, port_number, protocol, port_type) VALUES ($1, $2, $3, $4, $5, $6)',
         [id, hostId, networkId, pt.number, pt.protocol, portTypeOf(pt.number, pt.protocol)],
@@ -240,8 +237,7 @@ export class IngestionService {
           JSON.stringify(mergeSource(ex.source, s.source)),
         ]);
       } else {
-        const [taken] = await tx.query('SELECT 1 FROM services WHERE id = $1', [s.id]);
-        serviceId = taken || s.id === NIL ? randomUUID() : s.id;
+        serviceId = await freshId(tx, 'services', s.id);
         await tx.query(
           `INSERT INTO services (id, host_id, network_id, name, service_definition, source, virtualization, position)
            VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(max(position) + 1, 0) FROM services WHERE host_id = $2))`,

@@ -11,7 +11,8 @@ import { portTypeOf } from './port-types.ts';
  * /bindings). Every function takes the transaction it runs in.
  */
 
-const NIL = '00000000-0000-0000-0000-000000000000';
+/** The id the reference UI sends for "not created yet". */
+export const NIL = '00000000-0000-0000-0000-000000000000';
 type Row = Record<string, unknown>;
 
 export interface HostRef {

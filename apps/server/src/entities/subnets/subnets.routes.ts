@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { EntitySource, Subnet, SubnetType } from '@scanopy/contracts';
@@ -8,6 +7,7 @@ import { ok } from '../../http/envelope.ts';
 import { AppError } from '../../http/errors.ts';
 import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
 import { subnetDef } from '../defs.ts';
+import { freshId } from '../hosts/hosts.service.ts';
 
 const Cidr = Type.String({ minLength: 3, maxLength: 64, pattern: '^[0-9a-fA-F:.]+/[0-9]{1,3}$' });
 const Fields = {
@@ -40,8 +40,6 @@ const UpdateSubnet = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const NIL = '00000000-0000-0000-0000-000000000000';
 
 export async function subnetRoutes(app: FastifyInstance, opts: { db: Db }) {
   const { db } = opts;
@@ -83,10 +81,7 @@ export async function subnetRoutes(app: FastifyInstance, opts: { db: Db }) {
           if (p.kind === 'daemon') return existing.id;
           throw new AppError('entity_already_exists', { entity: 'Subnet' });
         }
-        const newId =
-          b.id && b.id !== NIL && !(await tx.query('SELECT 1 FROM subnets WHERE id = $1', [b.id])).length
-            ? b.id
-            : randomUUID();
+        const newId = await freshId(tx, 'subnets', b.id);
         const source =
           p.kind === 'daemon' ? (b.source ?? { type: 'Discovery', metadata: [] }) : { type: 'Manual' };
         await tx.query(
