@@ -357,3 +357,35 @@ describe('events across two server replicas on one PostgreSQL database', () => {
     }
   });
 });
+
+describe('events after the PostgreSQL listener loses its connection', () => {
+  it('ends open streams so clients resync, then delivers new events on the reconnected listener', async () => {
+    const s = await startTestServer('postgres');
+    try {
+      const base = await listenLocal(s.app);
+      const { client, networkId } = await registerOwner(s.app);
+      const cookie = { cookie: `session_id=${client.cookie}` };
+      const before = await SseClient.open(base, '/api/v1/topology/stream', cookie);
+      expect(before.status).toBe(200);
+      // Kill the server's LISTEN connection from outside, as a database restart or a network cut would.
+      const killed = await s.db.query<{ ok: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+         WHERE datname = current_database() AND query ILIKE 'LISTEN %' AND pid <> pg_backend_pid()`,
+      );
+      expect(killed.length).toBeGreaterThan(0);
+      await vi.waitFor(() => expect(before.ended).toBe(true), wait);
+
+      const after = await SseClient.open(base, '/api/v1/topology/stream', cookie);
+      const subnet = await client.json('POST', '/api/v1/subnets', {
+        network_id: networkId,
+        cidr: '10.77.178.0/24',
+        name: 'after-reconnect',
+        subnet_type: 'Lan',
+      });
+      await vi.waitFor(() => expect(after.messages.some((m) => m.id === subnet.id)).toBe(true), wait);
+      after.close();
+    } finally {
+      await s.close();
+    }
+  });
+});

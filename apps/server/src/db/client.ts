@@ -18,7 +18,11 @@ export interface Db extends Queryable {
    * Calls cb with the payload of every NOTIFY on channel (a plain lowercase identifier) until the returned stop
    * function runs. PostgreSQL uses a dedicated connection that reconnects on its own after errors.
    */
-  listen(channel: string, cb: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    cb: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -64,7 +68,11 @@ class PgDb implements Db {
     }
   }
 
-  async listen(channel: string, cb: (payload: string) => void): Promise<() => Promise<void>> {
+  async listen(
+    channel: string,
+    cb: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>> {
     if (!channelName.test(channel)) throw new Error(`invalid channel name ${channel}`);
     let client: pg.Client | undefined;
     let stopped = false;
@@ -100,6 +108,8 @@ class PgDb implements Db {
       if (stopped) return;
       try {
         await connect();
+        // Notifications sent while the connection was down are gone for good: tell the caller to resync.
+        if (!stopped) onReconnect?.();
       } catch {
         retry = setTimeout(() => void reconnect(), delay);
         delay = Math.min(delay * 2, 30_000);
@@ -157,6 +167,7 @@ class PgliteDb implements Db {
     );
   }
 
+  // In-process: the listener cannot lose its connection, so there is never a reconnect to report.
   async listen(channel: string, cb: (payload: string) => void): Promise<() => Promise<void>> {
     if (!channelName.test(channel)) throw new Error(`invalid channel name ${channel}`);
     const unlisten = await this.serial(() => this.pg.listen(channel, cb));

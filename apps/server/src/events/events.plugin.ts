@@ -77,17 +77,26 @@ export async function installEvents(
     }
     bus.publish(e);
   };
-  const stopListening = await db.listen(EVENTS_CHANNEL, (raw) => {
-    chain = chain
-      .then(() => deliver(raw))
-      .catch((err: unknown) => app.log.error({ err }, 'event delivery failed'));
-  });
+  const streams = new Set<SseStream>();
+  const stopListening = await db.listen(
+    EVENTS_CHANNEL,
+    (raw) => {
+      chain = chain
+        .then(() => deliver(raw))
+        .catch((err: unknown) => app.log.error({ err }, 'event delivery failed'));
+    },
+    () => {
+      // Events committed while the listener was disconnected were never delivered. Ending every stream makes each
+      // client reconnect and refetch, as it does after any dropped connection, instead of silently missing them.
+      app.log.warn({ streams: streams.size }, 'event listener reconnected; ending streams so clients resync');
+      for (const s of [...streams]) s.close();
+    },
+  );
 
   const offLog = bus.subscribe((e) => {
     if (!e.suppress) app.log.debug({ event: e }, 'entity event');
   });
 
-  const streams = new Set<SseStream>();
   const sseOptions = {
     keepAliveMs: config.sseKeepAliveSeconds * 1000,
     maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
