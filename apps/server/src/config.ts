@@ -125,6 +125,12 @@ export const serverSettings = {
     secret: true,
     doc: 'Enables `GET /metrics` (and `/api/metrics`) for scrapers sending `Authorization: Bearer <token>`.',
   },
+  metricsAllowedIps: {
+    env: 'SCANOPY_EXTERNAL_SERVICE_PROMETHEUS_ALLOWED_IPS',
+    kind: 'string',
+    default: undefined,
+    doc: 'Comma-separated IPs or CIDRs allowed to scrape metrics (others get 403). Unset = any address with the token.',
+  },
   rateLimitPerMinute: {
     env: 'SCANOPY_RATE_LIMIT_PER_MINUTE',
     kind: 'int',

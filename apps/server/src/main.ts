@@ -64,6 +64,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // Some settings are only checked by the part that uses them (e.g. the metrics allow-list).
+  if (err instanceof ConfigError) {
+    console.error(`Configuration error: ${err.message}`);
+    process.exit(2);
+  }
   console.error(err);
   process.exit(1);
 });

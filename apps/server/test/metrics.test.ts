@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backends, registerOwner, startTestServer, type TestServer } from './harness.ts';
+import { parseAllowList } from '../src/metrics/metrics.plugin.ts';
 
 const TOKEN = 'metrics-token-for-tests';
 
@@ -93,5 +94,49 @@ describe.each(backends)('metrics on %s', (backend) => {
         ).toBe(before + 1),
       { timeout: 10_000, interval: 20 },
     );
+  });
+});
+
+describe('metrics scraper identity and address allow-list', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    // inject() requests come from 127.0.0.1 unless remoteAddress says otherwise.
+    s = await startTestServer('pglite', { metricsToken: TOKEN, metricsAllowedIps: '10.77.0.0/16, ::1' });
+  });
+  afterAll(async () => s?.close());
+
+  const get = (remoteAddress: string, headers: Record<string, string> = {}) =>
+    s.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      remoteAddress,
+      headers: { authorization: `Bearer ${TOKEN}`, ...headers },
+    });
+
+  it('answers listed addresses and refuses others with 403', async () => {
+    expect((await get('10.77.3.4')).statusCode).toBe(200);
+    expect((await get('::1')).statusCode).toBe(200);
+    const outside = await get('127.0.0.1');
+    expect(outside.statusCode).toBe(403);
+    expect(outside.json().code).toBe('external_service_denied');
+    // The token is checked first: a wrong token from a listed address is still 401.
+    const wrong = await s.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      remoteAddress: '10.77.3.4',
+      headers: { authorization: 'Bearer nope' },
+    });
+    expect(wrong.statusCode).toBe(401);
+  });
+
+  it('accepts X-Service-Name prometheus in any case and refuses other service names', async () => {
+    expect((await get('10.77.3.4', { 'x-service-name': 'Prometheus' })).statusCode).toBe(200);
+    expect((await get('10.77.3.4', { 'x-service-name': 'grafana' })).statusCode).toBe(403);
+  });
+
+  it('rejects a malformed allow-list at boot with the offending entry', () => {
+    expect(() => parseAllowList('10.77.0.0/16, not-an-ip')).toThrow(/not-an-ip/);
+    expect(() => parseAllowList('10.77.0.0/33')).toThrow(/10\.77\.0\.0\/33/);
+    expect(parseAllowList(' ')).toBeUndefined();
   });
 });

@@ -20,6 +20,7 @@ export const errorRegistry = {
   auth_daemon_required: { status: 403, message: 'X-Daemon-ID header is required with a daemon API key' },
   auth_permission_denied: { status: 403, message: 'This action requires the {role} role' },
   auth_password_invalid: { status: 400, message: '{detail}' },
+  external_service_denied: { status: 403, message: '{detail}' },
   auth_registration_disabled: { status: 403, message: 'Registration is disabled on this server' },
   auth_too_many_attempts: {
     status: 429,

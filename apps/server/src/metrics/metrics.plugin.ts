@@ -1,7 +1,8 @@
+import { BlockList, isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Type } from 'typebox';
-import type { ServerConfig } from '../config.ts';
+import { ConfigError, type ServerConfig } from '../config.ts';
 import type { EventBus } from '../events/bus.ts';
 import { constantTimeEqual } from '../auth/tokens.ts';
 import { AppError } from '../http/errors.ts';
@@ -37,11 +38,47 @@ export function pathLabel(req: FastifyRequest): string {
   return 'static';
 }
 
+/** Parses SCANOPY_EXTERNAL_SERVICE_PROMETHEUS_ALLOWED_IPS (IPs and CIDRs, comma-separated) into a matcher. */
+export function parseAllowList(raw: string | undefined): BlockList | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const list = new BlockList();
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [addr, bits, extra] = item.split('/');
+    const family = isIP(addr);
+    const prefix = bits === undefined ? undefined : Number(bits);
+    const max = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (prefix !== undefined && (!/^\d+$/.test(bits) || prefix > max))) {
+      throw new ConfigError(
+        `SCANOPY_EXTERNAL_SERVICE_PROMETHEUS_ALLOWED_IPS: "${item}" is not an IP address or CIDR`,
+      );
+    }
+    const type = family === 6 ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) list.addAddress(addr, type);
+    else list.addSubnet(addr, prefix, type);
+  }
+  return list;
+}
+
+function allowed(list: BlockList, ip: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
+  const addr = mapped ? mapped[1] : ip;
+  return list.check(addr, isIP(addr) === 6 ? 'ipv6' : 'ipv4');
+}
+
 /** Prometheus metrics on a registry of this app's own (tests build many apps in one process). */
 export async function installMetrics(app: FastifyInstance, deps: { config: ServerConfig; bus: EventBus }) {
   const { config, bus } = deps;
   const token = config.metricsToken;
+  const allowList = parseAllowList(config.metricsAllowedIps);
   const registry = new Registry();
+  if (token && !allowList) {
+    app.log.warn(
+      'SCANOPY_METRICS_TOKEN is set without SCANOPY_EXTERNAL_SERVICE_PROMETHEUS_ALLOWED_IPS: any address with the token can scrape',
+    );
+  }
 
   if (token) {
     collectDefaultMetrics({ register: registry });
@@ -108,6 +145,17 @@ export async function installMetrics(app: FastifyInstance, deps: { config: Serve
     if (!req.scrapeToken || !constantTimeEqual(req.scrapeToken, token)) {
       throw new AppError('auth_not_authenticated');
     }
+    // Reference scrapers name themselves; a scraper that sends no name is taken to be Prometheus.
+    const service =
+      (req.headers['x-service-name'] as string | undefined)?.trim().toLowerCase() || 'prometheus';
+    if (service !== 'prometheus') {
+      throw new AppError('external_service_denied', { detail: `Unknown external service "${service}"` });
+    }
+    if (allowList && !allowed(allowList, req.ip)) {
+      throw new AppError('external_service_denied', {
+        detail: 'This address is not allowed to scrape metrics',
+      });
+    }
     const body = await registry.metrics();
     return reply.type(PROMETHEUS_CONTENT_TYPE).send(body);
   };
@@ -116,7 +164,9 @@ export async function installMetrics(app: FastifyInstance, deps: { config: Serve
     tags: ['system'],
     summary: 'Prometheus metrics',
     description:
-      'Enabled by SCANOPY_METRICS_TOKEN (404 otherwise); requires `Authorization: Bearer <token>`. Prometheus text format 0.0.4.',
+      'Enabled by SCANOPY_METRICS_TOKEN (404 otherwise); requires `Authorization: Bearer <token>` (401), an ' +
+      '`X-Service-Name` of `prometheus` when sent, and a client address in ' +
+      'SCANOPY_EXTERNAL_SERVICE_PROMETHEUS_ALLOWED_IPS when that is set (403). Prometheus text format 0.0.4.',
     response: { 200: { content: { 'text/plain': { schema: Type.String() } } } },
   };
   const opts = { config: { access: 'public' as const, metricsScrape: true }, schema };
