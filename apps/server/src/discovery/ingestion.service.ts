@@ -6,9 +6,9 @@ import { hostDef } from '../entities/hosts/hosts.defs.ts';
 import type { Principal } from '../auth/principal.ts';
 import { portTypeOf } from '../entities/hosts/port-types.ts';
 import { freshId, NIL } from '../entities/hosts/hosts.service.ts';
+import { HostServiceMerger, mergeSource, type MappedBinding } from './service-merge.ts';
 
 type Json = Record<string, unknown>;
-const METADATA_CAP = 10;
 
 export interface IncomingInterface {
   id: string;
@@ -55,17 +55,6 @@ export interface DiscoveryHostBody {
 
 const normMac = (m?: string | null) =>
   m && !/^(00[:-]?){5}00$/i.test(m) ? m.toLowerCase().replace(/-/g, ':') : null;
-
-/** Discovery sources accumulate metadata (newest first, capped); any other source is replaced by the new one. */
-function mergeSource(existing: Json, incoming: Json | undefined): Json {
-  if (!incoming) return existing;
-  const isDisc = (s: Json) => s.type === 'Discovery' || s.type === 'DiscoveryWithMatch';
-  if (isDisc(existing) && isDisc(incoming)) {
-    const meta = [...((incoming.metadata as unknown[]) ?? []), ...((existing.metadata as unknown[]) ?? [])];
-    return { ...existing, ...incoming, metadata: meta.slice(0, METADATA_CAP) };
-  }
-  return incoming;
-}
 
 /**
  * Merges a host reported by a daemon into the inventory (daemon.md §7.1): match by (subnet, IP) or MAC on any
@@ -141,12 +130,16 @@ export class IngestionService {
     if (hostId) {
       const [cur] = await tx.query<{ source: Json; placeholder: boolean }>(
         `SELECT source, (created_at = updated_at AND NOT EXISTS (SELECT 1 FROM interfaces WHERE host_id = hosts.id)
-           AND EXISTS (SELECT 1 FROM daemons WHERE host_id = hosts.id)) AS placeholder
+           AND EXISTS (SELECT 1 FROM daemons WHERE host_id = hosts.id) AND edited_fields = '{}') AS placeholder
          FROM hosts WHERE id = $1 FOR UPDATE`,
         [hostId],
       );
+      // Fields a user edited (edited_fields) are never filled or renamed by discovery, even when empty.
       await tx.query(
-        `UPDATE hosts SET hostname = COALESCE(hostname, $2), description = COALESCE(description, $3),
+        `UPDATE hosts SET
+           hostname = CASE WHEN 'hostname' = ANY(edited_fields) THEN hostname ELSE COALESCE(hostname, $2) END,
+           description = CASE WHEN 'description' = ANY(edited_fields) THEN description
+             ELSE COALESCE(description, $3) END,
            source = $4, name = CASE WHEN $5 THEN $6 ELSE name END, updated_at = now() WHERE id = $1`,
         [
           hostId,
@@ -223,51 +216,27 @@ export class IngestionService {
       portMap.set(pt.id, id);
     }
 
-    // 5. Services: one per (host, definition) here; full dedup and conflict rules come with network discovery.
-    for (const s of body.services ?? []) {
-      const [ex] = await tx.query<{ id: string; source: Json }>(
-        'SELECT id, source FROM services WHERE host_id = $1 AND (id = $2 OR service_definition = $3) LIMIT 1',
-        [hostId, s.id, s.service_definition],
-      );
-      let serviceId: string;
-      if (ex) {
-        serviceId = ex.id;
-        await tx.query('UPDATE services SET source = $2, updated_at = now() WHERE id = $1', [
-          ex.id,
-          JSON.stringify(mergeSource(ex.source, s.source)),
-        ]);
-      } else {
-        serviceId = await freshId(tx, 'services', s.id);
-        await tx.query(
-          `INSERT INTO services (id, host_id, network_id, name, service_definition, source, virtualization, position)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(max(position) + 1, 0) FROM services WHERE host_id = $2))`,
-          [
-            serviceId,
-            hostId,
-            networkId,
-            s.name,
-            s.service_definition,
-            JSON.stringify(s.source ?? { type: 'Discovery', metadata: [] }),
-            s.virtualization ? JSON.stringify(s.virtualization) : null,
-          ],
-        );
-      }
-      for (const b of s.bindings ?? []) {
+    // 5. Services: bindings mapped to the stored interfaces and ports, then deduplicated and conflict-checked.
+    const merger = new HostServiceMerger(tx, hostId, networkId);
+    await merger.load();
+    for (const sv of body.services ?? []) {
+      const bindings: MappedBinding[] = [];
+      for (const b of sv.bindings ?? []) {
         const ifaceId = b.interface_id ? (ifaceMap.get(b.interface_id) ?? null) : null;
         const portId = b.port_id ? (portMap.get(b.port_id) ?? null) : null;
-        if (b.type === 'Port' && !portId) continue;
+        // A binding to an interface or port this report did not include cannot be placed.
+        if (b.type === 'Port' && (!portId || (b.interface_id && !ifaceId))) continue;
         if (b.type === 'Interface' && !ifaceId) continue;
-        const [dup] = await tx.query(
-          `SELECT 1 FROM bindings WHERE service_id = $1 AND binding_type = $2
-             AND interface_id IS NOT DISTINCT FROM $3 AND port_id IS NOT DISTINCT FROM $4`,
-          [serviceId, b.type, ifaceId, b.type === 'Port' ? portId : null],
-        );
-        if (dup) continue;
-        await tx.query(
-          'INSERT INTO bindings (id, service_id, network_id, binding_type, interface_id, port_id) VALUES ($1, $2, $3, $4, $5, $6)',
-          [randomUUID(), serviceId, networkId, b.type, ifaceId, b.type === 'Port' ? portId : null],
-        );
+        bindings.push({ type: b.type, interface_id: ifaceId, port_id: b.type === 'Port' ? portId : null });
       }
+      await merger.merge({
+        id: sv.id,
+        name: sv.name,
+        service_definition: sv.service_definition,
+        source: sv.source,
+        virtualization: sv.virtualization ?? null,
+        bindings,
+      });
     }
     return hostId;
   }

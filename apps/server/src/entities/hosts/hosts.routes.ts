@@ -90,11 +90,12 @@ export async function hostRoutes(app: FastifyInstance, opts: { db: Db }) {
         // that is the precision compared.
         const [cur] = await tx.query<{
           same: boolean | null;
+          name: string;
           hostname: string | null;
           description: string | null;
         }>(
           `SELECT date_trunc('milliseconds', updated_at) = date_trunc('milliseconds', $2::timestamptz) AS same,
-             hostname, description FROM hosts WHERE id = $1 FOR UPDATE`,
+             name, hostname, description FROM hosts WHERE id = $1 FOR UPDATE`,
           [id, b.expected_updated_at ?? null],
         );
         if (b.expected_updated_at && !cur.same)
@@ -103,19 +104,28 @@ export async function hostRoutes(app: FastifyInstance, opts: { db: Db }) {
         const keep = <T>(v: T | undefined, old: T) => (v === undefined ? old : v);
         const hasVirt = b.virtualization !== undefined;
         const virt = await resolveVirtualization(tx, p, visible.network_id, b.virtualization);
+        const next = {
+          name: b.name,
+          hostname: emptyToNull(keep(b.hostname, cur.hostname)),
+          description: emptyToNull(keep(b.description, cur.description)),
+        };
+        // Provenance: fields the user changed are never overwritten by a later discovery (see ingestion).
+        const edited = (['name', 'hostname', 'description'] as const).filter((f) => next[f] !== cur[f]);
         // source is immutable: it records how the host came to exist.
         await tx.query(
           `UPDATE hosts SET name = $2, hostname = $3, description = $4, hidden = $5,
-             virtualization = CASE WHEN $6 THEN $7::jsonb ELSE virtualization END, updated_at = now()
+             virtualization = CASE WHEN $6 THEN $7::jsonb ELSE virtualization END,
+             edited_fields = ARRAY(SELECT DISTINCT unnest(edited_fields || $8::text[]) ORDER BY 1), updated_at = now()
            WHERE id = $1`,
           [
             id,
-            b.name,
-            emptyToNull(keep(b.hostname, cur.hostname)),
-            emptyToNull(keep(b.description, cur.description)),
+            next.name,
+            next.hostname,
+            next.description,
             b.hidden,
             hasVirt,
             virt && JSON.stringify(virt),
+            edited,
           ],
         );
         await setTags(tx, 'Host', p.organizationId, id, b.tags);
