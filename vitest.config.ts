@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: 'contracts', include: ['packages/contracts/src/**/*.test.ts'] } },
+      { test: { name: 'detection', include: ['packages/detection/test/**/*.test.ts'] } },
       {
         test: {
           name: 'server',

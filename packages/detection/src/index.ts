@@ -1,0 +1,6 @@
+export * from './types.ts';
+export * from './categories.ts';
+export * from './catalog.ts';
+export { CatalogShapeError, parseDefinition, parseRule, walkRule } from './rule.ts';
+export * from './probes.ts';
+export * from './matcher.ts';
