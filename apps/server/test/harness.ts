@@ -1,10 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { testConfig, type ServerConfig } from '../src/config.ts';
-import { openDb, type Db } from '../src/db/client.ts';
-import { migrate } from '../src/db/migrate.ts';
+import { dumpPglite, openDb, type Db } from '../src/db/client.ts';
+import { listMigrations, migrate } from '../src/db/migrate.ts';
 
 export type Backend = 'pglite' | 'postgres';
 /** Every database-backed suite runs on both backends. */
@@ -12,10 +15,48 @@ export const backends: Backend[] = ['pglite', 'postgres'];
 export const ADMIN_URL =
   process.env.SCANOPY_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
-/** A fresh, empty database: in-memory PGlite, or a new database on the local PostgreSQL server. */
-export async function freshDb(backend: Backend): Promise<{ db: Db; drop: () => Promise<void> }> {
-  if (backend === 'pglite') {
+let migratedDump: Promise<Blob> | undefined;
+
+/**
+ * A migrated in-memory PGlite. PGlite's initdb dominates its start-up, so a migrated database is snapshotted once
+ * per set of migrations (in the temp dir, shared by the test files of a run) and later ones start from it; migrate()
+ * then finds nothing to do.
+ */
+async function migratedPglite(): Promise<Db> {
+  migratedDump ??= (async () => {
+    const hash = createHash('sha256');
+    for (const m of listMigrations()) hash.update(m.version).update(m.sql);
+    const file = path.join(os.tmpdir(), `scanopy-test-pglite-${hash.digest('hex').slice(0, 16)}.tar`);
+    try {
+      return new Blob([await readFile(file)]);
+    } catch {
+      // Not there yet: make it.
+    }
     const db = await openDb({});
+    try {
+      await migrate(db);
+      const dump = await dumpPglite(db);
+      const tmp = `${file}.${process.pid}.${randomUUID()}`;
+      await writeFile(tmp, Buffer.from(await dump.arrayBuffer()));
+      await rename(tmp, file);
+      return dump;
+    } finally {
+      await db.close();
+    }
+  })();
+  return openDb({ pgliteDump: await migratedDump });
+}
+
+/**
+ * A fresh database: in-memory PGlite, or a new database on the local PostgreSQL server. Empty unless `migrated`
+ * (PGlite then starts from a migrated snapshot; PostgreSQL databases are always created empty).
+ */
+export async function freshDb(
+  backend: Backend,
+  opts: { migrated?: boolean } = {},
+): Promise<{ db: Db; drop: () => Promise<void> }> {
+  if (backend === 'pglite') {
+    const db = opts.migrated ? await migratedPglite() : await openDb({});
     return { db, drop: () => db.close() };
   }
   const name = `scanopy_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
@@ -49,7 +90,7 @@ export async function startTestServer(
   backend: Backend,
   overrides: Partial<ServerConfig> = {},
 ): Promise<TestServer> {
-  const { db, drop } = await freshDb(backend);
+  const { db, drop } = await freshDb(backend, { migrated: true });
   await migrate(db);
   const config = testConfig({ webDir: '/nonexistent', ...overrides });
   const app = await buildApp({

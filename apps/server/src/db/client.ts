@@ -137,6 +137,10 @@ class PgliteDb implements Db {
 
   constructor(private readonly pg: PGlite) {}
 
+  async dump(): Promise<Blob> {
+    return this.serial(async () => (await this.pg.dumpDataDir('none')) as Blob);
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn, fn);
     this.chain = run.catch(() => undefined);
@@ -186,6 +190,8 @@ export interface OpenDbOptions {
   databaseUrl?: string;
   /** Directory for PGlite data; undefined = in-memory (tests). */
   pgliteDir?: string;
+  /** In-memory PGlite only: start from this data directory dump (see dumpPglite) instead of running initdb. */
+  pgliteDump?: Blob;
 }
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
@@ -196,9 +202,17 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     return new PgDb(pool);
   }
   if (opts.pgliteDir) mkdirSync(path.dirname(opts.pgliteDir), { recursive: true });
-  const db = opts.pgliteDir ? new PGlite(opts.pgliteDir) : new PGlite();
+  const db = opts.pgliteDir
+    ? new PGlite(opts.pgliteDir)
+    : new PGlite(opts.pgliteDump ? { loadDataDir: opts.pgliteDump } : {});
   await db.waitReady;
   return new PgliteDb(db);
+}
+
+/** A snapshot of an in-memory PGlite database, for openDb({ pgliteDump }) (tests start from a migrated one). */
+export async function dumpPglite(db: Db): Promise<Blob> {
+  if (!(db instanceof PgliteDb)) throw new Error('dumpPglite needs a PGlite database');
+  return db.dump();
 }
 
 export function isPgError(err: unknown): err is { code: string; constraint?: string; detail?: string } {
