@@ -15,7 +15,7 @@ describe.each(backends)('dashboard summary on %s', (backend) => {
   });
   afterAll(async () => s?.close());
 
-  it("counts each visible network's inventory and lists its daemons and last finished sessions", async () => {
+  it("counts each visible network's inventory and lists its daemons and last finished discoveries", async () => {
     const net = await A.seed.network();
     const seed = new Seeder(s.db, A.orgId, net, A.owner.id);
     const daemon = await seed.daemon(); // adds the daemon's host
@@ -23,16 +23,32 @@ describe.each(backends)('dashboard summary on %s', (backend) => {
     await seed.service();
     await seed.subnet();
     const selfReport = JSON.stringify({ type: 'SelfReport', host_id: randomUUID() });
+    // Finished sessions leave Historical discovery records; a configured (Scheduled) one is not a finished run.
     for (let i = 0; i < 12; i++) {
+      const results = { session_id: randomUUID(), phase: 'Complete', progress: 100 };
       await s.db.query(
-        `INSERT INTO discovery_sessions (id, daemon_id, network_id, discovery_type, phase, progress, finished_at)
-         VALUES ($1, $2, $3, $4, 'Complete', 100, now() - make_interval(mins => $5))`,
-        [randomUUID(), daemon, net, selfReport, i],
+        `INSERT INTO discovery (id, network_id, daemon_id, name, discovery_type, run_type, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now() - make_interval(mins => $7))`,
+        [
+          randomUUID(),
+          net,
+          daemon,
+          `run ${i}`,
+          selfReport,
+          JSON.stringify({ type: 'Historical', results }),
+          i,
+        ],
       );
     }
     await s.db.query(
-      `INSERT INTO discovery_sessions (id, daemon_id, network_id, discovery_type, phase) VALUES ($1, $2, $3, $4, 'Scanning')`,
-      [randomUUID(), daemon, net, selfReport],
+      `INSERT INTO discovery (id, network_id, daemon_id, name, discovery_type, run_type) VALUES ($1, $2, $3, 'nightly', $4, $5)`,
+      [
+        randomUUID(),
+        net,
+        daemon,
+        selfReport,
+        JSON.stringify({ type: 'Scheduled', cron_schedule: '0 0 3 * * *', enabled: true }),
+      ],
     );
 
     const summary = await data(call(s.app, A.sessions.Owner!, 'GET', '/api/v1/dashboard/summary'));
@@ -44,12 +60,19 @@ describe.each(backends)('dashboard summary on %s', (backend) => {
     });
     expect(summary.daemons.map((d: { id: string }) => d.id)).toEqual([daemon]);
     expect(summary.daemons[0].version_status).toBeDefined();
-    expect(summary.recent_discoveries).toHaveLength(10);
-    const finished = summary.recent_discoveries.map((r: { finished_at: string }) =>
-      Date.parse(r.finished_at),
+    expect(summary.recent_discoveries.map((r: { name: string }) => r.name)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `run ${i}`),
     );
-    expect(finished).toEqual([...finished].sort((a, b) => b - a));
-    expect(summary.recent_discoveries.every((r: { phase: string }) => r.phase === 'Complete')).toBe(true);
+    expect(summary.recent_discoveries[0].run_type.type).toBe('Historical');
+    // Plan usage counts the whole organization (the hosts above, the owner and three staff); no limits self-hosted.
+    expect(summary.plan_usage).toEqual({
+      host_count: 3,
+      network_count: 2,
+      seat_count: 4,
+      host_limit: null,
+      network_limit: null,
+      seat_limit: null,
+    });
 
     // A Viewer sees the networks granted to them; another org sees none of this.
     const hidden = await s.db.query<{ id: string }>(

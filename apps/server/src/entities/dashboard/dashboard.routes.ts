@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { DaemonResponse, DiscoveryUpdatePayload } from '@scanopy/contracts';
+import { DaemonResponse } from '@scanopy/contracts';
 import type { Db } from '../../db/client.ts';
 import { principal } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import { ItemResponse, Uuid } from '../../http/schemas.ts';
 import { daemonDef } from '../defs.ts';
+import { Discovery, discoveryDef } from '../discovery/discovery-config.defs.ts';
 
 const count = Type.Integer();
 const DashboardSummary = Type.Object({
@@ -20,7 +21,17 @@ const DashboardSummary = Type.Object({
     }),
   ),
   daemons: Type.Array(DaemonResponse),
-  recent_discoveries: Type.Array(DiscoveryUpdatePayload),
+  /** The latest finished sessions, as the Historical discovery records they left (newest first). */
+  recent_discoveries: Type.Array(Discovery),
+  /** Counts of the organization; self-hosted has no plan limits, so every limit is null. */
+  plan_usage: Type.Object({
+    host_count: count,
+    network_count: count,
+    seat_count: count,
+    host_limit: Type.Null(),
+    network_limit: Type.Null(),
+    seat_limit: Type.Null(),
+  }),
 });
 
 type Row = Record<string, unknown>;
@@ -40,10 +51,11 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { db: Db }) {
       },
     },
     async (req) => {
-      const ids = principal(req).networkIds;
+      const p = principal(req);
+      const ids = p.networkIds;
       const counted = (table: string) =>
         `(SELECT count(*)::int FROM ${table} x WHERE x.network_id = n.id) AS ${table.replace(/s$/, '')}_count`;
-      const [networks, daemons, sessions] = await Promise.all([
+      const [networks, daemons, recent, [usage]] = await Promise.all([
         db.query<Row>(
           `SELECT n.id, n.name, ${['hosts', 'services', 'subnets', 'daemons'].map(counted).join(', ')}
            FROM networks n WHERE n.id = ANY($1::uuid[]) ORDER BY n.created_at, n.id`,
@@ -55,17 +67,25 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { db: Db }) {
           [ids],
         ),
         db.query<Row>(
-          `SELECT id AS session_id, daemon_id, network_id, phase, discovery_type, progress, error, started_at,
-             finished_at
-           FROM discovery_sessions WHERE network_id = ANY($1::uuid[]) AND finished_at IS NOT NULL
-           ORDER BY finished_at DESC, id LIMIT ${RECENT_SESSIONS}`,
+          `SELECT ${discoveryDef.columns} FROM discovery t
+           WHERE t.network_id = ANY($1::uuid[]) AND t.run_type->>'type' = 'Historical'
+           ORDER BY t.created_at DESC, t.id LIMIT ${RECENT_SESSIONS}`,
           [ids],
+        ),
+        db.query<{ host_count: number; network_count: number; seat_count: number }>(
+          `SELECT
+             (SELECT count(*)::int FROM hosts h JOIN networks n ON n.id = h.network_id
+               WHERE n.organization_id = $1) AS host_count,
+             (SELECT count(*)::int FROM networks WHERE organization_id = $1) AS network_count,
+             (SELECT count(*)::int FROM users WHERE organization_id = $1) AS seat_count`,
+          [p.organizationId],
         ),
       ]);
       return ok({
         networks,
         daemons: daemonDef.hydrate ? await daemonDef.hydrate(db, daemons) : daemons,
-        recent_discoveries: sessions,
+        recent_discoveries: recent,
+        plan_usage: { ...usage, host_limit: null, network_limit: null, seat_limit: null },
       });
     },
   );

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { Network, Organization } from '@scanopy/contracts';
+import { Organization } from '@scanopy/contracts';
 import type { Db, Queryable } from '../../db/client.ts';
 import { principal } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
@@ -69,15 +69,18 @@ export async function organizationRoutes(app: FastifyInstance, opts: { db: Db })
       schema: {
         operationId: 'reset_organization',
         tags,
+        description:
+          'Wipes everything but the organization and the caller, then makes a fresh default network (fetch it with ' +
+          'GET /api/v1/networks). Answers `data: null`, as the reference does.',
         params: IdParams,
-        response: { 200: ItemResponse(Network) },
+        response: { 200: ItemResponse(Type.Null()) },
       },
     },
     async (req) => {
       const p = requireUser(req.principal);
       const { id } = req.params as { id: string };
       ownOrg(p.organizationId, id);
-      const networkId = await db.transaction(async (tx) => {
+      await db.transaction(async (tx) => {
         // Networks first: their cascade removes every network-scoped row, including daemons of the users below.
         await tx.query('DELETE FROM networks WHERE organization_id = $1', [id]);
         await tx.query('DELETE FROM tags WHERE organization_id = $1', [id]);
@@ -85,13 +88,9 @@ export async function organizationRoutes(app: FastifyInstance, opts: { db: Db })
         await tx.query('DELETE FROM user_api_keys WHERE organization_id = $1', [id]);
         await tx.query('DELETE FROM users WHERE organization_id = $1 AND id <> $2', [id, p.userId]);
         await tx.query('DELETE FROM user_network_access WHERE user_id = $1', [p.userId]);
-        return createNetwork(tx, id, 'My Network');
+        await createNetwork(tx, id, 'My Network');
       });
-      const [network] = await db.query(
-        `SELECT id, name, organization_id, '{}'::uuid[] AS tags, created_at, updated_at FROM networks WHERE id = $1`,
-        [networkId],
-      );
-      return ok(network);
+      return ok(null);
     },
   );
 }
