@@ -44,8 +44,11 @@ const LOG_LIMIT = 64 * 1024;
 /**
  * Starts `npx tsx apps/server/src/main.ts` on a fresh data dir and waits for its "listening" line. It runs in its
  * own process group so stop() also ends the integrated daemon the server spawned, even if the server hangs.
+ * `extraEnv` may depend on the server's base URL (e.g. SCANOPY_PUBLIC_URL for mailed links).
  */
-export async function startServer(extraEnv: Record<string, string> = {}): Promise<RunningServer> {
+export async function startServer(
+  extraEnv: Record<string, string> | ((baseUrl: string) => Record<string, string>) = {},
+): Promise<RunningServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'scanopy-e2e-'));
   const port = await freePort();
   const daemonPort = await freePort();
@@ -62,7 +65,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
       SCANOPY_INTEGRATED_DAEMON: 'true',
       SCANOPY_INTEGRATED_DAEMON_PORT: String(daemonPort),
       SCANOPY_DAEMON_HEARTBEAT_INTERVAL: '2',
-      ...extraEnv,
+      ...(typeof extraEnv === 'function' ? extraEnv(`http://127.0.0.1:${port}`) : extraEnv),
     },
   });
 

@@ -16,6 +16,7 @@ import * as tag from './entities/tag.ts';
 import * as user from './entities/user.ts';
 import * as envelope from './envelope.ts';
 import * as errors from './errors.ts';
+import * as metadata from './metadata.ts';
 
 export * from './auth.ts';
 export * from './common.ts';
@@ -34,6 +35,7 @@ export * from './entities/tag.ts';
 export * from './entities/user.ts';
 export * from './envelope.ts';
 export * from './errors.ts';
+export * from './metadata.ts';
 
 const isSchema = (value: unknown): value is TSchema =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -61,6 +63,7 @@ export const componentSchemas: Record<string, TSchema> = Object.fromEntries(
     user,
     envelope,
     errors,
+    metadata,
   ]
     .flatMap((module) => Object.entries(module))
     .filter(([name, value]) => /^[A-Z][A-Za-z]+$/.test(name) && isSchema(value)),

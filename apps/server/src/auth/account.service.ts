@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db, Queryable } from '../db/client.ts';
+import { isPgError, type Db, type Queryable } from '../db/client.ts';
 import { AppError } from '../http/errors.ts';
 import { createNetwork } from '../entities/networks/networks.service.ts';
 import type { IntegratedDaemon } from '../discovery/integrated-daemon.ts';
@@ -9,7 +9,7 @@ import { sha256Hex } from './tokens.ts';
 import { randomBytes } from 'node:crypto';
 
 export const userColumns = `u.id, u.email, u.organization_id, u.permissions, u.email_verified,
-  (u.password_hash IS NOT NULL) AS has_password, u.terms_accepted_at,
+  (u.password_hash IS NOT NULL) AS has_password, u.terms_accepted_at, u.oidc_provider, u.oidc_linked_at,
   COALESCE((SELECT array_agg(a.network_id) FROM user_network_access a WHERE a.user_id = u.id), '{}') AS network_ids,
   u.created_at, u.updated_at`;
 
@@ -24,7 +24,7 @@ const VERIFY_TTL_MS = 24 * 3600_000;
 const RESET_TTL_MS = 3600_000;
 const RESEND_COOLDOWN_MS = 60_000;
 
-type TokenPurpose = 'verify_email' | 'reset_password';
+type TokenPurpose = 'verify_email' | 'reset_password' | 'change_email';
 
 /** Registration and login rules, kept apart from HTTP. */
 export class AccountService {
@@ -45,17 +45,28 @@ export class AccountService {
     return u;
   }
 
+  /** Answers whether an address is free for a new account; a taken one (any case) is a 409. */
+  async checkEmail(email: string): Promise<void> {
+    const [taken] = await this.db.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [email]);
+    if (taken) throw new AppError('user_email_in_use');
+  }
+
   async register(
     email: string,
-    password: string,
+    password: string | null,
     termsAccepted: boolean,
     setup?: SetupData,
     disableRegistration = false,
     inviteId?: string,
+    /** Registration through an OIDC provider: no password, the identity is linked in the same transaction. */
+    oidc?: OidcIdentity,
   ) {
-    const problem = passwordProblem(password);
-    if (problem) throw new AppError('auth_password_invalid', { detail: problem });
-    const hash = await hashPassword(password);
+    let hash: string | null = null;
+    if (password !== null) {
+      const problem = passwordProblem(password);
+      if (problem) throw new AppError('auth_password_invalid', { detail: problem });
+      hash = await hashPassword(password);
+    }
     const mailing = this.email.enabled;
     const result = await this.db.transaction(async (tx) => {
       // Serialize registrations so "first user becomes Owner" holds even under concurrent sign-ups.
@@ -66,9 +77,10 @@ export class AccountService {
       if (dupe) throw new AppError('user_email_in_use');
       // The setup owner stays verified even with email on, so a fresh install is never locked out by a bad SMTP
       // setting; everyone else proves their address when the server can mail them.
-      const verified = !mailing || n === 0;
+      const verified = (oidc?.emailVerified ?? false) || !mailing || n === 0;
       if (inviteId) {
         const userId = await joinByInvite(tx, inviteId, email, hash, termsAccepted, verified);
+        if (oidc) await linkOidcIdentity(tx, userId, oidc);
         return { userId, networkId: '', first: false, verified };
       }
       const orgId = randomUUID();
@@ -82,6 +94,7 @@ export class AccountService {
          VALUES ($1, $2, $3, $4, 'Owner', $5, $6)`,
         [userId, orgId, email, hash, verified, termsAccepted ? new Date() : null],
       );
+      if (oidc) await linkOidcIdentity(tx, userId, oidc);
       const networkId = await createNetwork(tx, orgId, setup?.network.name || 'My Network');
       return { userId, networkId, first: n === 0, verified };
     });
@@ -118,11 +131,76 @@ export class AccountService {
     return this.getUser(row.id);
   }
 
-  /** Consumes a mailed verification token; returns the now verified user. */
+  /**
+   * Consumes a mailed verification token; returns the now verified user. The same link format completes an email
+   * change: then the pending address becomes the account's address.
+   */
   async verifyEmail(token: string) {
-    const userId = await this.consumeToken(token, 'verify_email');
-    await this.db.query('UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1', [userId]);
+    const { userId, purpose } = await this.consumeToken(token, ['verify_email', 'change_email']);
+    if (purpose === 'verify_email') {
+      await this.db.query('UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1', [
+        userId,
+      ]);
+      return this.getUser(userId);
+    }
+    const [changed] = await this.db
+      .query<{ email: string }>(
+        `UPDATE users SET email = pending_email, pending_email = NULL, email_verified = true, updated_at = now()
+         WHERE id = $1 AND pending_email IS NOT NULL RETURNING email`,
+        [userId],
+      )
+      .catch((err: unknown) => {
+        // Someone registered the address between the request and the click.
+        if (isPgError(err) && err.code === '23505') throw new AppError('user_email_in_use');
+        throw err;
+      });
+    if (!changed) throw new AppError('auth_token_invalid');
     return this.getUser(userId);
+  }
+
+  /**
+   * Starts an email change for a signed-in user: the new address gets a confirmation link (24 h) and only becomes the
+   * account's address when it is followed; the old address is told. Accounts linked to an OIDC provider take their
+   * address from the provider.
+   */
+  async requestEmailChange(userId: string, current: string | null | undefined, newEmail: string) {
+    if (!this.email.enabled) throw new AppError('email_not_configured');
+    const [row] = await this.db.query<{
+      email: string;
+      password_hash: string | null;
+      oidc_provider: string | null;
+    }>('SELECT email, password_hash, oidc_provider FROM users WHERE id = $1', [userId]);
+    if (!row) throw new AppError('auth_not_authenticated');
+    if (row.oidc_provider) throw new AppError('user_email_managed_by_oidc', { provider: row.oidc_provider });
+    if (row.password_hash !== null) {
+      if (!current) throw new AppError('auth_password_invalid', { detail: 'Current password is required' });
+      if (!(await verifyPassword(row.password_hash, current))) {
+        throw new AppError('auth_password_invalid', { detail: 'Current password is incorrect' });
+      }
+    }
+    if (newEmail.toLowerCase() === row.email.toLowerCase()) {
+      throw new AppError('validation_failed', { detail: 'new_email is already the address of this account' });
+    }
+    await this.checkEmail(newEmail);
+    const token = await this.issueToken(userId, 'change_email', VERIFY_TTL_MS, (tx) =>
+      tx.query('UPDATE users SET pending_email = $2, updated_at = now() WHERE id = $1', [userId, newEmail]),
+    );
+    this.mailLater({
+      to: newEmail,
+      subject: 'Confirm your new Scanopy email address',
+      text:
+        `Follow this link to make ${newEmail} the email address of your Scanopy account ` +
+        `(the link is valid for 24 hours):\n${this.email.link(`/verify-email?token=${token}`)}\n\n` +
+        `If you did not ask for this, ignore this mail.`,
+    });
+    this.mailLater({
+      to: row.email,
+      subject: 'Your Scanopy email address is about to change',
+      text:
+        `Someone signed in to your Scanopy account asked to change its email address to ${newEmail}. ` +
+        `The change happens once the link sent to that address is followed.\n\n` +
+        `If this was not you, change your password now: ${this.email.link('/')}`,
+    });
   }
 
   /** Mails a fresh verification link to an unverified account; silent for unknown or verified ones. */
@@ -170,7 +248,7 @@ export class AccountService {
     const problem = passwordProblem(password);
     if (problem) throw new AppError('auth_password_invalid', { detail: problem });
     const hash = await hashPassword(password);
-    const userId = await this.consumeToken(token, 'reset_password');
+    const { userId } = await this.consumeToken(token, ['reset_password']);
     const [u] = await this.db.query<{ email: string }>(
       `UPDATE users SET password_hash = $2, email_verified = true, updated_at = now() WHERE id = $1 RETURNING email`,
       [userId, hash],
@@ -222,10 +300,19 @@ export class AccountService {
     });
   }
 
-  /** A new token replaces earlier ones of the same purpose, so only the latest mail works. */
-  private async issueToken(userId: string, purpose: TokenPurpose, ttlMs: number): Promise<string> {
+  /**
+   * A new token replaces earlier ones of the same purpose, so only the latest mail works. `alongside` runs in the same
+   * transaction (state the token stands for, such as a pending address).
+   */
+  private async issueToken(
+    userId: string,
+    purpose: TokenPurpose,
+    ttlMs: number,
+    alongside?: (tx: Queryable) => Promise<unknown>,
+  ): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     await this.db.transaction(async (tx) => {
+      await alongside?.(tx);
       await tx.query('DELETE FROM user_tokens WHERE user_id = $1 AND purpose = $2', [userId, purpose]);
       await tx.query(
         'INSERT INTO user_tokens (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)',
@@ -235,15 +322,18 @@ export class AccountService {
     return token;
   }
 
-  /** Deletes the token whatever its state (single use) and returns its user if it was still valid. */
-  private async consumeToken(token: string, purpose: TokenPurpose): Promise<string> {
-    const [row] = await this.db.query<{ user_id: string; valid: boolean }>(
-      `DELETE FROM user_tokens WHERE token_hash = $1 AND purpose = $2
-       RETURNING user_id, expires_at > now() AS valid`,
-      [sha256Hex(token), purpose],
+  /** Deletes the token whatever its state (single use) and returns its user and purpose if it was still valid. */
+  private async consumeToken(
+    token: string,
+    purposes: TokenPurpose[],
+  ): Promise<{ userId: string; purpose: TokenPurpose }> {
+    const [row] = await this.db.query<{ user_id: string; purpose: TokenPurpose; valid: boolean }>(
+      `DELETE FROM user_tokens WHERE token_hash = $1 AND purpose = ANY($2::text[])
+       RETURNING user_id, purpose, expires_at > now() AS valid`,
+      [sha256Hex(token), purposes],
     );
     if (!row?.valid) throw new AppError('auth_token_invalid');
-    return row.user_id;
+    return { userId: row.user_id, purpose: row.purpose };
   }
 
   /** SMTP can be slow; requests do not wait for it and EmailService logs failures. */
@@ -252,12 +342,29 @@ export class AccountService {
   }
 }
 
+/** An identity at an OIDC provider (the provider's slug and the subject it asserts). */
+export interface OidcIdentity {
+  provider: string;
+  subject: string;
+  /** The provider vouches for the address, so no verification mail is needed. */
+  emailVerified: boolean;
+}
+
+/** Links a user to an identity; the unique index on (oidc_provider, oidc_subject) refuses a second user. */
+export async function linkOidcIdentity(tx: Queryable, userId: string, id: OidcIdentity): Promise<void> {
+  await tx.query(
+    `UPDATE users SET oidc_provider = $2, oidc_subject = $3, oidc_linked_at = now(), updated_at = now()
+     WHERE id = $1`,
+    [userId, id.provider, id.subject],
+  );
+}
+
 /** Registration through an invite: the user joins the invite's org with its role and networks; the invite is spent. */
 async function joinByInvite(
   tx: Queryable,
   inviteId: string,
   email: string,
-  hash: string,
+  hash: string | null,
   terms: boolean,
   verified: boolean,
 ) {

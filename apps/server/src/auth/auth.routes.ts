@@ -25,6 +25,10 @@ const ResetPasswordBody = Type.Object(
   { token: Type.String({ maxLength: 256 }), password: Type.String() },
   { additionalProperties: false },
 );
+const EmailChangeBody = Type.Object(
+  { current_password: Type.Optional(Nullable(Type.String())), new_email: Email },
+  { additionalProperties: false },
+);
 const UpdatePasswordBody = Type.Object(
   { current_password: Type.Optional(Nullable(Type.String())), new_password: Type.String() },
   { additionalProperties: false },
@@ -63,6 +67,25 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
         setSessionCookie(reply, config, token);
       }
       return ok({ network_id: networkId });
+    },
+  );
+
+  app.post(
+    '/check-email',
+    {
+      config: { access: 'public' },
+      schema: {
+        operationId: 'check_email',
+        tags,
+        description:
+          'Answers 200 when no account uses the address (compared case-insensitively), 409 user_email_in_use otherwise.',
+        body: EmailBody,
+        response: { 200: ItemResponse(Type.Null()) },
+      },
+    },
+    async (req) => {
+      await accounts.checkEmail((req.body as { email: string }).email);
+      return ok(null);
     },
   );
 
@@ -154,7 +177,9 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
       schema: {
         operationId: 'verify_email',
         tags,
-        description: 'Verifies the address with the token from the emailed link and logs the user in.',
+        description:
+          'Verifies the address with the token from the emailed link (a new account, or an email change, which then ' +
+          'takes effect) and logs the user in.',
         body: TokenBody,
         response: { 200: ItemResponse(User) },
       },
@@ -249,6 +274,29 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
           body.new_password,
         ),
       );
+    },
+  );
+
+  app.post(
+    '/request-email-change',
+    {
+      config: { access: 'session' },
+      schema: {
+        operationId: 'request_email_change',
+        tags,
+        description:
+          'Mails a confirmation link (valid 24 hours) to the new address; following it (POST /api/auth/verify-email) ' +
+          'switches the address. The current password is required when the account has one; accounts linked to an ' +
+          'OIDC provider cannot change their address here. Needs email to be configured.',
+        body: EmailChangeBody,
+        response: { 200: ItemResponse(Type.Null()) },
+      },
+    },
+    async (req) => {
+      if (req.principal?.kind !== 'session') throw new AppError('auth_not_authenticated');
+      const body = req.body as { current_password?: string | null; new_email: string };
+      await accounts.requestEmailChange(req.principal.userId, body.current_password, body.new_email);
+      return ok(null);
     },
   );
 

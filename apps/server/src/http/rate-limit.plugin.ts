@@ -58,6 +58,14 @@ export class RateLimiter {
     };
   }
 
+  /** Gives back the token of an attempt that turned out fine (e.g. a correct password), so only failures count. */
+  refund(key: string, now = Date.now()): void {
+    const tat = this.tat.get(key);
+    if (tat === undefined) return;
+    if (tat - this.intervalMs <= now) this.tat.delete(key);
+    else this.tat.set(key, tat - this.intervalMs);
+  }
+
   /** Drops full buckets now and then; when idle keys are not enough (a flood of distinct keys), the oldest go. */
   private sweep(now: number): void {
     if (this.tat.size < this.maxKeys && now - this.lastSweep < 60_000) return;
@@ -88,7 +96,8 @@ export function enforce(limiter: RateLimiter, key: string, reply: FastifyReply):
 const LOGIN_PER_MINUTE = 20;
 const LOGIN_BURST = 10;
 
-const exemptPaths = new Set(['/api/health', '/api/config']);
+// Static data the UI loads on every start, like /api/config (api-model.md §4.5).
+const exemptPaths = new Set(['/api/health', '/api/config', '/api/metadata']);
 
 function limitedPath(req: FastifyRequest): boolean {
   const path = req.url.split('?')[0];

@@ -59,3 +59,11 @@ const known: Record<string, string> = {
 export function portTypeOf(number: number, protocol: 'Tcp' | 'Udp'): string {
   return known[`${number}/${protocol}`] ?? 'Custom';
 }
+
+/** Every well-known port type with its number and protocol, in declaration order (for GET /api/metadata). */
+export function wellKnownPorts(): { id: string; number: number; protocol: 'Tcp' | 'Udp' }[] {
+  return Object.entries(known).map(([key, id]) => {
+    const [number, protocol] = key.split('/');
+    return { id, number: Number(number), protocol: protocol as 'Tcp' | 'Udp' };
+  });
+}

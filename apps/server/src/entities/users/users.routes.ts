@@ -8,6 +8,15 @@ import { ok, page } from '../../http/envelope.ts';
 import { AppError, notFound } from '../../http/errors.ts';
 import { pageBounds, Where } from '../../http/query.ts';
 import {
+  csvSelect,
+  csvStream,
+  exportQuery,
+  fileResponse,
+  keysetRows,
+  sendFile,
+  type CsvSpec,
+} from '../../http/csv.ts';
+import {
   BulkDeleteBody,
   BulkDeleteResponse,
   IdParams,
@@ -67,6 +76,38 @@ async function orgUser(db: Queryable, p: UserPrincipal, id: string): Promise<Use
 
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
+/** api-model.md §4.4: never hashes, tokens or the pending address. */
+const usersCsv: CsvSpec = {
+  file: 'Users',
+  columns: [
+    'id',
+    'email',
+    'permissions',
+    'organization_id',
+    'email_verified',
+    'oidc_provider',
+    'terms_accepted_at',
+    'created_at',
+    'updated_at',
+  ],
+};
+
+/**
+ * The users a caller may see, over alias `alias`: the caller's org; Owners see everyone, others see users below their
+ * own role, and themselves.
+ */
+function visibleUsers(p: UserPrincipal, alias: string, ids?: string[]): Where {
+  const w = new Where();
+  w.add(`${alias}.organization_id = ${w.param(p.organizationId)}`);
+  if (p.role !== 'Owner') {
+    w.add(
+      `(${rankSql(`${alias}.permissions`)} < ${w.param(roleRank(p.role))} OR ${alias}.id = ${w.param(p.userId)})`,
+    );
+  }
+  if (ids) w.add(`${alias}.id = ANY(${w.param(ids)}::uuid[])`);
+  return w;
+}
+
 export async function userRoutes(app: FastifyInstance, opts: { db: Db }) {
   const { db } = opts;
 
@@ -84,13 +125,7 @@ export async function userRoutes(app: FastifyInstance, opts: { db: Db }) {
     async (req) => {
       const p = requireUser(req.principal);
       const q = req.query as { ids?: string[]; order_by?: string; order_direction?: string };
-      const w = new Where();
-      w.add(`u.organization_id = ${w.param(p.organizationId)}`);
-      // Owners see everyone; others see users below their own role, and themselves.
-      if (p.role !== 'Owner') {
-        w.add(`(${rankSql('u.permissions')} < ${w.param(roleRank(p.role))} OR u.id = ${w.param(p.userId)})`);
-      }
-      if (q.ids) w.add(`u.id = ANY(${w.param(q.ids)}::uuid[])`);
+      const w = visibleUsers(p, 'u', q.ids);
       const { limit, offset } = pageBounds(req.query as { limit?: number; offset?: number });
       const col = q.order_by === 'permissions' ? rankSql('u.permissions') : `u.${q.order_by ?? 'created_at'}`;
       const dir = q.order_direction === 'desc' ? 'DESC' : 'ASC';
@@ -103,6 +138,28 @@ export async function userRoutes(app: FastifyInstance, opts: { db: Db }) {
         db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users u ${w.sql()}`, w.params),
       ]);
       return page(rows, count.n, limit, offset);
+    },
+  );
+
+  // The reference lets any Viewer export; what the export holds is what the caller's users list would show.
+  app.get(
+    '/users/export/csv',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        operationId: 'export_users_csv',
+        tags,
+        querystring: exportQuery({ ids: UuidArray }),
+        response: {
+          200: fileResponse('text/csv; charset=utf-8', 'Users.csv: every visible user, oldest first'),
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = requireUser(req.principal);
+      const { ids } = req.query as { ids?: string[] };
+      const rows = keysetRows(db, 'users t', csvSelect(usersCsv), () => visibleUsers(p, 't', ids));
+      return sendFile(reply, 'text/csv; charset=utf-8', 'Users.csv', csvStream(usersCsv, rows));
     },
   );
 
