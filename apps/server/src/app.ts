@@ -24,7 +24,9 @@ import { authorize, type Access, type Principal } from './auth/principal.ts';
 import type { SessionRow } from './auth/sessions.ts';
 import { SERVER_VERSION } from './version.ts';
 import { systemRoutes } from './entities/system/system.routes.ts';
+import { metadataRoutes } from './entities/metadata/metadata.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
+import { oidcRoutes } from './auth/oidc.routes.ts';
 import { inventoryRoutes, legacyAliasRoutes } from './entities/inventory.routes.ts';
 import { daemonProtocolRoutes } from './discovery/daemon-protocol.routes.ts';
 import { AccountService } from './auth/account.service.ts';
@@ -163,7 +165,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await installEvents(app, { config, db, bus });
 
   await app.register(systemRoutes, { config, db });
+  await app.register(metadataRoutes);
   await app.register(authRoutes, { prefix: '/api/auth', config, db, sessions, accounts });
+  await app.register(oidcRoutes, { prefix: '/api/auth', config, db, sessions, accounts });
   await app.register(inventoryRoutes, { prefix: '/api/v1', db, config });
   await app.register(legacyAliasRoutes, { prefix: '/api', db, config });
   await app.register(daemonProtocolRoutes, { prefix: '/api/daemons', db });

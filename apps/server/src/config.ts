@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { oidcProviders } from './auth/oidc.settings.ts';
 
 /** Thrown at boot when a SCANOPY_* variable is invalid; main.ts prints it and exits. */
 export class ConfigError extends Error {}
@@ -155,6 +156,22 @@ export const serverSettings = {
     max: 3600,
     doc: 'Interval of keep-alive comments on the event streams (discovery and topology SSE).',
   },
+  schedulerIntervalSeconds: {
+    env: 'SCANOPY_SCHEDULER_INTERVAL_SECONDS',
+    kind: 'int',
+    default: 10,
+    min: 1,
+    max: 3600,
+    doc: 'How often the discovery loop runs: due scheduled discoveries, the stall sweep, and polling `server_poll` daemons.',
+  },
+  discoveryStallSeconds: {
+    env: 'SCANOPY_DISCOVERY_STALL_SECONDS',
+    kind: 'int',
+    default: 300,
+    min: 10,
+    max: 86400,
+    doc: 'A running discovery session whose daemon sends no update for this long is marked Failed.',
+  },
   trustProxy: {
     env: 'SCANOPY_TRUST_PROXY',
     kind: 'bool',
@@ -199,6 +216,19 @@ export const serverSettings = {
     kind: 'bool',
     default: false,
     doc: 'Use implicit TLS (usually port 465). When false, STARTTLS is used if the server offers it.',
+  },
+  oidcProviders: {
+    env: 'SCANOPY_OIDC_PROVIDERS',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    doc: 'OIDC providers as a JSON list of `{name, slug, logo?, issuer_url, client_id, client_secret}`; see OIDC sign-in below.',
+  },
+  oidcConfigPath: {
+    env: 'SCANOPY_OIDC_CONFIG',
+    kind: 'string',
+    default: undefined,
+    doc: 'Path of an `oidc.toml` with `[[oidc_providers]]` tables of the same fields; used when `SCANOPY_OIDC_PROVIDERS` is unset.',
   },
 } satisfies Record<string, Setting>;
 
@@ -271,6 +301,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const cfg = out as ServerConfig;
   cfg.dataDir = path.resolve(cfg.dataDir);
   cfg.webDir = path.isAbsolute(cfg.webDir) ? cfg.webDir : path.join(repoRoot, cfg.webDir);
+  try {
+    oidcProviders(cfg);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   return cfg;
 }
 

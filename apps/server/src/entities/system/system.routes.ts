@@ -6,6 +6,7 @@ import { ok } from '../../http/envelope.ts';
 import { ItemResponse } from '../../http/schemas.ts';
 import { SERVER_VERSION } from '../../version.ts';
 import { emailEnabled } from '../../auth/email.service.ts';
+import { oidcProviders } from '../../auth/oidc.settings.ts';
 
 const PublicConfig = Type.Object({
   server_port: Type.Integer(),
@@ -25,6 +26,12 @@ const PublicConfig = Type.Object({
 
 export async function systemRoutes(app: FastifyInstance, opts: { config: ServerConfig; db: Db }) {
   const { config, db } = opts;
+  // Name, slug and logo only: issuers and client credentials stay on the server.
+  const providers = oidcProviders(config).map(({ name, slug, logo }) => ({
+    name,
+    slug,
+    ...(logo ? { logo } : {}),
+  }));
 
   app.get(
     '/api/health',
@@ -80,7 +87,7 @@ export async function systemRoutes(app: FastifyInstance, opts: { config: ServerC
       return ok({
         server_port: config.serverPort,
         disable_registration: config.disableRegistration,
-        oidc_providers: [],
+        oidc_providers: providers,
         billing_enabled: false,
         has_integrated_daemon: config.integratedDaemon,
         has_email_service: emailEnabled(config),
