@@ -125,7 +125,7 @@ export const KEY_SPECS: readonly KeySpec[] = [
     kind: 'mode',
     flag: 'mode',
     env: true,
-    doc: 'daemon_poll (the daemon polls the server) or server_poll (not yet supported). Aliases pull/push.',
+    doc: 'daemon_poll (the daemon polls the server) or server_poll (the server polls). Aliases: pull/push.',
   },
   {
     key: 'name',

@@ -3,15 +3,24 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import type { ConfigStore } from './config-store.ts';
 import { serverUrlOf } from './config.ts';
+import { DockerDiscoveryRunner } from './discovery/docker-discovery.ts';
 import { SelfReportRunner } from './discovery/self-report.ts';
 import { SessionManager } from './discovery/session-manager.ts';
 import { ApiClient } from './link/api-client.ts';
 import { createDaemonHttpServer } from './link/daemon-http.ts';
 import { DaemonPollLink } from './link/daemon-poll.ts';
+import { ServerPollLink } from './link/server-poll.ts';
 import type { BackoffPolicies } from './link/retry.ts';
 import { ServerApi, type DiscoverySink } from './link/server-api.ts';
 import { silentLogger, type Logger } from './logger.ts';
-import { DOCKER_TIMEOUT_MS, dockerEndpointOf, probeDocker, type DockerProbe } from './platform/docker.ts';
+import {
+  DOCKER_TIMEOUT_MS,
+  DockerClient,
+  dockerEndpointOf,
+  probeDocker,
+  type DockerProbe,
+} from './platform/docker.ts';
+import { readLocalIp } from './platform/local-ip.ts';
 import { listOwnIpv4, type OwnAddress } from './platform/interfaces.ts';
 import { DAEMON_VERSION } from './version.ts';
 
@@ -37,6 +46,8 @@ export class DaemonRuntime {
   private boundPort = 0;
   readonly sessions: SessionManager;
   readonly link: DaemonPollLink | null;
+  /** Set in server_poll mode: the server calls this daemon's HTTP API instead of the other way round. */
+  readonly serverPoll: ServerPollLink | null;
 
   constructor(
     private readonly store: ConfigStore,
@@ -58,17 +69,29 @@ export class DaemonRuntime {
       policies: deps.policies ?? {},
     };
     const serverUrl = serverUrlOf(config);
-    const api = serverUrl
-      ? new ServerApi(
-          new ApiClient({
-            baseUrl: serverUrl,
-            apiKey: config.daemon_api_key,
-            daemonId: config.id,
+    this.serverPoll =
+      config.mode === 'server_poll'
+        ? new ServerPollLink({
+            store,
+            sessions: () => this.sessions,
             version: this.deps.version,
-          }),
-        )
-      : null;
-    const sink: DiscoverySink = api ?? unconfiguredSink();
+            logger,
+            hasDockerSocket: async () => (await this.deps.probeDocker()).available,
+          })
+        : null;
+    // server_poll never calls out (DMZ mode), even when a server URL is configured.
+    const api =
+      serverUrl && !this.serverPoll
+        ? new ServerApi(
+            new ApiClient({
+              baseUrl: serverUrl,
+              apiKey: config.daemon_api_key,
+              daemonId: config.id,
+              version: this.deps.version,
+            }),
+          )
+        : null;
+    const sink: DiscoverySink = this.serverPoll ?? api ?? unconfiguredSink();
     this.sessions = new SessionManager({
       sink,
       daemonId: () => this.store.config.id,
@@ -83,6 +106,19 @@ export class DaemonRuntime {
           bindAddress: () => this.store.config.bind_address,
           hostname: this.deps.hostname,
           saveCapabilities: (capabilities) => this.store.update({ capabilities }),
+          entityPolicy: this.deps.policies.entity,
+        }),
+        Docker: new DockerDiscoveryRunner({
+          sink,
+          docker: () => new DockerClient(dockerEndpointOf(this.store.config)),
+          listAddresses: () => this.deps.listAddresses(this.store.config.interfaces),
+          localIp: (addresses) => readLocalIp(addresses),
+          hostname: this.deps.hostname,
+          concurrency: () => this.store.config.concurrent_scans,
+          httpProbe: () => ({
+            acceptInvalidCerts: this.store.config.accept_invalid_scan_certs,
+            batchSize: this.store.config.port_scan_batch_size,
+          }),
           entityPolicy: this.deps.policies.entity,
         }),
       },
@@ -109,7 +145,11 @@ export class DaemonRuntime {
   async start(): Promise<void> {
     const config = this.store.config;
     const log = this.deps.logger;
-    const server = createDaemonHttpServer({ version: this.deps.version, logger: log });
+    const server = createDaemonHttpServer({
+      version: this.deps.version,
+      logger: log,
+      serverPoll: this.serverPoll,
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.daemon_port, config.bind_address, () => {
@@ -135,8 +175,11 @@ export class DaemonRuntime {
       },
       'Scanopy daemon started',
     );
-    if (config.mode === 'server_poll') {
-      log.warn('server_poll not yet supported; serving /api/health only');
+    if (this.serverPoll) {
+      if (!config.daemon_api_key) {
+        log.warn('server_poll mode needs the daemon API key from provisioning (SCANOPY_DAEMON_API_KEY)');
+      }
+      log.info('server_poll mode: waiting for the server to contact this daemon');
     } else if (!this.link) {
       log.warn('server_url is not set; not contacting any server');
     } else {

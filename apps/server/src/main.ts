@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { openDb } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { IntegratedDaemon } from './discovery/integrated-daemon.ts';
+import { DiscoveryLoop } from './discovery/discovery-loop.ts';
 import { SERVER_VERSION } from './version.ts';
 
 async function main(): Promise<void> {
@@ -41,6 +42,11 @@ async function main(): Promise<void> {
   const host = ['0.0.0.0', '::'].includes(config.bindAddress) ? '127.0.0.1' : config.bindAddress;
   if (daemon) await daemon.start(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
 
+  // Schedules, the stall sweep (its first pass checks sessions left running by the previous process) and
+  // server_poll daemons.
+  const discoveryLoop = new DiscoveryLoop({ app, db, config, log });
+  await discoveryLoop.start();
+
   // Expired sessions (including anonymous setup sessions) are purged hourly.
   const sweep = setInterval(() => {
     void db
@@ -55,6 +61,7 @@ async function main(): Promise<void> {
     closing = true;
     log.info({ signal }, 'shutting down');
     await daemon?.stop();
+    await discoveryLoop.stop();
     await app.close();
     await db.close();
     process.exit(0);

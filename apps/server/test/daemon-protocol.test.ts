@@ -123,7 +123,9 @@ describe.each(backends)('daemon protocol and ingestion on %s', (backend) => {
     expect(daemons).toHaveLength(1);
     expect(daemons[0].last_seen).not.toBeNull();
     // No Network discovery was queued: scanning is always an explicit user action.
-    const types = await s.db.query<{ t: string }>("SELECT discovery_type->>'type' AS t FROM discovery");
+    const types = await s.db.query<{ t: string }>(
+      "SELECT discovery_type->>'type' AS t FROM discovery WHERE run_type->>'type' <> 'Historical'",
+    );
     expect(types.map((t) => t.t)).toEqual(['SelfReport']);
   });
 
@@ -155,6 +157,49 @@ describe.each(backends)('daemon protocol and ingestion on %s', (backend) => {
     expect(b.id).toBe(a.id);
     const c = await subnet(d, owner.networkId, '10.77.2.7/24');
     expect(c.cidr).toBe('10.77.2.0/24');
+  });
+
+  it('keeps the Docker bridge subnets of different daemon hosts apart, and gives each host its own back', async () => {
+    const { owner, daemonId, d } = await provisionDaemon(s);
+    await register(d, daemonId, owner.networkId);
+    const fromDocker = (hostId: string, cidr: string, subnetType: string) =>
+      d.json('POST', '/api/v1/subnets', {
+        id: randomUUID(),
+        network_id: owner.networkId,
+        cidr,
+        name: 'bridge',
+        description: null,
+        subnet_type: subnetType,
+        source: {
+          type: 'Discovery',
+          metadata: [
+            {
+              type: 'Docker',
+              host_id: hostId,
+              host_naming_fallback: 'BestService',
+              daemon_id: daemonId,
+              date: new Date().toISOString(),
+            },
+          ],
+        },
+        tags: [],
+      });
+    const [hostA, hostB] = [randomUUID(), randomUUID()];
+    const a = await fromDocker(hostA, '10.77.70.0/24', 'DockerBridge');
+    const b = await fromDocker(hostB, '10.77.70.0/24', 'DockerBridge');
+    expect(b.id).not.toBe(a.id);
+    expect((await fromDocker(hostA, '10.77.70.0/24', 'DockerBridge')).id).toBe(a.id);
+    expect((await fromDocker(hostB, '10.77.70.0/24', 'DockerBridge')).id).toBe(b.id);
+    // Any other discovery of the CIDR gets the first one, as for every subnet.
+    expect((await subnet(d, owner.networkId, '10.77.70.0/24')).id).toBe(a.id);
+    // Only bridges are private to their host: a macvlan subnet is one LAN whoever reports it.
+    const m = await fromDocker(hostA, '10.77.71.0/24', 'MacVlan');
+    expect((await fromDocker(hostB, '10.77.71.0/24', 'MacVlan')).id).toBe(m.id);
+    const rows = await s.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM subnets WHERE network_id = $1 AND cidr = '10.77.70.0/24'",
+      [owner.networkId],
+    );
+    expect(rows[0].n).toBe(2);
   });
 
   it('merges a host seen again with a new IP by its MAC, and adds an interface for the same IP on another subnet', async () => {

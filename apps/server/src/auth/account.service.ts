@@ -270,9 +270,12 @@ export class AccountService {
       [userId],
     );
     if (!row) throw new AppError('auth_not_authenticated');
-    if (!current) throw new AppError('auth_password_invalid', { detail: 'Current password is required' });
-    if (!(await verifyPassword(row.password_hash, current))) {
-      throw new AppError('auth_password_invalid', { detail: 'Current password is incorrect' });
+    // An account made through OIDC has no password yet: it may set one without a current password.
+    if (row.password_hash !== null) {
+      if (!current) throw new AppError('auth_password_invalid', { detail: 'Current password is required' });
+      if (!(await verifyPassword(row.password_hash, current))) {
+        throw new AppError('auth_password_invalid', { detail: 'Current password is incorrect' });
+      }
     }
     const problem = passwordProblem(next);
     if (problem) throw new AppError('auth_password_invalid', { detail: problem });

@@ -21,7 +21,7 @@ import { MINIMUM_DAEMON_VERSION } from '../entities/daemons/daemons.service.ts';
 import { SERVER_VERSION } from '../version.ts';
 import { SessionsService } from './sessions.service.ts';
 
-const serverCapabilities = () => ({
+export const serverCapabilities = () => ({
   server_version: SERVER_VERSION,
   minimum_daemon_version: MINIMUM_DAEMON_VERSION,
   deprecation_warnings: [],
@@ -170,6 +170,13 @@ export async function daemonProtocolRoutes(app: FastifyInstance, opts: { db: Db 
     async (req) => {
       const p = daemonOf(req);
       await touch(p.daemonId, { version: (req.body as { daemon_version: string }).daemon_version });
+      // Sent once per boot: whatever the daemon was running died with its previous process.
+      const failed = await sessions.failRunning(
+        p.daemonId,
+        'The daemon restarted while the session was running',
+      );
+      if (failed)
+        req.log.warn({ daemon_id: p.daemonId, sessions: failed }, 'daemon restarted; its sessions failed');
       return ok(serverCapabilities());
     },
   );

@@ -11,6 +11,7 @@ import { entityWriteRoutes } from './entity-writes.routes.ts';
 import { hostRoutes } from './hosts/hosts.routes.ts';
 import { hostChildRoutes } from './hosts/host-children.routes.ts';
 import { discoveryRoutes } from '../discovery/discovery.routes.ts';
+import { daemonProvisionRoutes } from '../discovery/daemon-provision.routes.ts';
 import { accountRoutes } from './users/accounts.routes.ts';
 import { groupDef } from './groups/groups.defs.ts';
 import { groupRoutes } from './groups/groups.routes.ts';
@@ -18,6 +19,10 @@ import { discoveryDef } from './discovery/discovery-config.defs.ts';
 import { discoveryConfigRoutes } from './discovery/discovery-config.routes.ts';
 import { hostConsolidateRoutes } from './hosts/hosts-consolidate.routes.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
+import { topologyDef } from './topology/topology.defs.ts';
+import { topologyRoutes } from './topology/topology.routes.ts';
+import { shareDef } from './shares/shares.defs.ts';
+import { shareRoutes } from './shares/shares.routes.ts';
 
 interface Opts {
   db: Db;
@@ -38,12 +43,15 @@ export const allEntityDefs = [
   userApiKeyDef,
   groupDef,
   discoveryDef,
+  topologyDef,
+  shareDef,
 ];
 
 /** Every /api/v1 entity route. Specific routes (e.g. /hosts/discovery) register before the generic /:id ones. */
 export async function inventoryRoutes(app: FastifyInstance, opts: Opts) {
   const { db } = opts;
   await app.register(discoveryRoutes, { db });
+  await app.register(daemonProvisionRoutes, { db });
   await app.register(networkRoutes, { db });
   await app.register(subnetRoutes, { db });
   await app.register(apiKeyRoutes, { db });
@@ -53,6 +61,8 @@ export async function inventoryRoutes(app: FastifyInstance, opts: Opts) {
   await app.register(discoveryConfigRoutes, { db });
   await app.register(hostConsolidateRoutes, { db });
   await app.register(dashboardRoutes, { db });
+  await app.register(topologyRoutes, { db });
+  await app.register(shareRoutes, { db });
   for (const def of allEntityDefs) registerCrud(app, db, def);
 }
 

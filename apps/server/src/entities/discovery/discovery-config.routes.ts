@@ -7,11 +7,18 @@ import { ok } from '../../http/envelope.ts';
 import { AppError, badRequest } from '../../http/errors.ts';
 import { IdParams, ItemResponse } from '../../http/schemas.ts';
 import { freshId, loadRef } from '../hosts/hosts.service.ts';
+import { nextRunOf, ScheduleError, validateRunType, type RunType } from '../../discovery/schedule.ts';
 import { Discovery, DiscoveryRequest, discoveryDef } from './discovery-config.defs.ts';
 
 /** The daemon, hosts and subnets a configuration names must all be on its network. */
 async function validate(tx: Queryable, p: Principal, b: DiscoveryRequest) {
-  if (b.run_type.type === 'Historical') throw badRequest('Historical discoveries are written by the server');
+  if (b.run_type.type === 'Historical') throw new AppError('discovery_historical_read_only');
+  try {
+    validateRunType(b.run_type as RunType);
+  } catch (err) {
+    if (err instanceof ScheduleError) throw badRequest(err.message);
+    throw err;
+  }
   assertNetwork(p, b.network_id);
   await loadRef(tx, p, 'daemons', b.daemon_id, b.network_id, 'Daemon');
   const d = b.discovery_type;
@@ -28,6 +35,11 @@ async function validate(tx: Queryable, p: Principal, b: DiscoveryRequest) {
 
 async function save(tx: Queryable, p: Principal, id: string, b: DiscoveryRequest) {
   await setTags(tx, 'Discovery', p.organizationId, id, b.tags ?? []);
+  // When the scheduler (discovery/schedules.service.ts) next starts it; null = not scheduled.
+  await tx.query('UPDATE discovery SET next_run_at = $2 WHERE id = $1', [
+    id,
+    nextRunOf(b.run_type as RunType),
+  ]);
 }
 
 export async function discoveryConfigRoutes(app: FastifyInstance, opts: { db: Db }) {
@@ -87,7 +99,7 @@ export async function discoveryConfigRoutes(app: FastifyInstance, opts: { db: Db
       const b = req.body as DiscoveryRequest;
       const current = await getVisible(db, discoveryDef, p, id);
       if ((current.run_type as { type: string }).type === 'Historical') {
-        throw badRequest('Historical discoveries cannot be edited');
+        throw new AppError('discovery_historical_read_only');
       }
       if (current.network_id !== b.network_id) {
         throw new AppError('entity_network_mismatch', {
