@@ -273,9 +273,9 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
     const docker = await dockerDiscovery(owner, dm.daemonId, dm.hostId, { type: 'AdHoc' });
     const queued = await owner.client.json('POST', '/api/v1/discovery/start-session', docker.id);
 
-    const cancelled = await owner.client.json('POST', `/api/v1/discovery/${queued.session_id}/cancel`);
-    expect(cancelled).toMatchObject({ session_id: queued.session_id, phase: 'Cancelled' });
-    expect(cancelled.finished_at).toEqual(expect.any(String));
+    // As in the reference, cancel answers data: null; the session row tells what happened.
+    expect(await owner.client.json('POST', `/api/v1/discovery/${queued.session_id}/cancel`)).toBeNull();
+    expect(await sessionRow(s.db, queued.session_id)).toMatchObject({ phase: 'Cancelled' });
     expect(await historyOf(s.db, queued.session_id)).toHaveLength(1);
 
     // The self-report is handed out and started; cancelling it asks the daemon, who confirms.
@@ -287,8 +287,8 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
     expect(await other.client.json('POST', `/api/v1/discovery/${sid}/cancel`)).toBeNull();
     expect((await sessionRow(s.db, sid)).cancel_requested).toBe(false);
 
-    const flagged = await owner.client.json('POST', `/api/v1/discovery/${sid}/cancel`);
-    expect(flagged).toMatchObject({ session_id: sid, phase: 'Started' });
+    expect(await owner.client.json('POST', `/api/v1/discovery/${sid}/cancel`)).toBeNull();
+    expect(await sessionRow(s.db, sid)).toMatchObject({ phase: 'Started', cancel_requested: true });
     // The daemon is told on every poll until it confirms, and gets no new work meanwhile.
     expect(await dm.requestWork()).toEqual([null, true]);
     expect(await dm.requestWork()).toEqual([null, true]);
@@ -297,10 +297,9 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
     expect(await dm.requestWork()).toEqual([null, false]);
     expect(await historyOf(s.db, sid)).toHaveLength(1);
 
-    // Cancel is idempotent: a finished session is returned as it is, an unknown one is null.
-    expect(await owner.client.json('POST', `/api/v1/discovery/${sid}/cancel`)).toMatchObject({
-      phase: 'Cancelled',
-    });
+    // Cancel is idempotent: a finished session stays as it is, an unknown one changes nothing.
+    expect(await owner.client.json('POST', `/api/v1/discovery/${sid}/cancel`)).toBeNull();
+    expect(await sessionRow(s.db, sid)).toMatchObject({ phase: 'Cancelled' });
     expect(await owner.client.json('POST', `/api/v1/discovery/${randomUUID()}/cancel`)).toBeNull();
     expect(await historyOf(s.db, sid)).toHaveLength(1);
   });
@@ -473,11 +472,12 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
       url: 'ftp://127.0.0.1/',
     });
     expect(bad.statusCode).toBe(400);
-    const { daemon, daemon_api_key: key } = await owner.client.json('POST', '/api/v1/daemons/provision', {
-      name: 'dmz',
-      network_id: owner.networkId,
-      url: `http://127.0.0.1:${port}/`,
-    });
+    const { daemon, daemon_api_key: key } = await owner.client.json(
+      'POST',
+      '/api/v1/daemons/provision',
+      { name: 'dmz', network_id: owner.networkId, url: `http://127.0.0.1:${port}/` },
+      201,
+    );
     expect(daemon).toMatchObject({ mode: 'server_poll', last_seen: null, url: `http://127.0.0.1:${port}` });
     expect(key).toMatch(/^scp_d_/);
 

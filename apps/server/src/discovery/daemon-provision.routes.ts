@@ -54,11 +54,11 @@ export async function daemonProvisionRoutes(app: FastifyInstance, opts: { db: Db
           'The server then contacts the daemon (first-contact, status, poll) on its discovery loop.',
         body: ProvisionDaemonRequest,
         response: {
-          200: ItemResponse(Type.Object({ daemon: DaemonResponse, daemon_api_key: Type.String() })),
+          201: ItemResponse(Type.Object({ daemon: DaemonResponse, daemon_api_key: Type.String() })),
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const p = principal(req);
       const user = requireUser(p);
       const b = req.body as { name: string; network_id: string; url: string };
@@ -83,7 +83,9 @@ export async function daemonProvisionRoutes(app: FastifyInstance, opts: { db: Db
         return created.key;
       });
       req.log.info({ daemon_id: daemonId, network_id: b.network_id }, 'server_poll daemon provisioned');
-      return ok({ daemon: await getVisible(db, daemonDef, p, daemonId), daemon_api_key: key });
+      return reply
+        .code(201)
+        .send(ok({ daemon: await getVisible(db, daemonDef, p, daemonId), daemon_api_key: key }));
     },
   );
 

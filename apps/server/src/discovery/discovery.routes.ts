@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { DiscoveryHostRequest, DiscoveryUpdatePayload, HostResponse, Nullable } from '@scanopy/contracts';
+import { DiscoveryHostRequest, DiscoveryUpdatePayload, HostResponse } from '@scanopy/contracts';
 import type { Db } from '../db/client.ts';
 import type { DaemonPrincipal } from '../auth/principal.ts';
 import { principal } from '../http/crud.ts';
@@ -57,14 +57,16 @@ export async function discoveryRoutes(app: FastifyInstance, opts: { db: Db }) {
         summary: 'Cancel a discovery session',
         description:
           'A Pending session is Cancelled at once. A running one is flagged: its daemon is told on its next ' +
-          'poll and reports Cancelled (the stall sweep closes it if the daemon never does). Returns the session; ' +
-          'null for a session that does not exist or is not visible to the caller (cancel is idempotent).',
+          'poll and reports Cancelled (the stall sweep closes it if the daemon never does). Answers data: null, as ' +
+          'the reference does, also for a session that does not exist or is not visible (cancel is idempotent).',
         params: Type.Object({ session_id: Uuid }),
-        response: { 200: ItemResponse(Nullable(DiscoveryUpdatePayload)) },
+        response: { 200: ItemResponse(Type.Null()) },
       },
     },
-    async (req) =>
-      ok(await sessions.cancel(principal(req), (req.params as { session_id: string }).session_id)),
+    async (req) => {
+      await sessions.cancel(principal(req), (req.params as { session_id: string }).session_id);
+      return ok(null);
+    },
   );
 
   app.get(
