@@ -23,6 +23,8 @@ const fileNames: Record<string, string> = {
   'auth/keys': 'User API Keys',
   groups: 'Groups',
   discovery: 'Discoveries',
+  topology: 'Topologies',
+  shares: 'Shares',
 };
 
 const hostColumns = [

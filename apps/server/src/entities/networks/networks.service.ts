@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../db/client.ts';
 
-/** Every network starts with the two system subnets the topology uses for off-network endpoints. */
+/**
+ * Every network starts with the two system subnets the topology uses for off-network endpoints, and a default
+ * "My Topology" (options take the column defaults).
+ */
 export async function createNetwork(tx: Queryable, organizationId: string, name: string, id = randomUUID()) {
   const [row] = await tx.query<{ id: string }>(
     'INSERT INTO networks (id, organization_id, name) VALUES ($1, $2, $3) RETURNING id',
@@ -14,5 +17,9 @@ export async function createNetwork(tx: Queryable, organizationId: string, name:
        ($2, $3, '0.0.0.0/0', 'Remote Network', 'Hosts on networks no daemon is attached to', 'Remote', $4)`,
     [randomUUID(), randomUUID(), row.id, system],
   );
+  await tx.query("INSERT INTO topologies (id, network_id, name) VALUES ($1, $2, 'My Topology')", [
+    randomUUID(),
+    row.id,
+  ]);
   return row.id;
 }
