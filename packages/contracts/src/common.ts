@@ -173,6 +173,13 @@ const networkDiscoveryFields = {
   host_naming_fallback: HostNamingFallback,
   snmp_credentials: Type.Optional(SnmpCredentialMapping),
   probe_raw_socket_ports: Type.Optional(Type.Boolean()),
+  // Extensions of this implementation (absent = the reference's behaviour). See docs/scanning.md.
+  /** Pacing preset: polite, normal (default) or fast. */
+  scan_preset: Type.Optional(Nullable(Type.Enum(['polite', 'normal', 'fast']))),
+  /** "all" (default: the catalog's ports first, then 1–65535), "catalog", or ranges such as "1-1024,8080". */
+  ports: Type.Optional(Nullable(Type.String({ maxLength: 500, pattern: '^(all|catalog|[0-9, -]+)$' }))),
+  /** Addresses or CIDRs never probed. */
+  exclusions: Type.Optional(Nullable(Type.Array(Type.String({ maxLength: 43 }), { maxItems: 1000 }))),
 };
 const dockerDiscoveryFields = {
   type: Type.Literal('Docker'),

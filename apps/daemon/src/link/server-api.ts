@@ -21,6 +21,8 @@ export interface DiscoverySink {
   createHost(request: DiscoveryHostRequest, signal?: AbortSignal): Promise<HostResponse>;
   updateCapabilities(capabilities: DaemonCapabilities, signal?: AbortSignal): Promise<void>;
   updateSession(payload: DiscoveryUpdatePayload, signal?: AbortSignal): Promise<void>;
+  /** The network's subnets as the server stores them (absent where the daemon cannot call the server). */
+  listSubnets?(networkId: string, signal?: AbortSignal): Promise<Subnet[]>;
 }
 
 /** The daemon protocol endpoints of daemon.md §2.2, one method each. */
@@ -57,6 +59,10 @@ export class ServerApi implements DiscoverySink {
 
   createSubnet(subnet: Subnet, signal?: AbortSignal): Promise<Subnet> {
     return this.client.post('/api/v1/subnets', subnet, signal);
+  }
+
+  listSubnets(networkId: string, signal?: AbortSignal): Promise<Subnet[]> {
+    return this.client.get(`/api/v1/subnets?network_id=${encodeURIComponent(networkId)}&limit=0`, signal);
   }
 
   createHost(request: DiscoveryHostRequest, signal?: AbortSignal): Promise<HostResponse> {

@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import type { DiscoveryMetadata, Subnet } from '@scanopy/contracts';
+import {
+  catalogHttpEndpoints,
+  catalogTcpPorts,
+  catalogUdpPorts,
+  endpointOnlyPorts,
+  type HttpResponse,
+  type SubnetType,
+} from '@scanopy/detection';
+import type { DiscoverySink } from '../../link/server-api.ts';
+import { BACKOFF, retry } from '../../link/retry.ts';
+import type { OwnAddress } from '../../platform/interfaces.ts';
+import { cidrContains, parseCidr } from '../../platform/ipv4.ts';
+import {
+  broadcastAddressOf,
+  isGateway,
+  lookupHostName,
+  macVendor,
+  readGateways,
+  scanHttpEndpoints,
+  scanUdpPorts,
+} from '../../probes/index.ts';
+import {
+  discoverHosts,
+  FULL_RANGE,
+  isPresetName,
+  parsePortSpec,
+  resolveScanSettings,
+  scanPorts,
+  ScanScope,
+  type PortPlan,
+  type ScanSettings,
+} from '../../scanner/index.ts';
+import { isRetryableEntityError } from '../self-report.ts';
+import type { DiscoveryRunner, SessionContext } from '../session-manager.ts';
+import { deriveSubnets } from '../subnets.ts';
+import { buildHostReport, type ScannedHost } from './report.ts';
+
+/** Daemon settings a network discovery reads (daemon.md §1.2 keys). */
+export interface NetworkScanConfig {
+  scan_rate_pps: number;
+  port_scan_batch_size: number;
+  arp_rate_pps: number;
+  arp_retries: number;
+  accept_invalid_scan_certs: boolean;
+  /** SCANOPY_SCAN_ALLOW, parsed: only addresses inside these CIDRs are ever touched; null = no pin. */
+  scan_allow: string[] | null;
+}
+
+export interface NetworkDiscoveryDeps {
+  sink: DiscoverySink;
+  config: () => NetworkScanConfig;
+  /** This machine's IPv4 addresses, narrowed by the `interfaces` setting. */
+  listAddresses: () => OwnAddress[];
+  /** Routing-table gateways; defaults to /proc/net/route. */
+  gateways?: () => Promise<string[]>;
+  /** Nameservers for reverse DNS (tests point them into the lab); default: the system's. */
+  dnsServers?: readonly string[];
+}
+
+/** The Network fields of the discovery type, including this implementation's optional scan settings. */
+interface NetworkRequest {
+  subnet_ids: string[] | null;
+  host_naming_fallback: 'Ip' | 'BestService';
+  probe_raw_socket_ports?: boolean;
+  scan_preset?: string | null;
+  /** "catalog" (the catalog's ports only), "all" (the default: catalog first, then 1–65535) or a list of ranges. */
+  ports?: string | null;
+  exclusions?: string[] | null;
+}
+
+interface Target {
+  subnet: Subnet;
+  cidr: string;
+}
+
+/** Share of the progress bar each stage takes. */
+const HOST_DISCOVERY_SHARE = 10;
+
+/**
+ * Network discovery (daemon.md §4, ARCHITECTURE §6): live hosts of the chosen subnets by paced neighbour
+ * nudges (connected) or TCP probes (routed), a paced TCP scan of each, UDP protocol and HTTP endpoint probes,
+ * names, MAC vendors and gateways, then service matching; each host is posted as soon as it is done.
+ */
+export class NetworkDiscoveryRunner implements DiscoveryRunner {
+  constructor(private readonly deps: NetworkDiscoveryDeps) {}
+
+  async run(ctx: SessionContext): Promise<void> {
+    if (ctx.discoveryType.type !== 'Network') throw new Error('NetworkDiscoveryRunner got a non-Network session');
+    const request = ctx.discoveryType as unknown as NetworkRequest;
+    const config = this.deps.config();
+    const log = ctx.log;
+
+    const targets = await this.targets(ctx, request);
+    if (!targets.length) throw new Error('no subnet to scan: none of the chosen subnets is an IPv4 LAN subnet');
+    const scope = ScanScope.create({
+      subnets: targets.map((t) => t.cidr),
+      exclude: request.exclusions ?? [],
+      allow: config.scan_allow,
+    });
+    for (const note of scope.notes) log.warn(note);
+    const settings = resolveScanSettings({
+      preset: isPresetName(request.scan_preset) ? request.scan_preset : null,
+      daemon: { scan_rate_pps: config.scan_rate_pps, port_scan_batch_size: config.port_scan_batch_size },
+    });
+    const plan = portPlan(request.ports);
+    log.info(
+      { subnets: targets.map((t) => t.cidr), addresses: scope.size, preset: settings.preset },
+      'network discovery scope',
+    );
+    await ctx.started();
+
+    const metadata: DiscoveryMetadata = {
+      type: 'Network',
+      subnet_ids: request.subnet_ids,
+      host_naming_fallback: request.host_naming_fallback,
+      daemon_id: ctx.daemonId,
+      date: new Date().toISOString(),
+    };
+    const gateways = await (this.deps.gateways ?? (() => readGateways()))().catch(() => []);
+
+    // 1. Live hosts. Results stream out, but the scan waits for the list so progress has a denominator.
+    const discovery = discoverHosts({
+      scope,
+      arp_rate_pps: config.arp_rate_pps,
+      arp_retries: config.arp_retries,
+      settings,
+      probePorts: catalogTcpPorts,
+      interfaces: this.deps.listAddresses(),
+      signal: ctx.signal,
+    });
+    const live = await discovery.done;
+    if (ctx.signal.aborted) return;
+    log.info({ live: live.length }, 'host discovery finished');
+    await ctx.progress(HOST_DISCOVERY_SHARE);
+    const macs = new Map(live.map((h) => [h.ip, h.mac]));
+
+    // 2. Ports of every live host, paced per host and globally; each finished host is probed and posted.
+    const scan = scanPorts({ hosts: live.map((h) => h.ip), plan, settings, scope, signal: ctx.signal });
+    let done = 0;
+    const posts: Promise<void>[] = [];
+    for await (const event of scan) {
+      if (event.type !== 'host') continue;
+      const result = event.result;
+      if (result.status === 'cancelled') continue;
+      posts.push(
+        this.finishHost(ctx, {
+          ip: result.host,
+          mac: macs.get(result.host) ?? null,
+          openTcp: result.open,
+          target: targets.find((t) => cidrContains(parseCidr(t.cidr)!, result.host))!,
+          settings,
+          request,
+          metadata,
+          gateways,
+        }).catch((err: unknown) => {
+          if (!ctx.signal.aborted) log.warn({ ip: result.host, err: (err as Error).message }, 'host not reported');
+        }),
+      );
+      done++;
+      await ctx.progress(HOST_DISCOVERY_SHARE + ((100 - HOST_DISCOVERY_SHARE) * done) / Math.max(1, live.length));
+    }
+    await Promise.all(posts);
+  }
+
+  /** Probes one scanned host (UDP, HTTP, name), matches its services and posts it. */
+  private async finishHost(
+    ctx: SessionContext,
+    h: {
+      ip: string;
+      mac: string | null;
+      openTcp: number[];
+      target: Target;
+      settings: ScanSettings;
+      request: NetworkRequest;
+      metadata: DiscoveryMetadata;
+      gateways: string[];
+    },
+  ): Promise<void> {
+    const config = this.deps.config();
+    const cidr = parseCidr(h.target.cidr)!;
+    const gateway = isGateway(h.ip, h.gateways, cidr);
+    const open = new Set(h.openTcp);
+    const [udp, http, name] = await Promise.all([
+      scanUdpPorts(h.ip, catalogUdpPorts, {
+        isGateway: gateway,
+        broadcastAddress: broadcastAddressOf(cidr) ?? undefined,
+        ratePps: h.settings.scan_rate_pps,
+        signal: ctx.signal,
+      }),
+      scanHttpEndpoints(h.ip, catalogHttpEndpoints, {
+        batchSize: h.settings.port_scan_batch_size,
+        ports: new Set([...open, ...endpointOnlyPorts]),
+        probeRawSocketPorts: h.request.probe_raw_socket_ports ?? false,
+        acceptInvalidCerts: config.accept_invalid_scan_certs,
+        signal: ctx.signal,
+      }),
+      lookupHostName(h.ip, { signal: ctx.signal, dnsServers: this.deps.dnsServers }),
+    ]);
+    if (ctx.signal.aborted) return;
+    const responses: HttpResponse[] = http.map((r) => ({
+      port: r.endpoint.port,
+      path: r.endpoint.path,
+      status: r.status,
+      headers: r.headers,
+      body: r.body,
+    }));
+    // A port that answered HTTP is open even if the connect scan missed it (daemon.md §4.4).
+    for (const r of responses) open.add(r.port);
+    if (open.size === 0 && udp.length === 0 && !h.mac) return;
+    const host: ScannedHost = {
+      ip: h.ip,
+      subnetId: h.target.subnet.id,
+      subnetType: (h.target.subnet.subnet_type as SubnetType | undefined) ?? null,
+      mac: h.mac,
+      macVendor: h.mac ? macVendor(h.mac) : null,
+      hostname: name?.name ?? null,
+      isGateway: gateway,
+      openTcp: [...open].sort((a, b) => a - b),
+      openUdp: udp.map((u) => u.port),
+      http: responses,
+    };
+    const report = buildHostReport(host, {
+      networkId: ctx.networkId,
+      metadata: h.metadata,
+      namingFallback: h.request.host_naming_fallback,
+    });
+    await retry(() => this.deps.sink.createHost(report, ctx.signal), {
+      policy: BACKOFF.entity,
+      shouldRetry: isRetryableEntityError,
+      signal: ctx.signal,
+    });
+  }
+
+  /**
+   * The subnets to scan. Chosen ids are looked up on the server; without a choice, the LAN subnets of this
+   * machine's own interfaces (as self-report created them). Never 0.0.0.0/0-style system subnets.
+   */
+  private async targets(ctx: SessionContext, request: NetworkRequest): Promise<Target[]> {
+    const scannable = (s: Subnet) => {
+      const c = parseCidr(s.cidr);
+      return c !== null && c.prefix >= 16 && !['Internet', 'Remote', 'DockerBridge'].includes(s.subnet_type);
+    };
+    if (request.subnet_ids?.length) {
+      if (!this.deps.sink.listSubnets) throw new Error('this daemon mode cannot look up subnets by id');
+      const all = await this.deps.sink.listSubnets(ctx.networkId, ctx.signal);
+      const chosen = all.filter((s) => request.subnet_ids!.includes(s.id));
+      const skipped = chosen.filter((s) => !scannable(s));
+      if (skipped.length)
+        ctx.log.warn({ subnets: skipped.map((s) => s.cidr) }, 'skipping subnets that cannot be scanned');
+      return chosen.filter(scannable).map((s) => ({ subnet: s, cidr: s.cidr }));
+    }
+    // Creating an existing subnet returns the stored one (daemon.md §7.3): this yields the server's ids.
+    const { subnets } = deriveSubnets(this.deps.listAddresses());
+    const out: Target[] = [];
+    for (const candidate of subnets) {
+      const stamp = new Date().toISOString();
+      const stored = await retry(
+        () =>
+          this.deps.sink.createSubnet(
+            {
+              id: randomUUID(),
+              created_at: stamp,
+              updated_at: stamp,
+              network_id: ctx.networkId,
+              cidr: candidate.cidr,
+              name: candidate.cidr,
+              description: null,
+              subnet_type: candidate.subnet_type,
+              source: { type: 'Discovery', metadata: [] },
+              tags: [],
+            },
+            ctx.signal,
+          ),
+        { policy: BACKOFF.entity, shouldRetry: isRetryableEntityError, signal: ctx.signal },
+      );
+      if (scannable(stored)) out.push({ subnet: stored, cidr: stored.cidr });
+    }
+    return out;
+  }
+}
+
+/** Which ports: the catalog's first (results flow early), then the configured range. */
+export function portPlan(spec: string | null | undefined): PortPlan {
+  const priority = [...catalogTcpPorts];
+  if (!spec || spec.trim() === 'all') return { priority, ranges: FULL_RANGE };
+  if (spec.trim() === 'catalog') return { priority, ranges: [] };
+  return { priority: [], ranges: parsePortSpec(spec) };
+}

@@ -1,0 +1,192 @@
+import http from 'node:http';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpConcurrency, probeHttpEndpoint, scanHttpEndpoints, selectEndpoints } from './http.ts';
+
+/**
+ * Plain-HTTP behaviour over loopback. HTTPS (self-signed certificates, TLS-first ports, a TLS port
+ * answering plain HTTP with 400) is covered by test/probes.netns.test.ts, which has openssl certificates.
+ */
+
+const requests: string[] = [];
+const offsiteRequests: string[] = [];
+let port = 0;
+let offsitePort = 0;
+const open: net.Socket[] = [];
+let main: http.Server;
+let offsite: http.Server;
+
+beforeAll(async () => {
+  offsite = http.createServer((req, res) => {
+    offsiteRequests.push(req.url ?? '');
+    res.end('elsewhere');
+  });
+  // 127.0.0.2 is another loopback address: a different host as far as the redirect rule is concerned.
+  await new Promise<void>((resolve) => offsite.listen(0, '127.0.0.2', resolve));
+  offsitePort = (offsite.address() as net.AddressInfo).port;
+
+  main = http.createServer((req, res) => {
+    const url = req.url ?? '';
+    requests.push(url);
+    switch (url) {
+      case '/':
+        res.setHeader('X-Powered-By', 'Lab');
+        res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+        res.end('<title>Lab home</title>');
+        return;
+      case '/redirect':
+        res.writeHead(302, { Location: '/final' }).end();
+        return;
+      case '/absolute':
+        res.writeHead(301, { Location: `http://127.0.0.1:${port}/final?from=abs` }).end();
+        return;
+      case '/offsite':
+        res.writeHead(302, { Location: `http://127.0.0.2:${offsitePort}/` }).end('moved');
+        return;
+      case '/loop':
+        res.writeHead(307, { Location: '/loop' }).end();
+        return;
+      case '/big':
+        res.end(Buffer.alloc(200 * 1024, 'x'));
+        return;
+      case '/partial':
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.write('first part;');
+        open.push(req.socket); // never ends
+        return;
+      case '/hang':
+        open.push(req.socket); // never answers
+        return;
+      case '/bad':
+        res.writeHead(400).end('bad request');
+        return;
+      default:
+        res.writeHead(404).end('missing');
+    }
+  });
+  await new Promise<void>((resolve) => main.listen(0, '127.0.0.1', resolve));
+  port = (main.address() as net.AddressInfo).port;
+});
+
+afterAll(async () => {
+  for (const s of open) s.destroy();
+  main.closeAllConnections();
+  offsite.closeAllConnections();
+  await Promise.all([main, offsite].map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+describe('HTTP endpoint probe', () => {
+  it('records status, lowercased headers and body of the first scheme that answers', async () => {
+    const r = await probeHttpEndpoint('127.0.0.1', { port, path: '/' });
+    expect(r).toMatchObject({
+      endpoint: { port, path: '/' },
+      scheme: 'http',
+      url: `http://127.0.0.1:${port}/`,
+      status: 200,
+      body: '<title>Lab home</title>',
+    });
+    expect(r?.headers['x-powered-by']).toBe('Lab');
+    expect(r?.headers['set-cookie']).toBe('a=1, b=2');
+    expect(Object.keys(r?.headers ?? {}).every((k) => k === k.toLowerCase())).toBe(true);
+  });
+
+  it('keeps a 404 (any status wins)', async () => {
+    expect((await probeHttpEndpoint('127.0.0.1', { port, path: '/nothing' }))?.status).toBe(404);
+  });
+
+  it('follows relative and absolute redirects to the same host and stores the final response', async () => {
+    const rel = await probeHttpEndpoint('127.0.0.1', { port, path: '/redirect' });
+    expect(rel).toMatchObject({
+      endpoint: { path: '/redirect' },
+      status: 404,
+      url: `http://127.0.0.1:${port}/final`,
+    });
+    const abs = await probeHttpEndpoint('127.0.0.1', { port, path: '/absolute' });
+    expect(abs?.url).toBe(`http://127.0.0.1:${port}/final?from=abs`);
+  });
+
+  it('never follows a redirect to another address', async () => {
+    const r = await probeHttpEndpoint('127.0.0.1', { port, path: '/offsite' });
+    expect(r).toMatchObject({ status: 302, body: 'moved' });
+    expect(r?.headers.location).toBe(`http://127.0.0.2:${offsitePort}/`);
+    expect(offsiteRequests).toEqual([]);
+  });
+
+  it('stops a redirect loop after the limit and returns the last 3xx', async () => {
+    const before = requests.filter((u) => u === '/loop').length;
+    const r = await probeHttpEndpoint('127.0.0.1', { port, path: '/loop' });
+    expect(r?.status).toBe(307);
+    expect(requests.filter((u) => u === '/loop').length - before).toBe(11); // first request + 10 redirects
+  });
+
+  it('caps the body and keeps a body cut short by the deadline', async () => {
+    const big = await probeHttpEndpoint('127.0.0.1', { port, path: '/big' }, { maxBodyBytes: 1000 });
+    expect(big?.body).toBe('x'.repeat(1000));
+    const partial = await probeHttpEndpoint('127.0.0.1', { port, path: '/partial' }, { timeoutMs: 200 });
+    expect(partial).toMatchObject({ status: 200, body: 'first part;' });
+  });
+
+  it('gives null when neither scheme answers in time, or when aborted', async () => {
+    expect(await probeHttpEndpoint('127.0.0.1', { port, path: '/hang' }, { timeoutMs: 200 })).toBeNull();
+    const controller = new AbortController();
+    const pending = probeHttpEndpoint(
+      '127.0.0.1',
+      { port, path: '/hang' },
+      { signal: controller.signal, timeoutMs: 600_000 },
+    );
+    setTimeout(() => controller.abort(), 20);
+    expect(await pending).toBeNull();
+  });
+
+  it('holds a 400 back for the other scheme and returns it when that one fails', async () => {
+    const r = await probeHttpEndpoint('127.0.0.1', { port, path: '/bad' });
+    expect(r).toMatchObject({ status: 400, scheme: 'http', body: 'bad request' });
+  });
+});
+
+describe('endpoint selection and scan', () => {
+  it('de-duplicates, restricts to given ports and skips raw printer ports unless asked', () => {
+    const endpoints = [
+      { port: 80, path: '/' },
+      { port: 80, path: '/' },
+      { port: 80, path: '/api' },
+      { port: 9100, path: '/' },
+      { port: 9107, path: '/' },
+      { port: 9108, path: '/' },
+      { port: 8080, path: '/' },
+    ];
+    expect(selectEndpoints(endpoints)).toEqual([
+      { port: 80, path: '/' },
+      { port: 80, path: '/api' },
+      { port: 9108, path: '/' },
+      { port: 8080, path: '/' },
+    ]);
+    expect(selectEndpoints(endpoints, { ports: new Set([80, 9100]), probeRawSocketPorts: true })).toEqual([
+      { port: 80, path: '/' },
+      { port: 80, path: '/api' },
+      { port: 9100, path: '/' },
+    ]);
+  });
+
+  it('runs min(batch ÷ 2, 50) at a time', () => {
+    expect(httpConcurrency(200)).toBe(50);
+    expect(httpConcurrency(60)).toBe(30);
+    expect(httpConcurrency(1)).toBe(1);
+  });
+
+  it('returns the endpoints that answered, in endpoint order', async () => {
+    const results = await scanHttpEndpoints(
+      '127.0.0.1',
+      [
+        { port, path: '/' },
+        { port, path: '/hang' },
+        { port, path: '/redirect' },
+      ],
+      { batchSize: 4, timeoutMs: 200 },
+    );
+    expect(results.map((r) => [r.endpoint.path, r.status])).toEqual([
+      ['/', 200],
+      ['/redirect', 404],
+    ]);
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { parseCsv, registryEntries, renderTsv } from './gen-oui.ts';
+import {
+  bundledOuiTable,
+  macVendor,
+  macVendorMatches,
+  normalizeMac,
+  normalizeVendor,
+  OuiTable,
+} from './oui.ts';
+
+describe('MAC vendor lookup (bundled IEEE data)', () => {
+  it('finds MA-L vendors whatever the MAC notation', () => {
+    expect(macVendor('00:00:0c:12:34:56')).toBe('Cisco Systems, Inc');
+    expect(macVendor('B8-27-EB-00-00-01')).toBe('Raspberry Pi Foundation');
+    expect(macVendor('0011.3200.0001')).toBe('Synology Incorporated');
+    expect(macVendor('dca632000001')).toBe('Raspberry Pi Trading Ltd');
+    expect(bundledOuiTable().size).toBeGreaterThan(40_000);
+  });
+
+  it('prefers the most specific registration (MA-S, IAB, MA-M) over the block holder', () => {
+    expect(macVendor('70:B3:D5:F2:F0:01')).toBe('TELEPLATFORMS'); // MA-S inside 70B3D5
+    expect(macVendor('00:50:C2:00:00:01')).toBe('T.L.S. Corp.'); // IAB inside 0050C2
+    expect(macVendor('20:85:93:B0:00:01')).toBe('IOG Products LLC'); // MA-M inside 208593
+    expect(macVendor('00:50:C2:04:D0:01')).toBe('IEEE Registration Authority'); // unassigned IAB slot
+    expect(macVendor('20:85:93:F0:00:01')).toBe('IEEE Registration Authority'); // unassigned MA-M slot
+  });
+
+  it('gives null for unknown blocks and unparsable input', () => {
+    expect(macVendor('02:00:00:00:00:01')).toBeNull(); // locally administered
+    expect(macVendor('not a mac')).toBeNull();
+    expect(macVendor('00:00:0c:12:34')).toBeNull();
+  });
+
+  it('matches the catalog’s vendor constants exactly after normalization', () => {
+    expect(macVendorMatches('24:A4:3C:00:00:01', 'Ubiquiti Networks Inc')).toBe(true);
+    expect(macVendorMatches('18:B4:30:00:00:01', 'Nest Labs Inc.')).toBe(true);
+    expect(macVendorMatches('F4:F5:D8:00:00:01', 'Google, Inc.')).toBe(true);
+    // Exact equality, not a substring: "Google" alone does not match "Google, Inc.".
+    expect(macVendorMatches('F4:F5:D8:00:00:01', 'Google')).toBe(false);
+    expect(macVendorMatches('B0:A7:B9:00:00:01', 'TP-LINK TECHNOLOGIES CO.,LTD')).toBe(false);
+    expect(macVendorMatches('02:00:00:00:00:01', 'Ubiquiti Networks Inc')).toBe(false);
+  });
+
+  it('normalizes MACs and vendor names', () => {
+    expect(normalizeMac('0:1b:2:c:d:e')).toBe('001B020C0D0E');
+    expect(normalizeMac(' AA:BB:CC:DD:EE:FF ')).toBe('AABBCCDDEEFF');
+    expect(normalizeMac('aa:bb:cc:dd:ee:fg')).toBeNull();
+    expect(normalizeVendor('  TP-LINK TECHNOLOGIES CO.,LTD. ')).toBe('tplinktechnologiescoltd');
+    expect(normalizeVendor('eero inc.')).toBe(normalizeVendor('eero Inc'));
+  });
+});
+
+describe('gen-oui', () => {
+  it('parses RFC 4180 CSV with quoted commas, quotes and newlines', () => {
+    expect(parseCsv('a,"b, c","say ""hi"""\r\n1,"two\nlines",3\n')).toEqual([
+      ['a', 'b, c', 'say "hi"'],
+      ['1', 'two\nlines', '3'],
+    ]);
+  });
+
+  it('turns registry CSVs into a sorted TSV the lookup reads back', () => {
+    const mal = registryEntries(
+      'Registry,Assignment,Organization Name,Organization Address\n' +
+        'MA-L,F4BD9E,"Cisco Systems, Inc",80 West Tasman Drive\n' +
+        'MA-L,00005E,ICANN,  \n' +
+        'MA-L,XYZ,Broken,\n',
+      6,
+    );
+    const mas = registryEntries(
+      'Registry,Assignment,Organization Name,Organization Address\nMA-S,00005E001,"Tiny\n  Block",x\n',
+      9,
+    );
+    expect(mal).toEqual([
+      ['F4BD9E', 'Cisco Systems, Inc'],
+      ['00005E', 'ICANN'],
+    ]);
+    const tsv = renderTsv([...mal, ...mas], ['source: test']);
+    expect(tsv).toBe('# source: test\n00005E\tICANN\n00005E001\tTiny Block\nF4BD9E\tCisco Systems, Inc\n');
+    const table = OuiTable.parse(tsv);
+    expect(table.lookup('00:00:5e:00:10:01')).toBe('Tiny Block');
+    expect(table.lookup('00:00:5e:00:20:01')).toBe('ICANN');
+    expect(() => registryEntries('a,b\n1,2\n', 6)).toThrow(/columns/);
+  });
+});
