@@ -25,6 +25,7 @@ const fileNames: Record<string, string> = {
   discovery: 'Discoveries',
   topology: 'Topologies',
   shares: 'Shares',
+  users: 'Users',
 };
 
 const hostColumns = [
