@@ -14,10 +14,12 @@ import type { BackoffPolicies } from './link/retry.ts';
 import { ServerApi, type DiscoverySink } from './link/server-api.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import {
+  DOCKER_PROBE_REUSE_MS,
   DOCKER_TIMEOUT_MS,
   DockerClient,
   dockerEndpointOf,
   probeDocker,
+  sharedProbe,
   type DockerProbe,
 } from './platform/docker.ts';
 import { readLocalIp } from './platform/local-ip.ts';
@@ -61,10 +63,13 @@ export class DaemonRuntime {
       listAddresses: deps.listAddresses ?? ((only) => listOwnIpv4(only)),
       probeDocker:
         deps.probeDocker ??
-        (() =>
-          probeDocker(dockerEndpointOf(this.store.config), DOCKER_TIMEOUT_MS, (stage, err) =>
-            logger.info({ stage, err: err.message }, 'docker not available'),
-          )),
+        sharedProbe(
+          () =>
+            probeDocker(dockerEndpointOf(this.store.config), DOCKER_TIMEOUT_MS, (stage, err) =>
+              logger.info({ stage, err: err.message }, 'docker not available'),
+            ),
+          DOCKER_PROBE_REUSE_MS,
+        ),
       hostname: deps.hostname ?? (() => os.hostname()),
       policies: deps.policies ?? {},
     };

@@ -398,11 +398,18 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
     const queued = await owner.client.json('POST', '/api/v1/discovery/start-session', docker.id);
     expect((await loop.tick()).stalled).toEqual([]);
 
+    const age = () =>
+      s.db.query(
+        `UPDATE discovery_sessions SET last_activity_at = now() - make_interval(secs => $1), created_at = now() - interval '1 day'`,
+        [STALL + 1],
+      );
+    // No progress report for a long while, but the daemon still polls: it is alive, the session stays.
+    await age();
+    expect(await dm.requestWork()).toEqual([null, false]);
+    expect((await loop.tick()).stalled).toEqual([]);
+
     // Silent for longer than the stall timeout; a queued session waits for its daemon however long.
-    await s.db.query(
-      `UPDATE discovery_sessions SET last_activity_at = now() - make_interval(secs => $1), created_at = now() - interval '1 day'`,
-      [STALL + 1],
-    );
+    await age();
     const { stalled } = await loop.tick();
     expect(stalled.map((r) => r.id)).toEqual([sid]);
     const row = await sessionRow(s.db, sid);

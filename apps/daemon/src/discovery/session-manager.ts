@@ -15,6 +15,24 @@ export interface SessionContext {
   log: Logger;
   /** Posts phase Started (progress 0); runners call it after their pre-step (daemon.md §3.2). */
   started(): Promise<void>;
+  /**
+   * Reports progress (0–100) as phase Scanning, throttled as in daemon.md §3.3: sent when it rose,
+   * reached 100 or a 30 s heartbeat is due, and never within 10 s of the previous report (except at
+   * 100 or for the heartbeat). The latest value is kept for a Cancelled report either way.
+   */
+  progress(percent: number): Promise<void>;
+}
+
+/** daemon.md §3.3 progress throttle. */
+export const PROGRESS_FLOOR_MS = 10_000;
+export const PROGRESS_HEARTBEAT_MS = 30_000;
+
+/** Whether a progress value is worth a Scanning report now (daemon.md §3.3). */
+export function progressDue(percent: number, last: { percent: number; at: number }, now: number): boolean {
+  const elapsed = now - last.at;
+  const heartbeat = elapsed >= PROGRESS_HEARTBEAT_MS;
+  if (percent >= 100 || heartbeat) return true;
+  return percent > last.percent && elapsed >= PROGRESS_FLOOR_MS;
 }
 
 export interface DiscoveryRunner {
@@ -123,6 +141,7 @@ export class SessionManager {
       }
     };
 
+    let lastReport = { percent: 0, at: Date.now() };
     const ctx: SessionContext = {
       sessionId: payload.session_id,
       daemonId: base.daemon_id,
@@ -130,7 +149,19 @@ export class SessionManager {
       discoveryType: payload.discovery_type,
       signal: controller.signal,
       log,
-      started: () => send('Started', 0, { started_at: new Date().toISOString() }),
+      started: () => {
+        lastReport = { percent: 0, at: Date.now() };
+        return send('Started', 0, { started_at: new Date().toISOString() });
+      },
+      progress: async (percent) => {
+        const p = Math.max(0, Math.min(100, Math.floor(percent)));
+        base.progress = Math.max(base.progress, p);
+        const now = Date.now();
+        if (!progressDue(p, lastReport, now)) return;
+        // Claimed before the await, so concurrent callers (parallel containers) send it once.
+        lastReport = { percent: p, at: now };
+        await send('Scanning', base.progress);
+      },
     };
 
     log.info('discovery session starting');

@@ -211,7 +211,11 @@ export class SessionsService {
         `SELECT * FROM discovery_sessions WHERE daemon_id = $1 AND phase = ANY($2) ORDER BY created_at LIMIT 1`,
         [daemonId, runningPhases],
       );
-      if (running) return [null, running.cancel_requested];
+      if (running) {
+        // Polling while it runs is the daemon's sign of life for the stall sweep (progress reports are sparse).
+        await tx.query('UPDATE discovery_sessions SET last_activity_at = now() WHERE id = $1', [running.id]);
+        return [null, running.cancel_requested];
+      }
       const stale = await tx.query(
         `UPDATE discovery_sessions SET cancel_requested = false
          WHERE daemon_id = $1 AND cancel_requested AND phase = ANY($2) RETURNING id`,

@@ -131,7 +131,7 @@ export async function installEvents(
     response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } } },
   };
   const discoveryHandler = async (req: FastifyRequest, reply: FastifyReply) =>
-    openStream(req, reply, (e) => (e.entity === 'DiscoverySession' ? e.session : undefined));
+    openStream(req, reply, (e) => (e.entity === 'DiscoverySession' && !e.suppress ? e.session : undefined));
   app.get(
     '/api/v1/discovery/stream',
     { config: { access: 'viewer' }, schema: discoverySchema },

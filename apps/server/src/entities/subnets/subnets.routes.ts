@@ -41,6 +41,30 @@ const UpdateSubnet = Type.Object(
   { additionalProperties: false },
 );
 
+/** Daemon host ids of the Docker discoveries that reported a subnet; null when no Docker discovery did. */
+function dockerHosts(source: unknown): Set<string> | null {
+  const s = source as { type?: string; metadata?: Array<{ type?: string; host_id?: string }> } | null;
+  if (s?.type !== 'Discovery' && s?.type !== 'DiscoveryWithMatch') return null;
+  const hosts = (s.metadata ?? []).filter((m) => m.type === 'Docker').map((m) => m.host_id ?? '');
+  return hosts.length ? new Set(hosts) : null;
+}
+
+/**
+ * Subnet equality for a create with a CIDR already on the network (daemon.md §7.3): the same, except that
+ * two subnets both reported by Docker discovery, either of them a DockerBridge, are the same only when the
+ * same daemon host reported them — every Docker host reuses 172.17.0.0/16 for its own private bridge.
+ */
+function sameSubnet(
+  existing: { subnet_type: string; source: unknown },
+  incoming: { subnet_type: string; source?: unknown },
+): boolean {
+  const a = dockerHosts(existing.source);
+  const b = dockerHosts(incoming.source);
+  if (!a || !b) return true;
+  if (existing.subnet_type !== 'DockerBridge' && incoming.subnet_type !== 'DockerBridge') return true;
+  return [...b].some((host) => a.has(host));
+}
+
 export async function subnetRoutes(app: FastifyInstance, opts: { db: Db }) {
   const { db } = opts;
 
@@ -71,11 +95,15 @@ export async function subnetRoutes(app: FastifyInstance, opts: { db: Db }) {
       const id = await db.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`subnet:${b.network_id}`]);
         // The same CIDR on the same network is the same subnet (system subnets never merge): a daemon gets the
-        // existing row back unchanged, a user is told it exists.
-        const [existing] = await tx.query<{ id: string }>(
-          `SELECT id FROM subnets WHERE network_id = $1 AND cidr = network($2::inet) AND source->>'type' <> 'System'
-           ORDER BY created_at LIMIT 1`,
+        // existing row back unchanged, a user is told it exists. Docker bridges are the exception (daemon.md §7.3).
+        const candidates = await tx.query<{ id: string; subnet_type: string; source: unknown }>(
+          `SELECT id, subnet_type, source FROM subnets
+           WHERE network_id = $1 AND cidr = network($2::inet) AND source->>'type' <> 'System'
+           ORDER BY created_at`,
           [b.network_id, b.cidr],
+        );
+        const existing = candidates.find((c) =>
+          sameSubnet(c, { subnet_type: b.subnet_type, source: b.source }),
         );
         if (existing) {
           if (p.kind === 'daemon') return existing.id;

@@ -1,0 +1,76 @@
+import type { ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Helpers shared by the namespace tests that run a real server and real daemons. */
+
+/** Polls `probe` until it returns a value; gives up with the last observation after `limitMs`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  limitMs: number,
+): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last error: ${String(last)}`);
+    await sleep(250);
+  }
+}
+
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Environment without the caller's SCANOPY_* settings, so only what a test sets applies. */
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('SCANOPY_') && !k.startsWith('NETVISOR_')) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/** Collects a child's output (the last `keep` characters) for failure messages and log assertions. */
+export function capture(child: ChildProcess, keep = 200_000): { text: () => string } {
+  let out = '';
+  const add = (c: Buffer) => {
+    out += c.toString();
+    if (out.length > keep * 2) out = out.slice(-keep);
+  };
+  child.stdout?.on('data', add);
+  child.stderr?.on('data', add);
+  return { text: () => out.slice(-keep) };
+}
+
+/** A cookie-keeping client of the server's JSON API. */
+export class Api {
+  cookie = '';
+  constructor(readonly base: string) {}
+
+  async call<T>(method: string, route: string, body?: unknown): Promise<T> {
+    const res = await fetch(this.base + route, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), Cookie: this.cookie },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const setCookie = res.headers.get('set-cookie');
+    if (setCookie) this.cookie = setCookie.split(';')[0];
+    const json = (await res.json()) as { success: boolean; data: T; error?: string };
+    if (!json.success) throw new Error(`${method} ${route} → ${res.status} ${json.error}`);
+    return json.data;
+  }
+}
