@@ -122,11 +122,15 @@ describe.each(backends)('daemon protocol and ingestion on %s', (backend) => {
     const daemons = await owner.client.json('GET', '/api/v1/daemons');
     expect(daemons).toHaveLength(1);
     expect(daemons[0].last_seen).not.toBeNull();
-    // No Network discovery was queued: scanning is always an explicit user action.
+    // The default Network discovery exists but never ran: scanning is always an explicit user action.
     const types = await s.db.query<{ t: string }>(
-      "SELECT discovery_type->>'type' AS t FROM discovery WHERE run_type->>'type' <> 'Historical'",
+      "SELECT discovery_type->>'type' AS t FROM discovery WHERE run_type->>'type' <> 'Historical' ORDER BY t",
     );
-    expect(types.map((t) => t.t)).toEqual(['SelfReport']);
+    expect(types.map((t) => t.t)).toEqual(['Network', 'SelfReport']);
+    const ran = await s.db.query<{ t: string }>(
+      "SELECT discovery_type->>'type' AS t FROM discovery_sessions",
+    );
+    expect(ran.map((t) => t.t)).toEqual(['SelfReport']);
   });
 
   it('tells an unknown daemon with an unknown key to retry, and a known daemon with a bad key that it is revoked', async () => {
@@ -280,5 +284,37 @@ describe.each(backends)('daemon protocol and ingestion on %s', (backend) => {
       hostBody(reg.host_id, owner.networkId, [{ subnet_id: s1.id, ip: '10.77.1.2' }], 'other-name'),
     );
     expect(again.name).toBe('real-hostname');
+  });
+});
+
+describe('default discovery jobs at registration', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer('pglite');
+  });
+  afterAll(async () => s?.close());
+
+  it('runs the self-report (and Docker with a socket) at once, and only creates the Network discovery', async () => {
+    const { owner, daemonId, d } = await provisionDaemon(s);
+    await d.json('POST', '/api/daemons/register', {
+      daemon_id: daemonId,
+      network_id: owner.networkId,
+      name: 'docker-host',
+      mode: 'daemon_poll',
+      capabilities: { has_docker_socket: true, interfaced_subnet_ids: [] },
+      user_id: null,
+      version: '0.1.0',
+    });
+    const jobs = await owner.client.json<{ name: string; discovery_type: { type: string } }[]>(
+      'GET',
+      `/api/v1/discovery?network_id=${owner.networkId}`,
+    );
+    expect(jobs.map((j) => j.discovery_type.type).sort()).toEqual(['Docker', 'Network', 'SelfReport']);
+    const sessions = await s.db.query<{ type: string }>(
+      `SELECT discovery_type->>'type' AS type FROM discovery_sessions WHERE daemon_id = $1 ORDER BY created_at`,
+      [daemonId],
+    );
+    // Queue order of the reference; no Network session until a user starts one.
+    expect(sessions.map((r) => r.type)).toEqual(['SelfReport', 'Docker']);
   });
 });

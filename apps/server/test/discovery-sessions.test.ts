@@ -56,10 +56,11 @@ async function daemonOf(s: TestServer, owner: Owner) {
     user_id: null,
     version: '0.1.0',
   });
-  const [selfReport] = await owner.client.json<{ id: string }[]>(
+  const jobs = await owner.client.json<{ id: string; discovery_type: { type: string } }[]>(
     'GET',
     `/api/v1/discovery?daemon_id=${daemonId}`,
   );
+  const selfReport = jobs.find((j) => j.discovery_type.type === 'SelfReport')!;
   const requestWork = () =>
     d.json<[Record<string, unknown> | null, boolean]>('POST', `/api/daemons/${daemonId}/request-work`, {
       name: 'lab-daemon',

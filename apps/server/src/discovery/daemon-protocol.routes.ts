@@ -138,7 +138,9 @@ export async function daemonProtocolRoutes(app: FastifyInstance, opts: { db: Db 
         const [net] = await tx.query<{ name: string }>('SELECT name FROM networks WHERE id = $1', [
           p.networkId,
         ]);
-        // Only the self-report runs by itself: a Network discovery is always an explicit user action.
+        // The reference's default jobs, in its queue order (daemon.md §3.6). The self-report and, with a Docker
+        // socket, the Docker discovery (local Engine API only) run at once; the Network discovery is created but
+        // never started by itself: scanning a network is always an explicit user action.
         await sessions.createDiscovery(
           tx,
           body.daemon_id,
@@ -146,6 +148,29 @@ export async function daemonProtocolRoutes(app: FastifyInstance, opts: { db: Db 
           `Self Report — ${net.name}`,
           { type: 'SelfReport', host_id: host },
           true,
+        );
+        if (body.capabilities.has_docker_socket) {
+          await sessions.createDiscovery(
+            tx,
+            body.daemon_id,
+            p.networkId,
+            `Docker — ${net.name}`,
+            { type: 'Docker', host_id: host, host_naming_fallback: 'BestService' },
+            true,
+          );
+        }
+        await sessions.createDiscovery(
+          tx,
+          body.daemon_id,
+          p.networkId,
+          `Network — ${net.name}`,
+          {
+            type: 'Network',
+            subnet_ids: null,
+            host_naming_fallback: 'BestService',
+            probe_raw_socket_ports: false,
+          },
+          false,
         );
         return host;
       });
