@@ -3,7 +3,7 @@
 # daemon, network-namespace lab, browser). Installs what is missing and makes sure PostgreSQL is up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh --browser
+bash scripts/ensure-deps.sh --test
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   echo "==> starting PostgreSQL"
