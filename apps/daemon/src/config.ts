@@ -45,6 +45,7 @@ export interface DaemonConfig {
   scan_rate_pps: number;
   port_scan_batch_size: number;
   interfaces: string[];
+  scan_allow: string[];
   id: string;
   capabilities: Capabilities;
   host_id: string | null;
@@ -244,6 +245,13 @@ export const KEY_SPECS: readonly KeySpec[] = [
     doc: 'Concurrent TCP connects per scanned host (16–1000).',
   },
   {
+    key: 'scan_allow',
+    kind: 'list',
+    flag: 'scan-allow',
+    env: true,
+    doc: 'Comma-separated CIDRs: when set, discovery never sends a packet to an address outside them.',
+  },
+  {
     key: 'use_npcap_arp',
     kind: 'bool',
     flag: 'use-npcap-arp',
@@ -334,6 +342,7 @@ export function defaultConfig(): DaemonConfig {
     scan_rate_pps: 500,
     port_scan_batch_size: 200,
     interfaces: [],
+    scan_allow: [],
     id: randomUUID(),
     capabilities: { has_docker_socket: false, interfaced_subnet_ids: [] },
     host_id: null,

@@ -5,6 +5,7 @@ import type { ConfigStore } from './config-store.ts';
 import { serverUrlOf } from './config.ts';
 import { DockerDiscoveryRunner } from './discovery/docker-discovery.ts';
 import { SelfReportRunner } from './discovery/self-report.ts';
+import { NetworkDiscoveryRunner } from './discovery/network/network-discovery.ts';
 import { SessionManager } from './discovery/session-manager.ts';
 import { ApiClient } from './link/api-client.ts';
 import { createDaemonHttpServer } from './link/daemon-http.ts';
@@ -125,6 +126,18 @@ export class DaemonRuntime {
             batchSize: this.store.config.port_scan_batch_size,
           }),
           entityPolicy: this.deps.policies.entity,
+        }),
+        Network: new NetworkDiscoveryRunner({
+          sink,
+          config: () => ({
+            scan_rate_pps: this.store.config.scan_rate_pps,
+            port_scan_batch_size: this.store.config.port_scan_batch_size,
+            arp_rate_pps: this.store.config.arp_rate_pps,
+            arp_retries: this.store.config.arp_retries,
+            accept_invalid_scan_certs: this.store.config.accept_invalid_scan_certs,
+            scan_allow: this.store.config.scan_allow.length ? this.store.config.scan_allow : null,
+          }),
+          listAddresses: () => this.deps.listAddresses(this.store.config.interfaces),
         }),
       },
     });

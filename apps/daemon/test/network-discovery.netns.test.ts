@@ -1,0 +1,427 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { netnsAvailable, stopChild, sweepStaleLabs } from '@scanopy/lab';
+import type { HostResponse, Subnet } from '@scanopy/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabServicesSpec } from './support/lab-services.ts';
+import { Api, capture, cleanEnv, freePort, waitFor } from './support/netns-harness.ts';
+import { commandExists, repoRoot, ScanLab, type Capture, type Segment } from './support/scan-lab.ts';
+
+/**
+ * End to end: a real server, a real daemon in a scanner namespace and twelve lab hosts with real services on
+ * 10.77.80.0/24. A Network discovery started through the API must find every live host with its MAC and every
+ * open port, name the expected services, and nothing else; the bridge's own address is excluded and must never be
+ * probed. Then a slow discovery is cancelled mid-scan (traffic stops, session Cancelled) and a daemon killed
+ * mid-scan leaves a session the stall sweep fails.
+ */
+
+const available = await netnsAvailable();
+const tools = (await commandExists('tcpdump')) && (await commandExists('redis-server'));
+if (process.env.CI && (!available.ok || !tools))
+  throw new Error(
+    `CI must run the network discovery lab: ${available.ok ? 'tcpdump or redis-server missing' : available.reason}`,
+  );
+const skip = !available.ok || !tools;
+
+const SEG: Segment = { bridge: 'br0', cidr: '10.77.80.0/24', gateway: '10.77.80.1' };
+const SCANNER_IP = '10.77.80.2';
+const SERVER_IP = '10.77.81.1';
+const page = (body: string) => ({ status: 200, headers: { 'content-type': 'text/html' }, body });
+
+interface LabHost {
+  ip: string;
+  /** lab-services spec, or a special setup. */
+  spec?: LabServicesSpec;
+  redis?: boolean;
+  dropAllTcp?: boolean;
+  tcp: number[];
+  udp: number[];
+  services: string[];
+}
+
+const HOSTS: LabHost[] = [
+  {
+    ip: '10.77.80.11',
+    spec: { http: [{ port: 8123, kind: 'http', routes: { '/': page('<title>Home Assistant</title>') } }] },
+    tcp: [8123],
+    udp: [],
+    services: ['Home Assistant'],
+  },
+  {
+    ip: '10.77.80.12',
+    spec: { http: [{ port: 80, kind: 'http', routes: { '/': page('<h1>MikroTik RouterOS</h1> v7') } }] },
+    tcp: [80],
+    udp: [],
+    services: ['MikroTik'],
+  },
+  {
+    ip: '10.77.80.13',
+    spec: { tcp: [{ port: 22, mode: 'banner', banner: 'SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n' }] },
+    tcp: [22],
+    udp: [],
+    services: ['SSH'],
+  },
+  {
+    ip: '10.77.80.14',
+    spec: { dns: { a: { 'google.com': '203.0.113.7' }, ptr: {} } },
+    tcp: [],
+    udp: [53],
+    services: ['DNS Server'],
+  },
+  { ip: '10.77.80.15', redis: true, tcp: [6379], udp: [], services: ['Redis'] },
+  // Alive (answers ARP) but its firewall drops every TCP segment: a host with no open port.
+  {
+    ip: '10.77.80.16',
+    spec: { tcp: [{ port: 80, mode: 'banner', banner: 'hidden\r\n' }] },
+    dropAllTcp: true,
+    tcp: [],
+    udp: [],
+    services: [],
+  },
+  { ip: '10.77.80.17', tcp: [], udp: [], services: [] },
+  {
+    ip: '10.77.80.18',
+    spec: {
+      http: [
+        {
+          port: 8096,
+          kind: 'http',
+          routes: { '/emby/System/Info/Public': page('{"ProductName":"Emby Server"}') },
+        },
+      ],
+    },
+    tcp: [8096],
+    udp: [],
+    services: ['Emby'],
+  },
+  { ip: '10.77.80.19', spec: { ntp: { stratum: 2 } }, tcp: [], udp: [123], services: ['NTP Server'] },
+  {
+    ip: '10.77.80.20',
+    spec: { http: [{ port: 25600, kind: 'http', routes: { '/': page('<title>Komga</title>') } }] },
+    tcp: [25600],
+    udp: [],
+    services: ['Komga'],
+  },
+  {
+    ip: '10.77.80.21',
+    spec: { snmp: { community: 'public', sysDescr: 'Lab switch 1.0' } },
+    tcp: [],
+    udp: [161],
+    services: ['SNMP'],
+  },
+  {
+    ip: '10.77.80.22',
+    spec: {
+      http: [{ port: 8181, kind: 'http', routes: { '/': page('<title>Tautulli</title>') } }],
+      tcp: [{ port: 40000, mode: 'silent' }],
+    },
+    tcp: [8181, 40000],
+    udp: [],
+    services: ['Tautulli', 'Unclaimed Open Ports'],
+  },
+];
+
+describe.skipIf(skip)('network discovery in a twelve-host lab', () => {
+  const scanLab = new ScanLab();
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'scanopy-netdisc-'));
+  const macs = new Map<string, string>();
+  let scannerNs = '';
+  let server: ChildProcess | null = null;
+  let daemon: ChildProcess | null = null;
+  let serverLog = { text: () => '' };
+  let daemonLog = { text: () => '' };
+  let api: Api;
+  let networkId = '';
+  let daemonId = '';
+  let subnet: Subnet;
+  let daemonKey = '';
+
+  const startDaemon = (name: string) => {
+    const child = scanLab.lab.spawnIn(
+      scannerNs,
+      process.execPath,
+      ['--import', 'tsx', 'apps/daemon/src/main.ts'],
+      {
+        cwd: repoRoot,
+        env: cleanEnv({
+          SCANOPY_SERVER_URL: api.base,
+          SCANOPY_DAEMON_API_KEY: daemonKey,
+          SCANOPY_NETWORK_ID: networkId,
+          SCANOPY_HEARTBEAT_INTERVAL: '1',
+          SCANOPY_NAME: name,
+          SCANOPY_CONFIG_PATH: path.join(tmp, `${name}.json`),
+          SCANOPY_DOCKER_SOCKET: path.join(tmp, 'no-docker.sock'),
+          // Belt and braces: even a wrong subnet choice could not reach the server's side.
+          SCANOPY_SCAN_ALLOW: SEG.cidr,
+          // A lab of twelve namespaces answers at once: fewer, faster ARP rounds keep the test short.
+          SCANOPY_ARP_RATE_PPS: '500',
+          SCANOPY_ARP_RETRIES: '1',
+          SCANOPY_LOG_LEVEL: 'info',
+        }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    daemonLog = capture(child);
+    return child;
+  };
+
+  const discovery = async (name: string, extra: Record<string, unknown>) =>
+    api.call<{ id: string }>('POST', '/api/v1/discovery', {
+      name,
+      network_id: networkId,
+      daemon_id: daemonId,
+      discovery_type: {
+        type: 'Network',
+        subnet_ids: [subnet.id],
+        host_naming_fallback: 'BestService',
+        exclusions: [SEG.gateway],
+        ...extra,
+      },
+      run_type: { type: 'AdHoc', last_run: null },
+      tags: [],
+    });
+
+  /** The session's phase as active-sessions or, once finished, the history shows it. */
+  const phaseOf = async (
+    sessionId: string,
+  ): Promise<{ phase: string; error?: string | null; progress: number }> => {
+    const active = await api.call<{ session_id: string; phase: string; progress: number }[]>(
+      'GET',
+      '/api/v1/discovery/active-sessions',
+    );
+    const a = active.find((s) => s.session_id === sessionId);
+    if (a) return a;
+    const all = await api.call<
+      { run_type: { type: string; results?: { session_id: string } & Record<string, unknown> } }[]
+    >('GET', `/api/v1/discovery?network_id=${networkId}&limit=0`);
+    const done = all.find(
+      (d) => d.run_type.type === 'Historical' && d.run_type.results?.session_id === sessionId,
+    );
+    if (!done) throw new Error(`session ${sessionId} is neither active nor in the history`);
+    return done.run_type.results as unknown as { phase: string; error?: string | null; progress: number };
+  };
+
+  beforeAll(async () => {
+    await sweepStaleLabs();
+    await scanLab.init([SEG]);
+    const scanner = await scanLab.addHost('s', SEG, SCANNER_IP);
+    scannerNs = scanner.ns;
+    // The daemon reaches the server in the root namespace over a separate link that discovery never scans.
+    await scanLab.lab.addVeth({
+      ns: scannerNs,
+      nsIfname: 'eth1',
+      nsAddress: '10.77.81.2/24',
+      hostSuffix: 'r',
+      hostAddress: `${SERVER_IP}/24`,
+    });
+
+    const started: Promise<unknown>[] = [];
+    for (const [i, h] of HOSTS.entries()) {
+      const { ns, mac } = await scanLab.addHost(`h${i}`, SEG, h.ip);
+      macs.set(h.ip, mac);
+      if (h.dropAllTcp) await scanLab.dropTcp(ns, '1-65535');
+      if (h.spec) {
+        const child = scanLab.lab.spawnIn(
+          ns,
+          process.execPath,
+          ['--import', 'tsx', 'apps/daemon/test/support/lab-services.ts', JSON.stringify(h.spec)],
+          { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        started.push(
+          new Promise<void>((resolve, reject) => {
+            createInterface({ input: child.stdout! }).on('line', (l) => {
+              if (l.includes('"ready"')) resolve();
+            });
+            child.once('exit', (code) => reject(new Error(`lab services on ${h.ip} exited with ${code}`)));
+          }),
+        );
+      }
+      if (h.redis) {
+        const child = scanLab.lab.spawnIn(
+          ns,
+          'redis-server',
+          [
+            '--bind',
+            h.ip,
+            '--port',
+            '6379',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--dir',
+            tmp,
+            '--protected-mode',
+            'no',
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        started.push(
+          new Promise<void>((resolve, reject) => {
+            createInterface({ input: child.stdout! }).on('line', (l) => {
+              if (/Ready to accept connections/i.test(l)) resolve();
+            });
+            child.once('exit', (code) => reject(new Error(`redis on ${h.ip} exited with ${code}`)));
+          }),
+        );
+      }
+    }
+    await Promise.all(started);
+
+    const port = await freePort(SERVER_IP);
+    server = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'apps/server/src/main.ts')], {
+      cwd: repoRoot,
+      env: cleanEnv({
+        SCANOPY_DATA_DIR: path.join(tmp, 'server-data'),
+        SCANOPY_INTEGRATED_DAEMON: 'false',
+        SCANOPY_BIND_ADDRESS: SERVER_IP,
+        SCANOPY_SERVER_PORT: String(port),
+        SCANOPY_LOG_LEVEL: 'warn',
+        SCANOPY_WEB_DIR: path.join(tmp, 'no-web'),
+        // The kill test needs the sweep to act within the test's time.
+        SCANOPY_DISCOVERY_STALL_SECONDS: '10',
+        SCANOPY_SCHEDULER_INTERVAL_SECONDS: '1',
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    serverLog = capture(server);
+    api = new Api(`http://${SERVER_IP}:${port}`);
+    await waitFor('the server', () => api.call('GET', '/api/health').then(() => true), 120_000);
+    await api.call('POST', '/api/auth/register', {
+      email: 'lab@example.com',
+      password: 'LabPassw0rd!',
+      terms_accepted: true,
+    });
+    const [network] = await api.call<{ id: string }[]>('GET', '/api/v1/networks');
+    networkId = network.id;
+    daemonKey = (
+      await api.call<{ key: string }>('POST', '/api/v1/auth/daemon', { name: 'lab', network_id: networkId })
+    ).key;
+    daemon = startDaemon('lab-scanner');
+    // Self-report creates the scanner's subnets; the lab segment is the one to scan.
+    subnet = await waitFor(
+      'the self-reported lab subnet',
+      async () =>
+        (await api.call<Subnet[]>('GET', `/api/v1/subnets?network_id=${networkId}&limit=0`)).find(
+          (s) => s.cidr === SEG.cidr,
+        ),
+      60_000,
+    );
+    const daemons = await api.call<{ id: string }[]>('GET', `/api/v1/daemons?network_id=${networkId}`);
+    daemonId = daemons[0].id;
+  }, 300_000);
+
+  afterAll(async () => {
+    if (daemon) await stopChild(daemon);
+    if (server) await stopChild(server);
+    await scanLab.teardown();
+    rmSync(tmp, { recursive: true, force: true });
+  }, 60_000);
+
+  it('finds every live host with its MAC, every open port and the expected services, and nothing else', async () => {
+    const wire: Capture = await scanLab.capture(scannerNs, 'eth0', `host ${SEG.gateway} and (tcp or udp)`);
+    const d = await discovery('lab sweep', { scan_preset: 'fast' });
+    const session = await api.call<{ session_id: string }>('POST', '/api/v1/discovery/start-session', d.id);
+    const final = await waitFor(
+      'the discovery to finish',
+      async () => {
+        const s = await phaseOf(session.session_id);
+        return ['Complete', 'Failed', 'Cancelled'].includes(s.phase) ? s : undefined;
+      },
+      240_000,
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}\n--- daemon ---\n${daemonLog.text().slice(-6000)}\n--- server ---\n${serverLog.text().slice(-3000)}`,
+      );
+    });
+    expect(final, daemonLog.text().slice(-4000)).toMatchObject({ phase: 'Complete', progress: 100 });
+    await wire.stop();
+    // Excluded: the scanner never sent it a TCP or UDP packet.
+    expect(wire.packets.filter((p) => p.src === SCANNER_IP)).toEqual([]);
+
+    const hosts = await api.call<HostResponse[]>('GET', `/api/v1/hosts?network_id=${networkId}&limit=0`);
+    const found = new Map<string, HostResponse>();
+    for (const h of hosts) {
+      for (const i of h.interfaces) {
+        if (i.ip_address.startsWith('10.77.80.') && i.ip_address !== SCANNER_IP) found.set(i.ip_address, h);
+      }
+    }
+    expect([...found.keys()].sort()).toEqual(HOSTS.map((h) => h.ip).sort());
+    for (const expected of HOSTS) {
+      const h = found.get(expected.ip)!;
+      const iface = h.interfaces.find((i) => i.ip_address === expected.ip)!;
+      expect(iface.mac_address?.toLowerCase(), expected.ip).toBe(macs.get(expected.ip));
+      const tcp = h.ports
+        .filter((p) => p.protocol === 'Tcp')
+        .map((p) => p.number)
+        .sort((a, b) => a - b);
+      const udp = h.ports
+        .filter((p) => p.protocol === 'Udp')
+        .map((p) => p.number)
+        .sort((a, b) => a - b);
+      expect({ ip: expected.ip, tcp, udp }).toEqual({
+        ip: expected.ip,
+        tcp: expected.tcp,
+        udp: expected.udp,
+      });
+      expect(
+        { ip: expected.ip, services: h.services.map((s) => s.service_definition).sort() },
+        JSON.stringify(h.services.map((s) => s.source)),
+      ).toEqual({ ip: expected.ip, services: [...expected.services].sort() });
+    }
+    // Names: the best specific service when there is no reverse-DNS name, else the address.
+    expect(found.get('10.77.80.11')!.name).toBe('Home Assistant');
+    expect(found.get('10.77.80.17')!.name).toBe('10.77.80.17');
+  }, 300_000);
+
+  it('stops all traffic within a second of a cancel and records the session as Cancelled', async () => {
+    const wire = await scanLab.capture(
+      scannerNs,
+      'eth0',
+      `tcp[tcpflags] & tcp-syn != 0 and src host ${SCANNER_IP}`,
+    );
+    const d = await discovery('full sweep', { scan_preset: 'normal' });
+    const session = await api.call<{ session_id: string }>('POST', '/api/v1/discovery/start-session', d.id);
+    await waitFor('port probes to flow', async () => (wire.packets.length > 200 ? true : undefined), 120_000);
+    await api.call('POST', `/api/v1/discovery/${session.session_id}/cancel`);
+    const cancelled = await waitFor(
+      'the session to be Cancelled',
+      async () => {
+        const s = await phaseOf(session.session_id);
+        return s.phase === 'Cancelled' ? Date.now() : undefined;
+      },
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    await wire.stop();
+    const late = wire.packets.filter((p) => p.at > cancelled + 1000);
+    expect(late, `SYNs after the cancel took effect: ${late.length}`).toEqual([]);
+  }, 200_000);
+
+  it('fails a session whose daemon dies mid-scan through the stall sweep, not a stuck session', async () => {
+    const d = await discovery('doomed sweep', { scan_preset: 'polite' });
+    const session = await api.call<{ session_id: string }>('POST', '/api/v1/discovery/start-session', d.id);
+    await waitFor(
+      'the scan to start',
+      async () => {
+        const s = await phaseOf(session.session_id);
+        return ['Started', 'Scanning'].includes(s.phase) ? true : undefined;
+      },
+      60_000,
+    );
+    daemon!.kill('SIGKILL');
+    daemon = null;
+    const failed = await waitFor(
+      'the stall sweep',
+      async () => {
+        const s = await phaseOf(session.session_id);
+        return s.phase === 'Failed' ? s : undefined;
+      },
+      60_000,
+    );
+    expect(failed.error).toMatch(/stall|silent|no progress|heartbeat/i);
+  }, 120_000);
+});
