@@ -1,0 +1,356 @@
+import { systemClock, type Clock } from './clock.ts';
+import { AimdWindow, Pacer, Semaphore, socketBudget, type PacerLane } from './pacer.ts';
+import { planSize, portOrder, type PortPlan } from './ports.ts';
+import { ScanSignal } from './signal.ts';
+import type { ScanSettings } from './presets.ts';
+import type { ScanScope } from './scope.ts';
+import {
+  connectAttempt,
+  isResourceExhaustion,
+  LocalProbeError,
+  probeTcpPort,
+  type AttemptOutcome,
+  type ConnectAttempt,
+} from './tcp.ts';
+
+/**
+ * TCP connect scan of hosts × ports under the pacer (pacer.ts): per-host start rate, global start rate, per-host
+ * AIMD window, global socket budget. Open ports stream out as they are found; each host ends with a summary.
+ */
+
+export interface PortScanOptions {
+  hosts: readonly string[];
+  plan: PortPlan;
+  settings: ScanSettings;
+  /** Every host (and every attempt) is checked against it. */
+  scope: ScanScope;
+  signal?: AbortSignal;
+  clock?: Clock;
+  /** Defaults to a real TCP connect. */
+  attempt?: ConnectAttempt;
+  /** Sockets open at once across all hosts; defaults to the fd-limit budget (pacer.ts `socketBudget`). */
+  socketBudget?: number;
+  localAddress?: string;
+}
+
+export type HostScanStatus =
+  /** Every port of the plan was probed. */
+  | 'complete'
+  /** No answer at all after `silent_host_limit` timed-out ports: the host filters everything; the rest was skipped. */
+  | 'silent'
+  /** The network reported the host unreachable; the rest was skipped. */
+  | 'unreachable'
+  | 'cancelled';
+
+export interface HostScanResult {
+  host: string;
+  status: HostScanStatus;
+  /** Ascending. */
+  open: number[];
+  /** Ports that answered RST. */
+  closed: number;
+  /** Ascending: ports whose every attempt timed out. */
+  filtered: number[];
+  /** Ports of the plan never probed (silent, unreachable, cancelled). */
+  unprobed: number;
+  /** Connection attempts sent, retries included. */
+  attempts: number;
+  /** Ports that failed on a local error other than resource exhaustion (counted, not retried). */
+  errors: number;
+  duration_ms: number;
+}
+
+export interface ActiveHost {
+  host: string;
+  /** Current AIMD window (probes allowed in flight). */
+  window: number;
+  in_flight: number;
+  attempts: number;
+}
+
+export type PortScanEvent =
+  { type: 'open'; host: string; port: number } | { type: 'host'; result: HostScanResult };
+
+export interface PortScanProgress {
+  hosts_total: number;
+  hosts_done: number;
+  /** hosts × ports of the plan. */
+  probes_total: number;
+  /** Probed or given up. */
+  probes_done: number;
+  open_found: number;
+}
+
+/** Hysteresis for the socket-budget controller (like the reference's FD controller, daemon.md §4.2). */
+const BUDGET_CUT_COOLDOWN_MS = 500;
+const BUDGET_RECOVERY_STREAK = 50;
+
+/** A running scan: iterate it for events; `done` resolves with every host's summary (also after a cancel). */
+export class PortScan implements AsyncIterable<PortScanEvent> {
+  readonly progress: PortScanProgress;
+  readonly done: Promise<HostScanResult[]>;
+  private readonly events: PortScanEvent[] = [];
+  private notify: (() => void) | null = null;
+  private finished = false;
+  private readonly clock: Clock;
+  private readonly pacer: Pacer;
+  private readonly sockets: Semaphore;
+  private readonly budget: number;
+  private readonly portsPerHost: number;
+  private lastBudgetCut = -Infinity;
+  private streak = 0;
+  private readonly live = new Map<string, { window: AimdWindow; lane: PacerLane }>();
+  /** Follows the caller's signal; every socket and waiter of the scan listens to this one. */
+  private readonly abort: ScanSignal;
+
+  constructor(private readonly options: PortScanOptions) {
+    for (const host of options.hosts) options.scope.assert(host);
+    this.abort = new ScanSignal(options.signal);
+    const s = options.settings;
+    this.clock = options.clock ?? systemClock;
+    this.pacer = new Pacer({ hostPps: s.scan_rate_pps, globalPps: s.global_pps, clock: this.clock });
+    this.budget = Math.max(1, options.socketBudget ?? socketBudget());
+    this.sockets = new Semaphore(this.budget);
+    this.portsPerHost = planSize(options.plan);
+    this.progress = {
+      hosts_total: options.hosts.length,
+      hosts_done: 0,
+      probes_total: options.hosts.length * this.portsPerHost,
+      probes_done: 0,
+      open_found: 0,
+    };
+    this.done = this.run().finally(() => {
+      this.finished = true;
+      this.notify?.();
+    });
+  }
+
+  get cancelled(): boolean {
+    return this.abort.aborted;
+  }
+
+  /** Hosts being scanned right now, with their current window (for progress views and diagnosis). */
+  active(): ActiveHost[] {
+    return [...this.live].map(([host, { window, lane }]) => ({
+      host,
+      window: window.limit,
+      in_flight: window.inFlight,
+      attempts: lane.started,
+    }));
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<PortScanEvent> {
+    for (;;) {
+      while (this.events.length > 0) yield this.events.shift()!;
+      if (this.finished) return;
+      await new Promise<void>((resolve) => (this.notify = resolve));
+      this.notify = null;
+    }
+  }
+
+  private emit(event: PortScanEvent): void {
+    this.events.push(event);
+    this.notify?.();
+  }
+
+  private async run(): Promise<HostScanResult[]> {
+    const s = this.options.settings;
+    const queue = [...this.options.hosts];
+    const results: HostScanResult[] = [];
+    // Each host needs at least its floor window of sockets; never run more hosts than the budget can feed.
+    const workers = Math.max(
+      1,
+      Math.min(s.max_parallel_hosts, queue.length, Math.floor(this.budget / s.window_floor)),
+    );
+    const worker = async () => {
+      for (let host = queue.shift(); host !== undefined; host = queue.shift()) {
+        if (this.cancelled) break;
+        const result = await this.scanHost(host);
+        results.push(result);
+        this.progress.hosts_done++;
+        this.emit({ type: 'host', result });
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, worker));
+    return results;
+  }
+
+  private async scanHost(host: string): Promise<HostScanResult> {
+    const { settings: s, plan } = this.options;
+    const signal = this.abort;
+    const started = this.clock.now();
+    const lane = this.pacer.lane(host);
+    const window = new AimdWindow(
+      { floor: s.window_floor, ceiling: s.port_scan_batch_size, cooldownMs: s.connect_timeout_ms },
+      this.clock,
+    );
+    this.live.set(host, { window, lane });
+    const open: number[] = [];
+    const filtered: number[] = [];
+    let closed = 0;
+    let errors = 0;
+    let answered = false;
+    let stop: HostScanStatus | null = null;
+    let failure: unknown = null;
+    let launched = 0;
+    const retry: number[] = [];
+    const inflight = new Set<Promise<void>>();
+    const ports = portOrder(plan);
+    const nextPort = (): number | undefined => retry.shift() ?? ports.next().value;
+
+    // The first attempt's start is taken by the launch loop (so the window counts probes on the wire, not
+    // probes queued for a turn); a retry takes its own.
+    const probe = async (port: number): Promise<void> => {
+      let firstStart = true;
+      try {
+        const result = await probeTcpPort(host, port, {
+          timeoutMs: s.connect_timeout_ms,
+          retries: s.retries,
+          retryDelayMs: s.retry_delay_ms,
+          clock: this.clock,
+          signal,
+          localAddress: this.options.localAddress,
+          attempt: this.options.attempt ?? connectAttempt,
+          beforeAttempt: async () => {
+            if (firstStart) firstStart = false;
+            else await this.pace(host, lane, signal);
+          },
+          afterAttempt: (outcome) => this.observe(outcome, window, () => (answered = true)),
+        });
+        switch (result.state) {
+          case 'open':
+            open.push(port);
+            this.progress.open_found++;
+            this.emit({ type: 'open', host, port });
+            break;
+          case 'closed':
+            closed++;
+            break;
+          case 'filtered':
+            filtered.push(port);
+            if (!answered && filtered.length >= s.silent_host_limit) stop ??= 'silent';
+            break;
+          case 'unreachable':
+            stop ??= 'unreachable';
+            launched--;
+            return;
+        }
+        this.progress.probes_done++;
+      } catch (err) {
+        if (err instanceof LocalProbeError && isResourceExhaustion(err.code)) {
+          this.cutBudget();
+          launched--;
+          retry.push(port);
+        } else if (err instanceof LocalProbeError) {
+          errors++;
+          this.progress.probes_done++;
+        } else {
+          // Cancelled: the port was not probed to the end. Anything else is a bug: stop the host and surface it.
+          launched--;
+          if (!signal.aborted) failure ??= err;
+        }
+      }
+    };
+
+    try {
+      while (!stop && !failure) {
+        const port = nextPort();
+        if (port === undefined) {
+          if (inflight.size === 0) break;
+          // Wait for a probe to finish: it may re-queue its port after a local resource error.
+          await Promise.race(inflight);
+          continue;
+        }
+        await window.acquire(signal);
+        try {
+          await this.sockets.acquire(signal);
+        } catch (err) {
+          window.release();
+          throw err;
+        }
+        try {
+          await this.pace(host, lane, signal);
+        } catch (err) {
+          this.sockets.release();
+          window.release();
+          throw err;
+        }
+        if (stop || failure) {
+          this.sockets.release();
+          window.release();
+          break;
+        }
+        launched++;
+        const p = probe(port).finally(() => {
+          this.sockets.release();
+          window.release();
+          inflight.delete(p);
+        });
+        inflight.add(p);
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    }
+    await Promise.all(inflight);
+    this.live.delete(host);
+    if (failure) throw failure;
+    const status: HostScanStatus = signal.aborted ? 'cancelled' : (stop ?? 'complete');
+    const unprobed = this.portsPerHost - launched;
+    this.progress.probes_done += unprobed;
+    return {
+      host,
+      status,
+      open: open.sort((a, b) => a - b),
+      closed,
+      filtered: filtered.sort((a, b) => a - b),
+      unprobed,
+      attempts: lane.started,
+      errors,
+      duration_ms: Math.round(this.clock.now() - started),
+    };
+  }
+
+  /** Waits for this host's turn under both rates; the scope is checked right before every start. */
+  private async pace(host: string, lane: PacerLane, signal: ScanSignal): Promise<void> {
+    await this.pacer.start(lane, signal);
+    this.options.scope.assert(host);
+  }
+
+  private observe(outcome: AttemptOutcome, window: AimdWindow, onAnswer: () => void): void {
+    switch (outcome.kind) {
+      case 'open':
+      case 'closed':
+        onAnswer();
+        window.onAnswer();
+        this.recoverBudget();
+        break;
+      case 'timeout':
+        window.onTimeout();
+        this.recoverBudget();
+        break;
+      case 'unreachable':
+      case 'error':
+      case 'aborted':
+        break;
+    }
+  }
+
+  /** Ran out of descriptors or ephemeral ports despite the budget (other parts of the process use them too). */
+  private cutBudget(): void {
+    this.streak = 0;
+    const now = this.clock.now();
+    if (now - this.lastBudgetCut < BUDGET_CUT_COOLDOWN_MS) return;
+    this.lastBudgetCut = now;
+    this.sockets.setCapacity(Math.max(16, Math.floor(this.sockets.inUse / 2)));
+  }
+
+  private recoverBudget(): void {
+    if (this.sockets.capacity >= this.budget || ++this.streak < BUDGET_RECOVERY_STREAK) return;
+    this.streak = 0;
+    this.sockets.setCapacity(Math.min(this.budget, Math.ceil(this.sockets.capacity * 1.25)));
+  }
+}
+
+export function scanPorts(options: PortScanOptions): PortScan {
+  return new PortScan(options);
+}

@@ -1,0 +1,106 @@
+// Full-port TCP connect scan of 20 lab hosts (10.77.46.0/24, network namespaces), the scanner's `fast` preset
+// against `nmap -sT -T4 -p-` on the same hosts in the same run: `sudo npx tsx bench/port-scan.bench.ts`
+// (root, iproute2, nmap). Writes bench/results/port-scan-<date>.json and a row in docs/benchmarks.md.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { netnsAvailable, runCommand } from '@scanopy/lab';
+import type { HostScanResult } from '../apps/daemon/src/scanner/index.ts';
+import { commandExists, ScanLab, type Segment } from '../apps/daemon/test/support/scan-lab.ts';
+import { record, repoRoot, today } from './lib.ts';
+
+const SEGMENT: Segment = { bridge: 'br0', cidr: '10.77.46.0/24', gateway: '10.77.46.1' };
+const SCANNER = '10.77.46.2';
+const HOSTS = Array.from({ length: 20 }, (_, i) => `10.77.46.${10 + i}`);
+const PORTS = 65535;
+
+/** A few ports per host, spread over the range so neither scanner can stop early. */
+const openPortsOf = (i: number) =>
+  [...new Set([22, 80, 443, 1000 + 37 * i, 20000 + ((1234 * i) % 40000), 65000 + i])].sort((a, b) => a - b);
+
+const available = await netnsAvailable();
+if (!available.ok) throw new Error(available.reason);
+if (!(await commandExists('nmap'))) throw new Error('nmap is missing (apt-get install -y nmap)');
+
+const lab = new ScanLab();
+const expected = new Map(HOSTS.map((ip, i) => [ip, openPortsOf(i)]));
+const same = (found: Map<string, number[]>) =>
+  HOSTS.every((ip) => JSON.stringify(found.get(ip) ?? []) === JSON.stringify(expected.get(ip)));
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+try {
+  await lab.init([SEGMENT]);
+  const { ns: scannerNs } = await lab.addHost('s', SEGMENT, SCANNER);
+  for (const [i, ip] of HOSTS.entries()) {
+    const { ns } = await lab.addHost(`t${i}`, SEGMENT, ip);
+    await lab.listen(ns, openPortsOf(i));
+  }
+
+  const t0 = performance.now();
+  const run = lab.scanner(scannerNs, {
+    kind: 'ports',
+    subnets: [SEGMENT.cidr],
+    preset: 'fast',
+    hosts: HOSTS,
+    priority: [],
+    ranges: [[1, PORTS]],
+  });
+  const done = await run.done;
+  const oursWallMs = performance.now() - t0;
+  const ourResults = done.results as HostScanResult[];
+  const ours = {
+    scan_s: seconds(done.elapsed_ms as number),
+    wall_s: seconds(oursWallMs),
+    attempts: ourResults.reduce((n, r) => n + r.attempts, 0),
+    correct: same(new Map(ourResults.map((r) => [r.host, r.open]))),
+    event_loop: done.loop,
+  };
+  console.log('scanopy', JSON.stringify(ours));
+
+  const version = (await runCommand('nmap', ['--version'])).stdout.split('\n')[0];
+  const t1 = performance.now();
+  const nmapRun = await lab.lab.runIn(scannerNs, 'nmap', [
+    '-sT',
+    '-T4',
+    '-p-',
+    '-n',
+    '-oG',
+    '-',
+    `${HOSTS[0]}-${HOSTS[HOSTS.length - 1].split('.')[3]}`,
+  ]);
+  const nmapMs = performance.now() - t1;
+  if (nmapRun.code !== 0) throw new Error(`nmap failed: ${nmapRun.stderr}`);
+  const nmapFound = new Map<string, number[]>();
+  for (const line of nmapRun.stdout.split('\n')) {
+    const m = /^Host: (\S+) .*Ports: (.*?)(\tIgnored|$)/.exec(line);
+    if (!m) continue;
+    const open = [...m[2].matchAll(/(\d+)\/open\/tcp/g)].map((x) => Number(x[1]));
+    nmapFound.set(
+      m[1],
+      open.sort((a, b) => a - b),
+    );
+  }
+  const nmap = { version, wall_s: seconds(nmapMs), correct: same(nmapFound) };
+  console.log('nmap', JSON.stringify(nmap));
+
+  const probes = HOSTS.length * PORTS;
+  const ratio = Math.round((nmap.wall_s / ours.wall_s) * 100) / 100;
+  const result = { date: today(), hosts: HOSTS.length, ports: PORTS, probes, scanopy: ours, nmap, ratio };
+  const file = record('port-scan', result, []);
+  // The results table is followed by prose: insert the row after the table's last row, not at the end.
+  const doc = path.join(repoRoot, 'docs/benchmarks.md');
+  const exact = (ok: boolean) => (ok ? 'exact' : 'WRONG');
+  const verdict =
+    ours.correct && nmap.correct
+      ? 'both exact'
+      : `scanopy ${exact(ours.correct)}, nmap ${exact(nmap.correct)}`;
+  const row =
+    `| ${today()} | port-scan | netns | ${HOSTS.length} × ${PORTS} ports: scanopy fast ${ours.wall_s} s, ` +
+    `nmap -sT -T4 ${nmap.wall_s} s; ${verdict} | ${ratio} |`;
+  const lines = readFileSync(doc, 'utf8').split('\n');
+  const lastRow = lines.findLastIndex((l) => /^\| \d{4}-\d{2}-\d{2} \|/.test(l));
+  lines.splice(lastRow + 1, 0, row);
+  writeFileSync(doc, lines.join('\n'));
+  console.log(`wrote ${file}`);
+} finally {
+  await lab.teardown();
+}
