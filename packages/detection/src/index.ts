@@ -4,3 +4,5 @@ export * from './catalog.ts';
 export { CatalogShapeError, parseDefinition, parseRule, walkRule } from './rule.ts';
 export * from './probes.ts';
 export * from './matcher.ts';
+export * from './scan-presets.ts';
+export * from './scan-ports.ts';

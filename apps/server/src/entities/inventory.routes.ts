@@ -11,6 +11,7 @@ import { entityWriteRoutes } from './entity-writes.routes.ts';
 import { hostRoutes } from './hosts/hosts.routes.ts';
 import { hostChildRoutes } from './hosts/host-children.routes.ts';
 import { discoveryRoutes } from '../discovery/discovery.routes.ts';
+import { estimateRoutes } from '../discovery/estimate.routes.ts';
 import { daemonProvisionRoutes } from '../discovery/daemon-provision.routes.ts';
 import { accountRoutes } from './users/accounts.routes.ts';
 import { groupDef } from './groups/groups.defs.ts';
@@ -51,6 +52,7 @@ export const allEntityDefs = [
 export async function inventoryRoutes(app: FastifyInstance, opts: Opts) {
   const { db } = opts;
   await app.register(discoveryRoutes, { db });
+  await app.register(estimateRoutes, { db });
   await app.register(daemonProvisionRoutes, { db });
   await app.register(networkRoutes, { db });
   await app.register(subnetRoutes, { db });
