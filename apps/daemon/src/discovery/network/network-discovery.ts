@@ -87,13 +87,15 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
   constructor(private readonly deps: NetworkDiscoveryDeps) {}
 
   async run(ctx: SessionContext): Promise<void> {
-    if (ctx.discoveryType.type !== 'Network') throw new Error('NetworkDiscoveryRunner got a non-Network session');
+    if (ctx.discoveryType.type !== 'Network')
+      throw new Error('NetworkDiscoveryRunner got a non-Network session');
     const request = ctx.discoveryType as unknown as NetworkRequest;
     const config = this.deps.config();
     const log = ctx.log;
 
     const targets = await this.targets(ctx, request);
-    if (!targets.length) throw new Error('no subnet to scan: none of the chosen subnets is an IPv4 LAN subnet');
+    if (!targets.length)
+      throw new Error('no subnet to scan: none of the chosen subnets is an IPv4 LAN subnet');
     const scope = ScanScope.create({
       subnets: targets.map((t) => t.cidr),
       exclude: request.exclusions ?? [],
@@ -155,11 +157,14 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
           metadata,
           gateways,
         }).catch((err: unknown) => {
-          if (!ctx.signal.aborted) log.warn({ ip: result.host, err: (err as Error).message }, 'host not reported');
+          if (!ctx.signal.aborted)
+            log.warn({ ip: result.host, err: (err as Error).message }, 'host not reported');
         }),
       );
       done++;
-      await ctx.progress(HOST_DISCOVERY_SHARE + ((100 - HOST_DISCOVERY_SHARE) * done) / Math.max(1, live.length));
+      await ctx.progress(
+        HOST_DISCOVERY_SHARE + ((100 - HOST_DISCOVERY_SHARE) * done) / Math.max(1, live.length),
+      );
     }
     await Promise.all(posts);
   }
@@ -286,5 +291,7 @@ export function portPlan(spec: string | null | undefined): PortPlan {
   const priority = [...catalogTcpPorts];
   if (!spec || spec.trim() === 'all') return { priority, ranges: FULL_RANGE };
   if (spec.trim() === 'catalog') return { priority, ranges: [] };
-  return { priority: [], ranges: parsePortSpec(spec) };
+  // Only the chosen ranges, but still the catalog's ports among them first.
+  const ranges = parsePortSpec(spec);
+  return { priority: priority.filter((p) => ranges.some(([lo, hi]) => p >= lo && p <= hi)), ranges };
 }

@@ -71,3 +71,21 @@ describe('network discovery host report', () => {
     expect(r.services.map((s) => s.service_definition)).toContain('DNS Server');
   });
 });
+
+describe('network discovery port plan', () => {
+  it('probes the catalog ports first, within the chosen ranges only', async () => {
+    const { portPlan } = await import('./network-discovery.ts');
+    const { planSize, portOrder, catalogTcpPorts } = await import('@scanopy/detection');
+    const all = portPlan(null);
+    expect(planSize(all)).toBe(65535);
+    expect([...portOrder(all)].slice(0, catalogTcpPorts.length)).toEqual([...new Set(catalogTcpPorts)]);
+    expect(planSize(portPlan('catalog'))).toBe(new Set(catalogTcpPorts).size);
+    const some = portPlan('1-1024');
+    const order = [...portOrder(some)];
+    expect(order).toHaveLength(1024);
+    expect(order.slice(0, some.priority.length).every((p) => catalogTcpPorts.includes(p) && p <= 1024)).toBe(
+      true,
+    );
+    expect(() => portPlan('80-70000')).toThrow();
+  });
+});
