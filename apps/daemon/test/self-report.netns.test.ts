@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { netnsAvailable, NetnsLab, stopChild, sweepStaleLabs } from '@scanopy/lab';
 import type { DaemonResponse, HostResponse, Network, Subnet } from '@scanopy/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, capture, cleanEnv, freePort, waitFor } from './support/netns-harness.ts';
 
 /**
  * The real server and real daemons: a namespace with two interfaces on two subnets runs a fresh
@@ -27,67 +26,6 @@ const octetB = octetA + 1;
 const SERVER_IP = `10.77.${octetA}.1`;
 const DAEMON_IPS = [`10.77.${octetA}.2`, `10.77.${octetB}.2`];
 const CIDRS = [`10.77.${octetA}.0/24`, `10.77.${octetB}.0/24`];
-
-/** Polls `probe` until it returns a value; gives up with the last observation after `limitMs`. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, limitMs: number): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last error: ${String(last)}`);
-    await sleep(250);
-  }
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Environment without the caller's SCANOPY_* settings, so only what a test sets applies. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('SCANOPY_') && !k.startsWith('NETVISOR_')) env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-function capture(child: ChildProcess): { text: () => string } {
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  return { text: () => out.slice(-20_000) };
-}
-
-class Api {
-  cookie = '';
-  constructor(readonly base: string) {}
-
-  async call<T>(method: string, route: string, body?: unknown): Promise<T> {
-    const res = await fetch(this.base + route, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), Cookie: this.cookie },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const setCookie = res.headers.get('set-cookie');
-    if (setCookie) this.cookie = setCookie.split(';')[0];
-    const json = (await res.json()) as { success: boolean; data: T; error?: string };
-    if (!json.success) throw new Error(`${method} ${route} → ${res.status} ${json.error}`);
-    return json.data;
-  }
-}
 
 describe.skipIf(!available.ok)(title, () => {
   const lab = new NetnsLab();
