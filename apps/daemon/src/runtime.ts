@@ -4,7 +4,8 @@ import os from 'node:os';
 import type { ConfigStore } from './config-store.ts';
 import { serverUrlOf } from './config.ts';
 import { DockerDiscoveryRunner } from './discovery/docker-discovery.ts';
-import { SelfReportRunner } from './discovery/self-report.ts';
+import { SelfReportRunner, type SelfReportDeps } from './discovery/self-report.ts';
+import { hasSocketTables, ownServices, readListeners } from './discovery/own-services.ts';
 import { NetworkDiscoveryRunner } from './discovery/network/network-discovery.ts';
 import { SessionManager } from './discovery/session-manager.ts';
 import { ApiClient } from './link/api-client.ts';
@@ -35,6 +36,8 @@ export interface RuntimeDeps {
   probeDocker: () => Promise<DockerProbe>;
   hostname: () => string;
   policies: Partial<BackoffPolicies>;
+  /** Self-report's identification of the machine's other services; tests may leave it out (undefined). */
+  ownServices?: SelfReportDeps['ownServices'];
 }
 
 /**
@@ -73,6 +76,21 @@ export class DaemonRuntime {
         ),
       hostname: deps.hostname ?? (() => os.hostname()),
       policies: deps.policies ?? {},
+      ownServices:
+        'ownServices' in deps
+          ? deps.ownServices
+          : hasSocketTables
+            ? async (interfaces, metadata, networkId, signal) =>
+                ownServices({
+                  listeners: await readListeners(),
+                  interfaces,
+                  skipTcpPorts: [this.boundPort],
+                  networkId,
+                  metadata,
+                  acceptInvalidCerts: this.store.config.accept_invalid_scan_certs,
+                  signal,
+                })
+            : undefined,
     };
     const serverUrl = serverUrlOf(config);
     this.serverPoll =
@@ -112,6 +130,7 @@ export class DaemonRuntime {
           bindAddress: () => this.store.config.bind_address,
           hostname: this.deps.hostname,
           saveCapabilities: (capabilities) => this.store.update({ capabilities }),
+          ownServices: this.deps.ownServices,
           entityPolicy: this.deps.policies.entity,
         }),
         Docker: new DockerDiscoveryRunner({

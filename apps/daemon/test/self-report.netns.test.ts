@@ -53,6 +53,28 @@ describe.skipIf(!available.ok)(title, () => {
       hostAddress: `10.77.${octetB}.1/24`,
     });
 
+    // The machine's own services, which self-report identifies without sending a packet off the machine: one on
+    // every address (identified over loopback), one bound to eth1 only, one on loopback only (never reported).
+    const services = lab.spawnIn(
+      ns,
+      process.execPath,
+      [
+        '-e',
+        `const net = require('net'), http = require('http');
+         let up = 0; const ready = () => { if (++up === 3) console.log('ready'); };
+         http.createServer((q, r) => { r.writeHead(200, {'content-type': 'text/html'}); r.end('<title>Home Assistant</title>'); })
+           .listen(8123, '0.0.0.0', ready);
+         net.createServer((c) => c.end('SSH-2.0-OpenSSH_9.2\\r\\n')).listen(22, process.argv[1], ready);
+         net.createServer((c) => c.end()).listen(6379, '127.0.0.1', ready);`,
+        DAEMON_IPS[1],
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      services.stdout!.once('data', () => resolve());
+      services.once('exit', (code) => reject(new Error(`own services exited with ${code}`)));
+    });
+
     const serverMain = path.join(repoRoot, 'apps/server/src/main.ts');
     if (!existsSync(serverMain)) throw new Error(`${serverMain} does not exist`);
     const port = await freePort(SERVER_IP);
@@ -152,6 +174,16 @@ describe.skipIf(!available.ok)(title, () => {
         expect(subnets.map((s) => s.cidr)).toEqual(expect.arrayContaining(CIDRS));
         expect(host.services.map((s) => s.service_definition)).toContain('Scanopy Daemon');
         expect(host.ports.map((p) => p.number)).toContain(60073);
+        // Own services: Home Assistant on every interface, SSH on eth1 only, nothing for the loopback listener.
+        const ha = host.services.find((s) => s.service_definition === 'Home Assistant');
+        expect(
+          ha?.bindings.map((b) => b.interface_id),
+          JSON.stringify(host.services),
+        ).toEqual([null]);
+        const ssh = host.services.find((s) => s.service_definition === 'SSH');
+        const eth1 = host.interfaces.find((i) => i.ip_address === DAEMON_IPS[1])!;
+        expect(ssh?.bindings.map((b) => b.interface_id)).toEqual([eth1.id]);
+        expect(host.ports.map((p) => p.number)).not.toContain(6379);
 
         expect(daemons).toHaveLength(1);
         expect(daemons[0]).toMatchObject({

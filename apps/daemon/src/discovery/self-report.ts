@@ -17,6 +17,7 @@ import type { OwnAddress } from '../platform/interfaces.ts';
 import { cidrContains, parseCidr } from '../platform/ipv4.ts';
 import type { DiscoveryRunner, SessionContext } from './session-manager.ts';
 import { deriveSubnets, withoutDockerSubnets, type SubnetCandidate } from './subnets.ts';
+import type { OwnServices } from './own-services.ts';
 
 /** Child host_id placeholders; the server sets the real host id (daemon.md §3.4). */
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -33,6 +34,13 @@ export interface SelfReportDeps {
   hostname: () => string;
   /** Saves the capabilities locally (persisted config) before they are sent. */
   saveCapabilities: (capabilities: Capabilities) => Promise<void>;
+  /** The machine's other listening services (own-services.ts); absent = only the daemon's own port. */
+  ownServices?: (
+    interfaces: Interface[],
+    metadata: DiscoveryMetadata[],
+    networkId: string,
+    signal: AbortSignal,
+  ) => Promise<OwnServices>;
   entityPolicy?: BackoffPolicy;
 }
 
@@ -112,6 +120,18 @@ export class SelfReportRunner implements DiscoveryRunner {
     log.info(capabilities, 'capabilities updated');
 
     const request = this.hostRequest(ctx, hostId, interfaces, [...created.values()], metadata, now);
+    if (this.deps.ownServices) {
+      // Best effort: the daemon's own report must not fail because a neighbour service misbehaves.
+      const own = await this.deps
+        .ownServices(interfaces, metadata(), ctx.networkId, ctx.signal)
+        .catch((err: unknown) => {
+          log.warn({ err: (err as Error).message }, "could not identify the machine's own services");
+          return { ports: [], services: [] };
+        });
+      request.ports.push(...own.ports);
+      request.services.push(...own.services);
+      log.info({ ports: own.ports.length, services: own.services.map((x) => x.name) }, 'own services found');
+    }
     const host = await retry(() => this.deps.sink.createHost(request, ctx.signal), {
       policy: this.deps.entityPolicy ?? BACKOFF.entity,
       shouldRetry: isRetryableEntityError,
