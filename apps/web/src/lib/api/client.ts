@@ -11,7 +11,7 @@ export interface Page<T> {
 }
 
 async function request<T>(
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT',
   path: string,
   query?: Query,
   body?: unknown,
@@ -44,6 +44,10 @@ export async function apiGet<T>(path: string, query?: Query): Promise<T> {
 
 export async function apiPost<T>(path: string, body?: unknown): Promise<T> {
   return (await request<T>('POST', path, undefined, body)).data;
+}
+
+export async function apiPut<T>(path: string, body: unknown): Promise<T> {
+  return (await request<T>('PUT', path, undefined, body)).data;
 }
 
 /** A paginated list; the envelope's meta.pagination drives the page controls. */

@@ -26,7 +26,20 @@ export const queryKeys = {
     list: (f: ListFilter) => ['subnets', 'list', f] as const,
     byIds: (ids: string[]) => ['subnets', 'ids', ids] as const,
   },
-  daemons: { all: ['daemons'] as const, list: (f: ListFilter) => ['daemons', 'list', f] as const },
+  daemons: {
+    all: ['daemons'] as const,
+    list: (f: ListFilter) => ['daemons', 'list', f] as const,
+    byIds: (ids: string[]) => ['daemons', 'ids', ids] as const,
+  },
+  discovery: {
+    jobs: ['discovery', 'jobs'] as const,
+    jobsOf: (networkId: string | undefined) => ['discovery', 'jobs', { network_id: networkId }] as const,
+    history: ['discovery', 'history'] as const,
+    historyOf: (networkId: string | undefined) =>
+      ['discovery', 'history', { network_id: networkId }] as const,
+    sessions: ['discovery', 'sessions'] as const,
+    estimate: (body: object) => ['discovery', 'estimate', body] as const,
+  },
 };
 
 export const configQuery = () =>
@@ -91,6 +104,14 @@ export const hostsByIdsQuery = (ids: string[]) =>
   queryOptions({
     queryKey: queryKeys.hosts.byIds(ids),
     queryFn: async () => (await apiList<HostResponse>('/api/v1/hosts', { ids, limit: ids.length })).items,
+    enabled: ids.length > 0,
+    staleTime: 30_000,
+  });
+
+export const daemonsByIdsQuery = (ids: string[]) =>
+  queryOptions({
+    queryKey: queryKeys.daemons.byIds(ids),
+    queryFn: async () => (await apiList<DaemonResponse>('/api/v1/daemons', { ids, limit: ids.length })).items,
     enabled: ids.length > 0,
     staleTime: 30_000,
   });
