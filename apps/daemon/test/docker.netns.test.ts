@@ -539,11 +539,17 @@ describe.skipIf(skipReason !== null)(title, () => {
       expect(multi.virtualization).toEqual(link('multi'));
       expect(bound(multi)).toEqual(multiIps.map((i) => `8080@${i}`).sort());
 
-      // Host network: the exposed port answered on the daemon's own address, matched per host interface.
+      // Host network: the exposed port answered on the daemon's own address, matched per host interface. The
+      // self-report already saw the same listener on 0.0.0.0 (kernel socket table) and bound it to every
+      // interface, which covers the per-interface bindings; Docker discovery merged into that one service.
       const jellyseerr = byDefinition.get('Jellyseerr')!;
       expect(jellyseerr.virtualization).toEqual(link('hostnet'));
-      expect(bound(jellyseerr)).toEqual(expect.arrayContaining([`5055@${DAEMON_IP}`, `5055@${SECOND_IP}`]));
-      expect(bound(jellyseerr).every((b) => b.startsWith('5055@'))).toBe(true);
+      const jb = bound(jellyseerr);
+      expect(
+        jb.includes('5055@*') || (jb.includes(`5055@${DAEMON_IP}`) && jb.includes(`5055@${SECOND_IP}`)),
+        JSON.stringify(jb),
+      ).toBe(true);
+      expect(jb.every((b) => b.startsWith('5055@'))).toBe(true);
 
       expect(host.ports.map((p) => `${p.number}/${p.protocol}`).sort()).toEqual(
         expect.arrayContaining(['8123/Tcp', '18123/Tcp', '18124/Tcp', '8080/Tcp', '5055/Tcp']),

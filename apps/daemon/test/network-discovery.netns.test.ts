@@ -7,6 +7,7 @@ import { netnsAvailable, stopChild, sweepStaleLabs } from '@scanopy/lab';
 import type { HostResponse, Subnet } from '@scanopy/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabServicesSpec } from './support/lab-services.ts';
+import { maxStartsInWindow } from '../src/scanner/index.ts';
 import { Api, capture, cleanEnv, freePort, waitFor } from './support/netns-harness.ts';
 import { commandExists, repoRoot, ScanLab, type Capture, type Segment } from './support/scan-lab.ts';
 
@@ -29,6 +30,8 @@ const skip = !available.ok || !tools;
 const SEG: Segment = { bridge: 'br0', cidr: '10.77.80.0/24', gateway: '10.77.80.1' };
 const SCANNER_IP = '10.77.80.2';
 const SERVER_IP = '10.77.81.1';
+const FRAGILE_IP = '10.77.80.40';
+const WATCHER_IP = '10.77.80.41';
 const page = (body: string) => ({ status: 200, headers: { 'content-type': 'text/html' }, body });
 
 interface LabHost {
@@ -377,6 +380,47 @@ describe.skipIf(skip)('network discovery in a twelve-host lab', () => {
     expect(found.get('10.77.80.11')!.name).toBe('Home Assistant');
     expect(found.get('10.77.80.17')!.name).toBe('10.77.80.17');
   }, 300_000);
+
+  it('keeps a fragile host responsive during a default discovery, within scan_rate_pps in every 100 ms', async () => {
+    // One worker, listen backlog 8 (reference issue #455's victim), watched by a client in another namespace.
+    const fragile = await scanLab.addHost('fr', SEG, FRAGILE_IP);
+    await scanLab.fragileHttp(fragile.ns, 80);
+    const watcher = await scanLab.addHost('wa', SEG, WATCHER_IP);
+    const wire = await scanLab.capture(
+      scannerNs,
+      'eth0',
+      `tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0 and dst host ${FRAGILE_IP}`,
+    );
+    const d = await discovery('default sweep', { ports: '1-3000', exclusions: [SEG.gateway, WATCHER_IP] });
+    const session = await api.call<{ session_id: string }>('POST', '/api/v1/discovery/start-session', d.id);
+    const watch = scanLab.prober(watcher.ns, `http://${FRAGILE_IP}/`, 120_000);
+    const final = await waitFor(
+      'the default discovery to finish',
+      async () => {
+        const s = await phaseOf(session.session_id);
+        return ['Complete', 'Failed', 'Cancelled'].includes(s.phase) ? s : undefined;
+      },
+      180_000,
+    );
+    expect(final.phase).toBe('Complete');
+    await wire.stop();
+    const syns = wire.packets.map((p) => p.at);
+    // The whole discovery (port scan, then endpoint probes) reached the host…
+    expect(syns.length).toBeGreaterThan(3000);
+    // …never faster than the default preset's 500 starts/s (a few ms of send jitter allowed, as in the scanner test).
+    const pps = 500;
+    let worst = 0;
+    for (let i = 0, j = 0; j < syns.length; j++) {
+      while (syns[j] - syns[i] > 100) i++;
+      worst = Math.max(worst, j - i + 1);
+    }
+    expect(worst).toBeLessThanOrEqual(maxStartsInWindow(pps, 100 + 5));
+    // The watcher's requests during the scan all got answers.
+    watch.stop();
+    const during = await watch.done;
+    expect(during.length).toBeGreaterThan(20);
+    expect(during.filter((r) => !r.ok)).toEqual([]);
+  }, 240_000);
 
   it('stops all traffic within a second of a cancel and records the session as Cancelled', async () => {
     const wire = await scanLab.capture(

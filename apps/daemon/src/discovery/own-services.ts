@@ -192,7 +192,13 @@ export async function ownServices(input: OwnServicesInput): Promise<OwnServices>
       tags: [],
     };
   });
-  return { ports: [...ports.values()], services: services.filter((s) => s.bindings.length > 0) };
+  // Only identified services and their ports: unidentified listeners (a container's published port, an ephemeral
+  // tool) are left to Network and Docker discovery rather than parked in "Unclaimed Open Ports" here.
+  const kept = services.filter(
+    (s) => s.service_definition !== 'Unclaimed Open Ports' && s.bindings.length > 0,
+  );
+  const used = new Set(kept.flatMap((s) => s.bindings.map((b) => (b.type === 'Port' ? b.port_id : ''))));
+  return { ports: [...ports.values()].filter((p) => used.has(p.id)), services: kept };
 }
 
 /** Whether this platform has the socket tables (Linux). */

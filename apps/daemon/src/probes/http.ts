@@ -57,6 +57,11 @@ export interface HttpProbeOptions {
   maxBodyBytes?: number;
   maxRedirects?: number;
   signal?: AbortSignal;
+  /**
+   * Awaited before each request's connection (not counted against its timeout), e.g. the scan's per-host rate
+   * limiter, so endpoint probes never send a host more connection attempts per second than the port scan may.
+   */
+  pace?: () => Promise<void>;
 }
 
 interface Fetched {
@@ -182,6 +187,8 @@ async function fetchFollowing(ip: string, start: URL, opts: HttpProbeOptions): P
   const maxRedirects = opts.maxRedirects ?? HTTP_MAX_REDIRECTS;
   const tls = { acceptInvalidCerts: opts.acceptInvalidCerts ?? true };
   const ownHost = new URL(`http://${hostFor(ip)}/`).hostname;
+  await opts.pace?.();
+  if (opts.signal?.aborted) return null;
   const head = deadline(timeoutMs, opts.signal);
   try {
     let url = start;

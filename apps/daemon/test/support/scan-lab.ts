@@ -288,7 +288,7 @@ export class ScanLab {
     ns: string,
     url: string,
     durationMs: number,
-  ): { done: Promise<Array<{ at: number; ok: boolean; ms: number }>> } {
+  ): { done: Promise<Array<{ at: number; ok: boolean; ms: number }>>; stop: () => void } {
     const script = `
       const http = require('http');
       const [url, duration] = [process.argv[1], Number(process.argv[2])];
@@ -316,6 +316,8 @@ export class ScanLab {
     );
     return {
       done: new Promise((resolve) => child.once('exit', () => setImmediate(() => resolve(results)))),
+      /** Ends the prober early; `done` then resolves with the requests made so far. */
+      stop: () => child.kill('SIGTERM'),
     };
   }
 

@@ -21,8 +21,10 @@ import {
   scanHttpEndpoints,
   scanUdpPorts,
 } from '../../probes/index.ts';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   discoverHosts,
+  RateGate,
   FULL_RANGE,
   isPresetName,
   parsePortSpec,
@@ -195,6 +197,9 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
         signal: ctx.signal,
       }),
       scanHttpEndpoints(h.ip, catalogHttpEndpoints, {
+        // Endpoint probes open connections too: they share the host's scan_rate_pps with nothing else running
+        // against it by then, so a fragile host never sees more connection attempts per second than the scan's.
+        pace: hostPace(h.settings.scan_rate_pps, ctx.signal),
         batchSize: h.settings.port_scan_batch_size,
         ports: new Set([...open, ...endpointOnlyPorts]),
         probeRawSocketPorts: h.request.probe_raw_socket_ports ?? false,
@@ -284,6 +289,23 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
     }
     return out;
   }
+}
+
+/** Serialized starts at `pps` per second (0 = unpaced), for one host's endpoint probes. */
+export function hostPace(pps: number, signal?: AbortSignal): () => Promise<void> {
+  if (pps <= 0) return () => Promise.resolve();
+  const gate = new RateGate(pps);
+  let chain: Promise<void> = Promise.resolve();
+  return () => {
+    const turn = chain.then(async () => {
+      const now = performance.now();
+      const at = gate.readyAt(now);
+      gate.take(at);
+      if (at > now && !signal?.aborted) await delay(at - now, undefined, { signal }).catch(() => undefined);
+    });
+    chain = turn;
+    return turn;
+  };
 }
 
 /** Which ports: the catalog's first (results flow early), then the configured range. */
