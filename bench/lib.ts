@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,13 +52,29 @@ export function rss(pid: number): { now: number; peak: number } {
 export const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 export const today = () => new Date().toISOString().slice(0, 10);
 
-/** Writes bench/results/<name>-<date>.json and appends one row per result to the table in docs/benchmarks.md. */
+/**
+ * Writes bench/results/<name>-<date>.json and adds one row per result to the results table in docs/benchmarks.md,
+ * right after its last row (the table is followed by prose, so appending to the file would break it).
+ */
 export function record(name: string, result: unknown, tableRows: string[]): string {
   const dir = path.join(benchDir, 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}-${today()}.json`);
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   const doc = path.join(repoRoot, 'docs/benchmarks.md');
-  if (existsSync(doc)) appendFileSync(doc, tableRows.map((r) => r + '\n').join(''));
+  if (existsSync(doc) && tableRows.length)
+    writeFileSync(doc, insertTableRows(readFileSync(doc, 'utf8'), tableRows));
   return file;
+}
+
+/** `markdown` with `rows` inserted after the last row of the first table under "## Results". */
+export function insertTableRows(markdown: string, rows: readonly string[]): string {
+  const lines = markdown.split('\n');
+  const heading = lines.findIndex((l) => /^## Results\b/.test(l));
+  const header = lines.findIndex((l, i) => i > heading && l.startsWith('|'));
+  if (heading < 0 || header < 0) throw new Error('docs/benchmarks.md has no table under "## Results"');
+  let last = header;
+  while (last + 1 < lines.length && lines[last + 1].startsWith('|')) last++;
+  lines.splice(last + 1, 0, ...rows);
+  return lines.join('\n');
 }
