@@ -36,8 +36,20 @@ export class AuthService {
     const session = await this.sessions.get(c.sessionToken);
     if (!session) return {};
     if (!session.user_id) return { session };
-    const [user] = await this.db.query<{ id: string; organization_id: string; permissions: Role }>(
-      'SELECT id, organization_id, permissions FROM users WHERE id = $1',
+    // The user and the networks it may see in one round trip (see userNetworks for the rule).
+    const [user] = await this.db.query<{
+      id: string;
+      organization_id: string;
+      permissions: Role;
+      network_ids: string[];
+    }>(
+      `SELECT u.id, u.organization_id, u.permissions,
+         CASE WHEN u.permissions IN ('Owner', 'Admin')
+           THEN ARRAY(SELECT n.id::text FROM networks n WHERE n.organization_id = u.organization_id)
+           ELSE ARRAY(SELECT n.id::text FROM user_network_access a JOIN networks n ON n.id = a.network_id
+                      WHERE a.user_id = u.id AND n.organization_id = u.organization_id)
+         END AS network_ids
+       FROM users u WHERE u.id = $1`,
       [session.user_id],
     );
     if (!user) return { session };
@@ -47,7 +59,7 @@ export class AuthService {
       role: user.permissions,
       organizationId: user.organization_id,
       sessionId: session.id,
-      networkIds: await this.userNetworks(user.id, user.organization_id, user.permissions),
+      networkIds: user.network_ids,
     };
     return { principal, session };
   }
@@ -83,25 +95,23 @@ export class AuthService {
 
   private async userKey(token: string): Promise<UserKeyPrincipal> {
     const [row] = await this.db.query<
-      KeyRow & { user_id: string; organization_id: string; permissions: Role }
+      KeyRow & { user_id: string; organization_id: string; permissions: Role; network_ids: string[] }
     >(
-      `SELECT k.id, k.is_enabled, k.expires_at, k.last_used, k.user_id, k.organization_id, k.permissions
+      `SELECT k.id, k.is_enabled, k.expires_at, k.last_used, k.user_id, k.organization_id, k.permissions,
+         ARRAY(SELECT a.network_id::text FROM user_api_key_network_access a WHERE a.api_key_id = k.id)
+           AS network_ids
        FROM user_api_keys k WHERE k.key_hash = $1`,
       [sha256Hex(token)],
     );
     if (!row) throw new AppError('auth_not_authenticated');
     this.checkKey(row, 'user_api_keys', 'User API Key');
-    const nets = await this.db.query<{ network_id: string }>(
-      'SELECT network_id FROM user_api_key_network_access WHERE api_key_id = $1',
-      [row.id],
-    );
     return {
       kind: 'user_api_key',
       keyId: row.id,
       userId: row.user_id,
       organizationId: row.organization_id,
       role: row.permissions,
-      networkIds: nets.map((n) => n.network_id),
+      networkIds: row.network_ids,
     };
   }
 

@@ -65,8 +65,16 @@ export async function hydrateServices(db: Queryable, services: Row[]): Promise<R
     `SELECT ${bindingColumns} FROM bindings t WHERE t.service_id = ANY($1::uuid[]) ORDER BY t.created_at, t.id`,
     [services.map((s) => s.id)],
   );
+  return attachBindings(services, bindings);
+}
+
+function attachBindings(services: Row[], bindings: Row[]): Row[] {
   const by = new Map<unknown, Row[]>();
-  for (const b of bindings) by.set(b.service_id, [...(by.get(b.service_id) ?? []), shapeBinding(b)]);
+  for (const b of bindings) {
+    const list = by.get(b.service_id);
+    if (list) list.push(shapeBinding(b));
+    else by.set(b.service_id, [shapeBinding(b)]);
+  }
   return services.map((s) => ({ ...s, bindings: by.get(s.id) ?? [] }));
 }
 
@@ -74,7 +82,8 @@ export async function hydrateServices(db: Queryable, services: Row[]): Promise<R
 export async function hydrateHosts(db: Queryable, hosts: Row[]): Promise<Row[]> {
   if (!hosts.length) return hosts;
   const ids = [hosts.map((h) => h.id)];
-  const [ifaces, ports, services] = await Promise.all([
+  // Four independent queries (bindings are found through their services' host), so one round trip in all.
+  const [ifaces, ports, services, bindings] = await Promise.all([
     db.query<Row>(
       `SELECT ${interfaceColumns} FROM interfaces t WHERE t.host_id = ANY($1::uuid[]) ORDER BY t.position, t.id`,
       ids,
@@ -87,11 +96,20 @@ export async function hydrateHosts(db: Queryable, hosts: Row[]): Promise<Row[]> 
       `SELECT ${serviceColumns} FROM services t WHERE t.host_id = ANY($1::uuid[]) ORDER BY t.position, t.id`,
       ids,
     ),
+    db.query<Row>(
+      `SELECT ${bindingColumns} FROM bindings t JOIN services s ON s.id = t.service_id
+       WHERE s.host_id = ANY($1::uuid[]) ORDER BY t.created_at, t.id`,
+      ids,
+    ),
   ]);
-  const withBindings = await hydrateServices(db, services);
+  const withBindings = attachBindings(services, bindings);
   const group = (rows: Row[]) => {
     const m = new Map<unknown, Row[]>();
-    for (const r of rows) m.set(r.host_id, [...(m.get(r.host_id) ?? []), r]);
+    for (const r of rows) {
+      const list = m.get(r.host_id);
+      if (list) list.push(r);
+      else m.set(r.host_id, [r]);
+    }
     return m;
   };
   const gi = group(ifaces);
