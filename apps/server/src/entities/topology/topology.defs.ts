@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { serviceCategoryIds } from '@scanopy/detection';
 import { DateTime, Name, Nullable, entityMeta, echoedMeta, strict } from '@scanopy/contracts';
 import type { EntityDef } from '../../http/crud.ts';
 import { Uuid, UuidArray } from '../../http/schemas.ts';
@@ -12,42 +13,7 @@ export const EdgeType = Type.Enum([
   'PhysicalLink',
 ]);
 
-export const ServiceCategory = Type.Enum([
-  'NetworkCore',
-  'NetworkAccess',
-  'NetworkSecurity',
-  'Storage',
-  'Backup',
-  'Media',
-  'HomeAutomation',
-  'Virtualization',
-  'DNS',
-  'VPN',
-  'SNMP',
-  'Monitoring',
-  'AdBlock',
-  'ReverseProxy',
-  'Workstation',
-  'Mobile',
-  'IoT',
-  'Printer',
-  'Database',
-  'Development',
-  'Dashboard',
-  'MessageQueue',
-  'IdentityAndAccess',
-  'Office',
-  'ProjectManagement',
-  'Messaging',
-  'Conferencing',
-  'Telephony',
-  'Email',
-  'Publishing',
-  'Unknown',
-  'Custom',
-  'Scanopy',
-  'OpenPorts',
-]);
+export const ServiceCategory = Type.Enum([...serviceCategoryIds]);
 
 const Categories = Type.Array(ServiceCategory, { maxItems: 100 });
 
