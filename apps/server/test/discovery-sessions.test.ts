@@ -471,6 +471,34 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
     }
   });
 
+  it("keeps a server_poll daemon's stored key current when the key is rotated, and no other key in clear", async () => {
+    const owner = await registerOwner(s.app);
+    const { daemon } = await owner.client.json(
+      'POST',
+      '/api/v1/daemons/provision',
+      { name: 'dmz2', network_id: owner.networkId, url: 'http://127.0.0.1:9/' },
+      201,
+    );
+    const [{ api_key_id: keyId }] = await s.db.query<{ api_key_id: string }>(
+      'SELECT api_key_id FROM daemons WHERE id = $1',
+      [daemon.id],
+    );
+    const rotated = await owner.client.json<string>('POST', `/api/v1/auth/daemon/${keyId}/rotate`);
+    const plain = async (id: string) =>
+      (
+        await s.db.query<{ p: string | null }>('SELECT plaintext_key AS p FROM api_keys WHERE id = $1', [id])
+      )[0].p;
+    expect(await plain(keyId)).toBe(rotated);
+    const {
+      api_key: { id: otherId },
+    } = await owner.client.json('POST', '/api/v1/auth/daemon', {
+      name: 'poll-key',
+      network_id: owner.networkId,
+    });
+    await owner.client.json('POST', `/api/v1/auth/daemon/${otherId}/rotate`);
+    expect(await plain(otherId)).toBeNull();
+  });
+
   it('polls a real server_poll daemon on loopback through a whole self-report, then marks it unreachable', async () => {
     const owner = await registerOwner(s.app);
     const port = await freePort();

@@ -146,10 +146,14 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
       const { id } = req.params as { id: string };
       await getVisible(db, daemonApiKeyDef, p, id);
       const key = newDaemonApiKey();
-      await db.query('UPDATE api_keys SET key_hash = $2, updated_at = now() WHERE id = $1', [
-        id,
-        sha256Hex(key),
-      ]);
+      // A server_poll daemon's key is kept in clear because the server calls the daemon with it: keep it current,
+      // so once the daemon is configured with the new key the server's calls authenticate again.
+      await db.query(
+        `UPDATE api_keys SET key_hash = $2, updated_at = now(),
+           plaintext_key = CASE WHEN plaintext_key IS NULL THEN NULL ELSE $3 END
+         WHERE id = $1`,
+        [id, sha256Hex(key), key],
+      );
       return ok(key);
     },
   );
