@@ -278,6 +278,19 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
     expect(await owner.client.json('POST', `/api/v1/discovery/${queued.session_id}/cancel`)).toBeNull();
     expect(await sessionRow(s.db, queued.session_id)).toMatchObject({ phase: 'Cancelled' });
     expect(await historyOf(s.db, queued.session_id)).toHaveLength(1);
+    // The list filters by run type: jobs without the history, or the history alone.
+    const types = async (q: string) =>
+      (
+        await owner.client.json<{ run_type: { type: string } }[]>(
+          'GET',
+          `/api/v1/discovery?network_id=${owner.networkId}&${q}`,
+        )
+      )
+        .map((d) => d.run_type.type)
+        .sort();
+    expect(await types('run_type=Historical')).toEqual(['Historical']);
+    expect(await types('run_type=AdHoc&run_type=Scheduled')).toEqual(['AdHoc', 'AdHoc', 'AdHoc']);
+    expect((await owner.client.req('GET', '/api/v1/discovery?run_type=Sometimes')).statusCode).toBe(400);
 
     // The self-report is handed out and started; cancelling it asks the daemon, who confirms.
     const [work] = await dm.requestWork();

@@ -102,7 +102,9 @@ export function filterWhere(def: EntityDef, p: Principal, q: ListQuery): Where {
       w.add(`EXISTS (SELECT 1 FROM entity_tags et WHERE et.entity_id = t.id AND et.entity_type = '${def.tagType}'
              AND et.tag_id = ANY(${w.param(v)}::uuid[]))`);
     } else if (Array.isArray(v)) {
-      w.add(`${col} = ANY(${w.param(v)}::uuid[])`);
+      // Id filters compare as uuid (their indexes apply); any other list filter compares as text.
+      const items = (def.filterSchema?.[param] as { items?: { format?: string } } | undefined)?.items;
+      w.add(`${col} = ANY(${w.param(v)}::${items?.format === 'uuid' ? 'uuid' : 'text'}[])`);
     } else {
       w.add(`${col} = ${w.param(v)}`);
     }

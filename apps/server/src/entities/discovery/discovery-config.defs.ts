@@ -50,8 +50,19 @@ export const discoveryDef: EntityDef = {
   tagType: 'Discovery',
   columns: `t.id, t.name, t.network_id, t.daemon_id, t.discovery_type, t.run_type, ${tagsColumn('Discovery')},
     t.created_at, t.updated_at`,
-  filters: { network_id: 't.network_id', daemon_id: 't.daemon_id', ids: 't.id' },
-  filterSchema: { network_id: Uuid, daemon_id: Uuid, ids: UuidArray },
+  filters: {
+    network_id: 't.network_id',
+    daemon_id: 't.daemon_id',
+    ids: 't.id',
+    run_type: "t.run_type->>'type'",
+  },
+  filterSchema: {
+    network_id: Uuid,
+    daemon_id: Uuid,
+    ids: UuidArray,
+    // Repeat the key for several: ?run_type=AdHoc&run_type=Scheduled lists the jobs without the history.
+    run_type: Type.Array(Type.Enum(['AdHoc', 'Scheduled', 'Historical']), { maxItems: 3 }),
+  },
   orderFields: {
     created_at: 't.created_at',
     name: 't.name',

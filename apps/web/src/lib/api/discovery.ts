@@ -58,43 +58,41 @@ export interface EstimateRequest {
   ports: string | null;
 }
 
-/**
- * The list endpoint has no run-type filter, so configurations and finished runs come from one collection. Jobs are
- * created before the runs they produce, so the oldest rows hold them; one capped page is read and the runs dropped.
- */
-const JOBS_LIMIT = 200;
-/** The newest rows are mostly finished runs; the page shows the latest ones only. */
-const HISTORY_LIMIT = 50;
+/** Jobs (AdHoc and Scheduled configurations) of a network; the server filters out finished runs. */
+const JOBS_LIMIT = 1000;
 export const HISTORY_SHOWN = 20;
 
 export const discoveryJobsQuery = (networkId: string | undefined) =>
   queryOptions({
     queryKey: queryKeys.discovery.jobsOf(networkId),
-    queryFn: async () => {
-      const page = await apiList<Discovery>('/api/v1/discovery', {
-        network_id: networkId,
-        order_by: 'created_at',
-        order_direction: 'asc',
-        limit: JOBS_LIMIT,
-      });
-      return page.items.filter((d) => d.run_type.type !== 'Historical');
-    },
+    queryFn: async () =>
+      (
+        await apiList<Discovery>('/api/v1/discovery', {
+          network_id: networkId,
+          run_type: ['AdHoc', 'Scheduled'],
+          order_by: 'created_at',
+          order_direction: 'asc',
+          limit: JOBS_LIMIT,
+        })
+      ).items,
     // Jobs also appear without any session event (a daemon registering, a teammate's edit): poll like other lists.
     refetchInterval: LIST_REFETCH_MS,
   });
 
+/** The latest finished runs (Historical records). */
 export const discoveryHistoryQuery = (networkId: string | undefined) =>
   queryOptions({
     queryKey: queryKeys.discovery.historyOf(networkId),
-    queryFn: async () => {
-      const page = await apiList<Discovery>('/api/v1/discovery', {
-        network_id: networkId,
-        order_by: 'created_at',
-        order_direction: 'desc',
-        limit: HISTORY_LIMIT,
-      });
-      return page.items.filter((d) => d.run_type.type === 'Historical').slice(0, HISTORY_SHOWN);
-    },
+    queryFn: async () =>
+      (
+        await apiList<Discovery>('/api/v1/discovery', {
+          network_id: networkId,
+          run_type: ['Historical'],
+          order_by: 'created_at',
+          order_direction: 'desc',
+          limit: HISTORY_SHOWN,
+        })
+      ).items,
   });
 
 /** Seeds the live list; the SSE stream keeps it current afterwards. */
