@@ -267,6 +267,35 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
     expect((await owner.client.req('POST', '/api/v1/discovery/start-session', 'nope')).statusCode).toBe(400);
   });
 
+  it('never shows SNMP communities on the discovery stream, only to the daemon', async () => {
+    const owner = await registerOwner(s.app);
+    const dm = await daemonOf(s, owner);
+    const stream = await SseClient.open(base, '/api/v1/discovery/stream', {
+      cookie: `session_id=${owner.client.cookie}`,
+    });
+    const job = await owner.client.json('POST', '/api/v1/discovery', {
+      name: 'snmp sweep',
+      network_id: owner.networkId,
+      daemon_id: dm.daemonId,
+      discovery_type: {
+        type: 'Network',
+        subnet_ids: null,
+        host_naming_fallback: 'Ip',
+        snmp_credentials: { default_credential: { version: 'V2c', community: 'sekrit-community' } },
+      },
+      run_type: { type: 'AdHoc', last_run: null },
+      tags: [],
+    });
+    const started = await owner.client.json('POST', '/api/v1/discovery/start-session', job.id);
+    await vi.waitFor(
+      () => expect(stream.messages.some((m) => m.session_id === started.session_id)).toBe(true),
+      { timeout: 10_000, interval: 20 },
+    );
+    stream.close();
+    expect(stream.text).not.toContain('sekrit-community');
+    expect(stream.text).toContain('********');
+  });
+
   it('cancels a Pending session at once and a running one through the daemon', async () => {
     const owner = await registerOwner(s.app);
     const other = await registerOwner(s.app);

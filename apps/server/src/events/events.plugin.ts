@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ServerConfig } from '../config.ts';
+import { redactDiscoveryType } from '../discovery/sessions.service.ts';
 import type { Db } from '../db/client.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { EntityEvent, EventBus } from './bus.ts';
@@ -131,7 +132,17 @@ export async function installEvents(
     response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } } },
   };
   const discoveryHandler = async (req: FastifyRequest, reply: FastifyReply) =>
-    openStream(req, reply, (e) => (e.entity === 'DiscoverySession' && !e.suppress ? e.session : undefined));
+    openStream(req, reply, (e) =>
+      e.entity === 'DiscoverySession' && !e.suppress && e.session
+        ? {
+            ...e.session,
+            // Users never see SNMP communities; only the daemon running the session gets them.
+            ...(e.session.discovery_type
+              ? { discovery_type: redactDiscoveryType(e.session.discovery_type) }
+              : {}),
+          }
+        : undefined,
+    );
   app.get(
     '/api/v1/discovery/stream',
     { config: { access: 'viewer' }, schema: discoverySchema },
