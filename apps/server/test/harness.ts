@@ -112,10 +112,21 @@ export async function startTestServer(
 
 /** Deletes all rows so tests in one file start from an empty database without paying for a new one. */
 export async function resetDb(db: Db): Promise<void> {
-  await db.query(
-    `TRUNCATE organizations, users, sessions, networks, tags, entity_tags, subnets, hosts, interfaces, ports, services,
-     bindings, api_keys, daemons, user_api_keys, discovery, discovery_sessions, server_state CASCADE`,
-  );
+  // The server writes a few things off the request path (a key's last_used, a session's sliding expiry); one of
+  // them still running can deadlock with the TRUNCATE's table locks on PostgreSQL. PostgreSQL then aborts one side:
+  // try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.query(
+        `TRUNCATE organizations, users, sessions, networks, tags, entity_tags, subnets, hosts, interfaces, ports,
+         services, bindings, api_keys, daemons, user_api_keys, discovery, discovery_sessions, server_state CASCADE`,
+      );
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
 }
 
 export const PASSWORD = 'Correct-Horse-9';
