@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -17,7 +17,7 @@ import { ip, netnsAvailable, NetnsLab, runCommand, stopChild, sweepStaleLabs } f
 import type { DaemonResponse, HostResponse, Network, Service, Subnet } from '@scanopy/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerClient } from '../src/platform/docker.ts';
-import { Api, capture, cleanEnv, freePort, waitFor } from './support/netns-harness.ts';
+import { Api, capture, cleanEnv, startLabServer, waitFor } from './support/netns-harness.ts';
 
 /**
  * Docker discovery against a real Docker Engine: Debian's dockerd runs inside a lab namespace with a
@@ -300,39 +300,16 @@ describe.skipIf(skipReason !== null)(title, () => {
       '/www-js',
     );
 
-    const serverMain = path.join(repoRoot, 'apps/server/src/main.ts');
-    const port = await freePort(SERVER_IP);
-    server = spawn(process.execPath, ['--import', 'tsx', serverMain], {
-      cwd: repoRoot,
-      env: cleanEnv({
-        SCANOPY_DATA_DIR: path.join(tmp, 'server-data'),
-        SCANOPY_INTEGRATED_DAEMON: 'false',
-        SCANOPY_BIND_ADDRESS: SERVER_IP,
-        SCANOPY_SERVER_PORT: String(port),
-        SCANOPY_LOG_LEVEL: 'warn',
-        SCANOPY_WEB_DIR: path.join(tmp, 'no-web'),
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    serverLog = capture(server, 50_000);
-    api = new Api(`http://${SERVER_IP}:${port}`);
-    const exited = new Promise<never>((_, reject) =>
-      server!.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${serverLog.text()}`))),
-    );
-    exited.catch(() => undefined);
-    await Promise.race([
-      exited,
-      waitFor(
-        'the server to answer /api/health',
-        () => api.call('GET', '/api/health').then(() => true),
-        180_000,
-      ),
-    ]);
-    await api.call('POST', '/api/auth/register', {
+    const started = await startLabServer({
+      repoRoot,
+      bindIp: SERVER_IP,
+      dataDir: tmp,
       email: 'docker-lab@example.com',
-      password: 'LabPassw0rd!',
-      terms_accepted: true,
+      keepLog: 50_000,
     });
+    server = started.child;
+    serverLog = started.log;
+    api = started.api;
   }, 240_000);
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import type { HostResponse, Subnet } from '@scanopy/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabServicesSpec } from './support/lab-services.ts';
 import { maxStartsInWindow } from '../src/scanner/index.ts';
-import { Api, capture, cleanEnv, freePort, waitFor } from './support/netns-harness.ts';
+import { Api, capture, cleanEnv, startLabServer, waitFor } from './support/netns-harness.ts';
 import { commandExists, repoRoot, ScanLab, type Capture, type Segment } from './support/scan-lab.ts';
 
 /**
@@ -274,30 +274,17 @@ describe.skipIf(skip)('network discovery in a twelve-host lab', () => {
     }
     await Promise.all(started);
 
-    const port = await freePort(SERVER_IP);
-    server = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'apps/server/src/main.ts')], {
-      cwd: repoRoot,
-      env: cleanEnv({
-        SCANOPY_DATA_DIR: path.join(tmp, 'server-data'),
-        SCANOPY_INTEGRATED_DAEMON: 'false',
-        SCANOPY_BIND_ADDRESS: SERVER_IP,
-        SCANOPY_SERVER_PORT: String(port),
-        SCANOPY_LOG_LEVEL: 'warn',
-        SCANOPY_WEB_DIR: path.join(tmp, 'no-web'),
-        // The kill test needs the sweep to act within the test's time.
-        SCANOPY_DISCOVERY_STALL_SECONDS: '10',
-        SCANOPY_SCHEDULER_INTERVAL_SECONDS: '1',
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    serverLog = capture(server);
-    api = new Api(`http://${SERVER_IP}:${port}`);
-    await waitFor('the server', () => api.call('GET', '/api/health').then(() => true), 120_000);
-    await api.call('POST', '/api/auth/register', {
+    const lab = await startLabServer({
+      repoRoot,
+      bindIp: SERVER_IP,
+      dataDir: tmp,
       email: 'lab@example.com',
-      password: 'LabPassw0rd!',
-      terms_accepted: true,
+      // The kill test needs the sweep to act within the test's time.
+      env: { SCANOPY_DISCOVERY_STALL_SECONDS: '10', SCANOPY_SCHEDULER_INTERVAL_SECONDS: '1' },
     });
+    server = lab.child;
+    serverLog = lab.log;
+    api = lab.api;
     const [network] = await api.call<{ id: string }[]>('GET', '/api/v1/networks');
     networkId = network.id;
     daemonKey = (

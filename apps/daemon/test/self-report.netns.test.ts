@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { netnsAvailable, NetnsLab, stopChild, sweepStaleLabs } from '@scanopy/lab';
 import type { DaemonResponse, HostResponse, Network, Subnet } from '@scanopy/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, capture, cleanEnv, freePort, waitFor } from './support/netns-harness.ts';
+import { Api, capture, cleanEnv, startLabServer, waitFor } from './support/netns-harness.ts';
 
 /**
  * The real server and real daemons: a namespace with two interfaces on two subnets runs a fresh
@@ -75,42 +75,15 @@ describe.skipIf(!available.ok)(title, () => {
       services.once('exit', (code) => reject(new Error(`own services exited with ${code}`)));
     });
 
-    const serverMain = path.join(repoRoot, 'apps/server/src/main.ts');
-    if (!existsSync(serverMain)) throw new Error(`${serverMain} does not exist`);
-    const port = await freePort(SERVER_IP);
-    server = spawn(process.execPath, ['--import', 'tsx', serverMain], {
-      cwd: repoRoot,
-      env: cleanEnv({
-        SCANOPY_DATA_DIR: path.join(tmp, 'server-data'),
-        SCANOPY_INTEGRATED_DAEMON: 'false',
-        SCANOPY_BIND_ADDRESS: SERVER_IP,
-        SCANOPY_SERVER_PORT: String(port),
-        SCANOPY_LOG_LEVEL: 'warn',
-        // API only: the test needs no web UI, and a missing build must not matter.
-        SCANOPY_WEB_DIR: path.join(tmp, 'no-web'),
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    serverLog = capture(server);
-    api = new Api(`http://${SERVER_IP}:${port}`);
-    const exited = new Promise<never>((_, reject) =>
-      server!.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${serverLog.text()}`))),
-    );
-    // Only the race below cares; a later exit (at teardown) must not count as an unhandled rejection.
-    exited.catch(() => undefined);
-    await Promise.race([
-      exited,
-      waitFor(
-        'the server to answer /api/health',
-        () => api.call('GET', '/api/health').then(() => true),
-        180_000,
-      ),
-    ]);
-    await api.call('POST', '/api/auth/register', {
+    const started = await startLabServer({
+      repoRoot,
+      bindIp: SERVER_IP,
+      dataDir: tmp,
       email: 'lab@example.com',
-      password: 'LabPassw0rd!',
-      terms_accepted: true,
     });
+    server = started.child;
+    serverLog = started.log;
+    api = started.api;
   }, 240_000);
 
   afterAll(async () => {

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,4 +75,64 @@ export class Api {
     if (!json.success) throw new Error(`${method} ${route} → ${res.status} ${json.error}`);
     return json.data;
   }
+}
+
+export interface LabServer {
+  child: ChildProcess;
+  api: Api;
+  log: { text: () => string };
+}
+
+/**
+ * A real Scanopy server (API only, embedded database, no integrated daemon) bound to `bindIp` in the root
+ * namespace, with a first account signed in on `api`. Fails fast with the server's output if it exits while starting.
+ */
+export async function startLabServer(opts: {
+  repoRoot: string;
+  bindIp: string;
+  dataDir: string;
+  email: string;
+  env?: Record<string, string>;
+  keepLog?: number;
+}): Promise<LabServer> {
+  const port = await freePort(opts.bindIp);
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(opts.repoRoot, 'apps/server/src/main.ts')],
+    {
+      cwd: opts.repoRoot,
+      env: cleanEnv({
+        SCANOPY_DATA_DIR: path.join(opts.dataDir, 'server-data'),
+        SCANOPY_INTEGRATED_DAEMON: 'false',
+        SCANOPY_BIND_ADDRESS: opts.bindIp,
+        SCANOPY_SERVER_PORT: String(port),
+        SCANOPY_LOG_LEVEL: 'warn',
+        // API only: the tests need no web UI, and a missing build must not matter.
+        SCANOPY_WEB_DIR: path.join(opts.dataDir, 'no-web'),
+        ...opts.env,
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const log = capture(child, opts.keepLog);
+  const api = new Api(`http://${opts.bindIp}:${port}`);
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${log.text()}`))),
+  );
+  // Only the race below cares; a later exit (at teardown) must not count as an unhandled rejection.
+  exited.catch(() => undefined);
+  await Promise.race([
+    exited,
+    waitFor(
+      'the server to answer /api/health',
+      () => api.call('GET', '/api/health').then(() => true),
+      180_000,
+    ),
+  ]);
+  await api.call('POST', '/api/auth/register', {
+    email: opts.email,
+    password: 'LabPassw0rd!',
+    terms_accepted: true,
+  });
+  return { child, api, log };
 }
