@@ -1,7 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import type { DB } from './schema.ts';
+
+/** Every query goes through Kysely; a transaction is a `Kysely<DB>` too, so repositories take either. */
+export type Kdb = Kysely<DB>;
 
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -9,11 +15,15 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
-/** The one database interface the server uses; the same SQL runs on PGlite and PostgreSQL. */
+/** The one database handle the server uses; the same SQL runs on PGlite and PostgreSQL. */
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
+  /** The typed query builder (table types generated from the migrated schema, db/schema.ts). */
+  readonly kysely: Kdb;
   /** Runs fn in a transaction; rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs a parameterless script of several statements on `on` (the database, or a transaction of it). */
+  runScript(on: Kdb, script: string): Promise<void>;
   /**
    * Calls cb with the payload of every NOTIFY on channel (a plain lowercase identifier) until the returned stop
    * function runs. PostgreSQL uses a dedicated connection that reconnects on its own after errors.
@@ -32,40 +42,59 @@ const channelName = /^[a-z_][a-z0-9_]*$/;
 // JSON to ISO) and bigint counts as numbers.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-class PgDb implements Db {
+/** Raw SQL on a Kysely executor, for code that has not moved to the query builder. */
+function queryableOf(k: Kdb, runScript: (on: Kdb, script: string) => Promise<void>): Queryable {
+  return {
+    query: async <T>(text: string, params: unknown[] = []) =>
+      (await k.executeQuery<T>(CompiledQuery.raw(text, params))).rows as T[],
+    exec: (script: string) => runScript(k, script),
+  };
+}
+
+abstract class KyselyDb implements Db {
+  abstract readonly kind: 'pglite' | 'postgres';
+  private readonly raw: Queryable;
+
+  constructor(readonly kysely: Kdb) {
+    this.raw = queryableOf(kysely, (on, script) => this.runScript(on, script));
+  }
+
+  abstract runScript(on: Kdb, script: string): Promise<void>;
+  abstract listen(
+    channel: string,
+    cb: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>>;
+
+  query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    return this.raw.query<T>(text, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return this.runScript(this.kysely, script);
+  }
+
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.kysely
+      .transaction()
+      .execute((trx) => fn(queryableOf(trx, (on, script) => this.runScript(on, script))));
+  }
+
+  async close(): Promise<void> {
+    await this.kysely.destroy();
+  }
+}
+
+class PgDb extends KyselyDb {
   readonly kind = 'postgres' as const;
-  constructor(private readonly pool: pg.Pool) {}
 
-  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const res = await this.pool.query(sql, params);
-    return res.rows as T[];
+  constructor(private readonly pool: pg.Pool) {
+    super(new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }));
   }
 
-  async exec(sql: string): Promise<void> {
-    await this.pool.query(sql);
-  }
-
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const tx: Queryable = {
-        query: async <R>(sql: string, params: unknown[] = []) =>
-          (await client.query(sql, params)).rows as R[],
-        // Without parameters pg uses the simple protocol, which accepts several statements.
-        exec: async (sql: string) => {
-          await client.query(sql);
-        },
-      };
-      const out = await fn(tx);
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+  // Without parameters pg uses the simple query protocol, which accepts several statements.
+  async runScript(on: Kdb, script: string): Promise<void> {
+    await sql.raw(script).execute(on);
   }
 
   async listen(
@@ -124,65 +153,42 @@ class PgDb implements Db {
       await c?.end().catch(() => undefined);
     };
   }
-
-  async close(): Promise<void> {
-    await this.pool.end();
-  }
 }
 
-class PgliteDb implements Db {
+/**
+ * PGlite is one connection. The dialect hands it to one Kysely connection at a time (a transaction holds it until
+ * it ends), so everything that talks to PGlite directly (scripts, LISTEN, dumps) borrows that connection too:
+ * otherwise it could run inside someone else's open transaction.
+ */
+class PgliteDb extends KyselyDb {
   readonly kind = 'pglite' as const;
-  /** PGlite is single-connection: transactions are serialized so a query never lands inside another's transaction. */
-  private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly pg: PGlite) {}
+  constructor(private readonly pg: PGlite) {
+    super(new Kysely<DB>({ dialect: new PGliteDialect(pg) }));
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.kysely.connection().execute(fn);
+  }
 
   async dump(): Promise<Blob> {
-    return this.serial(async () => (await this.pg.dumpDataDir('none')) as Blob);
+    return this.exclusive(async () => (await this.pg.dumpDataDir('none')) as Blob);
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn, fn);
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return this.serial(async () => (await this.pg.query<T>(sql, params)).rows);
-  }
-
-  exec(sql: string): Promise<void> {
-    return this.serial(async () => {
-      await this.pg.exec(sql);
-    });
-  }
-
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.serial(() =>
-      this.pg.transaction(async (t) => {
-        const tx: Queryable = {
-          query: async <R>(sql: string, params: unknown[] = []) => (await t.query<R>(sql, params)).rows,
-          exec: async (sql: string) => {
-            await t.exec(sql);
-          },
-        };
-        return fn(tx);
-      }),
-    );
+  // PGlite's query() uses the extended protocol (one statement); exec() runs a script. Inside a transaction the
+  // caller already holds the connection, so the script runs there directly.
+  async runScript(on: Kdb, script: string): Promise<void> {
+    if (on.isTransaction) await this.pg.exec(script);
+    else await this.exclusive(() => this.pg.exec(script));
   }
 
   // In-process: the listener cannot lose its connection, so there is never a reconnect to report.
   async listen(channel: string, cb: (payload: string) => void): Promise<() => Promise<void>> {
     if (!channelName.test(channel)) throw new Error(`invalid channel name ${channel}`);
-    const unlisten = await this.serial(() => this.pg.listen(channel, cb));
+    const unlisten = await this.exclusive(() => this.pg.listen(channel, cb));
     return async () => {
-      if (!this.pg.closed) await this.serial(() => unlisten()).catch(() => undefined);
+      if (!this.pg.closed) await this.exclusive(() => unlisten()).catch(() => undefined);
     };
-  }
-
-  async close(): Promise<void> {
-    await this.chain;
-    await this.pg.close();
   }
 }
 
