@@ -10,6 +10,8 @@ import type { DB } from './schema.ts';
 export type Kdb = Kysely<DB>;
 
 export interface Queryable {
+  /** The query builder on the same connection (inside a transaction: the transaction). */
+  readonly kysely: Kdb;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
@@ -45,10 +47,16 @@ pg.types.setTypeParser(20, (v) => Number(v));
 /** Raw SQL on a Kysely executor, for code that has not moved to the query builder. */
 function queryableOf(k: Kdb, runScript: (on: Kdb, script: string) => Promise<void>): Queryable {
   return {
+    kysely: k,
     query: async <T>(text: string, params: unknown[] = []) =>
       (await k.executeQuery<T>(CompiledQuery.raw(text, params))).rows as T[],
     exec: (script: string) => runScript(k, script),
   };
+}
+
+/** Raw SQL on a transaction handed to code written against the query builder (scripts are not supported here). */
+export function queryable(k: Kdb): Queryable {
+  return queryableOf(k, () => Promise.reject(new Error('scripts run through Db.runScript')));
 }
 
 abstract class KyselyDb implements Db {

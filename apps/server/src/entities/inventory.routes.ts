@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import { registerCrud } from '../http/crud.ts';
+import { EntityService, registerCrud, type EntityDef } from '../http/crud.ts';
 import { daemonApiKeyDef, daemonDef, networkDef, subnetDef, tagDef, userApiKeyDef } from './defs.ts';
 import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './hosts/hosts.defs.ts';
 import { networkRoutes } from './networks/networks.routes.ts';
@@ -30,7 +30,7 @@ interface Opts {
   config: ServerConfig;
 }
 
-export const allEntityDefs = [
+export const allEntityDefs: EntityDef[] = [
   networkDef,
   hostDef,
   interfaceDef,
@@ -65,7 +65,7 @@ export async function inventoryRoutes(app: FastifyInstance, opts: Opts) {
   await app.register(dashboardRoutes, { db });
   await app.register(topologyRoutes, { db });
   await app.register(shareRoutes, { db });
-  for (const def of allEntityDefs) registerCrud(app, db, def);
+  for (const def of allEntityDefs) registerCrud(app, new EntityService(db.kysely, def));
 }
 
 /** The reference's unversioned aliases for older daemons and scripts: /api/hosts, /api/subnets, /api/services,
@@ -84,6 +84,7 @@ export async function legacyAliasRoutes(app: FastifyInstance, opts: Opts) {
     await scoped.register(hostConsolidateRoutes, { db });
     await scoped.register(groupRoutes, { db });
     await scoped.register(discoveryConfigRoutes, { db });
-    for (const def of [hostDef, subnetDef, serviceDef, groupDef, discoveryDef]) registerCrud(scoped, db, def);
+    for (const def of [hostDef, subnetDef, serviceDef, groupDef, discoveryDef] as EntityDef[])
+      registerCrud(scoped, new EntityService(db.kysely, def));
   });
 }

@@ -73,10 +73,10 @@ export async function* keysetRows(
  * CSV text (header first, RFC 4180 quoting) of rows pulled on demand: the stringifier's buffer applies backpressure
  * to the row source, and destroying the output (client gone) stops the source.
  */
-export function csvStream(spec: CsvSpec, rows: AsyncIterable<Row>): Readable {
+export function csvStream(columns: string[], rows: AsyncIterable<Row>): Readable {
   const out = stringify({
     header: true,
-    columns: spec.columns,
+    columns,
     cast: { date: (d) => d.toISOString(), boolean: (b) => String(b) },
   });
   // pipeline destroys `out` with the error, which aborts the response mid-stream rather than truncating silently.

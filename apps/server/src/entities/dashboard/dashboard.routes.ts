@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { DaemonResponse } from '@scanopy/contracts';
 import type { Db } from '../../db/client.ts';
-import { principal } from '../../http/crud.ts';
+import { EntityService, principal } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import { ItemResponse, Uuid } from '../../http/schemas.ts';
 import { daemonDef } from '../defs.ts';
@@ -61,17 +61,13 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { db: Db }) {
            FROM networks n WHERE n.id = ANY($1::uuid[]) ORDER BY n.created_at, n.id`,
           [ids],
         ),
-        db.query<Row>(
-          `SELECT ${daemonDef.columns} FROM daemons t WHERE t.network_id = ANY($1::uuid[])
-           ORDER BY t.created_at, t.id`,
-          [ids],
-        ),
-        db.query<Row>(
-          `SELECT ${discoveryDef.columns} FROM discovery t
-           WHERE t.network_id = ANY($1::uuid[]) AND t.run_type->>'type' = 'Historical'
-           ORDER BY t.created_at DESC, t.id LIMIT ${RECENT_SESSIONS}`,
-          [ids],
-        ),
+        new EntityService(db.kysely, daemonDef).list(p, { limit: 0 }),
+        new EntityService(db.kysely, discoveryDef).list(p, {
+          run_type: ['Historical'],
+          order_by: 'created_at',
+          order_direction: 'desc',
+          limit: RECENT_SESSIONS,
+        }),
         db.query<{ host_count: number; network_count: number; seat_count: number }>(
           `SELECT
              (SELECT count(*)::int FROM hosts h JOIN networks n ON n.id = h.network_id
@@ -83,8 +79,8 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { db: Db }) {
       ]);
       return ok({
         networks,
-        daemons: daemonDef.hydrate ? await daemonDef.hydrate(db, daemons) : daemons,
-        recent_discoveries: recent,
+        daemons: daemons.data,
+        recent_discoveries: recent.data,
         plan_usage: { ...usage, host_limit: null, network_limit: null, seat_limit: null },
       });
     },

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, DiscoveryType, Name, Nullable, entityMeta, echoedMeta, strict } from '@scanopy/contracts';
-import { tagsColumn, type EntityDef } from '../../http/crud.ts';
+import type { EntityDef } from '../../http/crud.ts';
+import { entitySpec, tagIds, variantOf } from '../../db/entity-repository.ts';
 import { Uuid, UuidArray } from '../../http/schemas.ts';
 
 const lastRun = Type.Optional(Nullable(DateTime));
@@ -42,20 +43,9 @@ export const DiscoveryRequest = Type.Object(
 );
 export type DiscoveryRequest = Static<typeof DiscoveryRequest>;
 
-export const discoveryDef: EntityDef = {
+export const discoveryDef: EntityDef<'discovery'> = {
   name: 'Discovery',
   path: 'discovery',
-  table: 'discovery',
-  scope: 'network',
-  tagType: 'Discovery',
-  columns: `t.id, t.name, t.network_id, t.daemon_id, t.discovery_type, t.run_type, ${tagsColumn('Discovery')},
-    t.created_at, t.updated_at`,
-  filters: {
-    network_id: 't.network_id',
-    daemon_id: 't.daemon_id',
-    ids: 't.id',
-    run_type: "t.run_type->>'type'",
-  },
   filterSchema: {
     network_id: Uuid,
     daemon_id: Uuid,
@@ -63,26 +53,48 @@ export const discoveryDef: EntityDef = {
     // Repeat the key for several: ?run_type=AdHoc&run_type=Scheduled lists the jobs without the history.
     run_type: Type.Array(Type.Enum(['AdHoc', 'Scheduled', 'Historical']), { maxItems: 3 }),
   },
-  orderFields: {
-    created_at: 't.created_at',
-    name: 't.name',
-    updated_at: 't.updated_at',
-    network_id: 't.network_id',
-  },
-  csv: {
-    file: 'Discoveries',
-    columns: [
-      'id',
-      'name',
-      'discovery_type',
-      'run_type',
-      'daemon_id',
-      'network_id',
-      'created_at',
-      'updated_at',
-    ],
-    exprs: { discovery_type: "t.discovery_type->>'type'", run_type: "t.run_type->>'type'" },
-  },
+  csvFile: 'Discoveries',
   schema: Discovery,
   access: { read: 'viewer', write: 'member' },
+  spec: entitySpec({
+    table: 'discovery',
+    scope: 'network',
+    tagType: 'Discovery',
+    select: (eb) => [
+      't.id',
+      't.name',
+      't.network_id',
+      't.daemon_id',
+      't.discovery_type',
+      't.run_type',
+      tagIds(eb, 'Discovery'),
+      't.created_at',
+      't.updated_at',
+    ],
+    filters: {
+      network_id: 'network_id',
+      daemon_id: 'daemon_id',
+      ids: 'id',
+      run_type: () => variantOf('run_type'),
+    },
+    orderFields: {
+      created_at: 'created_at',
+      name: 'name',
+      updated_at: 'updated_at',
+      network_id: 'network_id',
+    },
+    csv: {
+      columns: [
+        'id',
+        'name',
+        'discovery_type',
+        'run_type',
+        'daemon_id',
+        'network_id',
+        'created_at',
+        'updated_at',
+      ],
+      exprs: { discovery_type: () => variantOf('discovery_type'), run_type: () => variantOf('run_type') },
+    },
+  }),
 };

@@ -1,24 +1,63 @@
 import { HostResponse, Interface, Port, Service, Binding } from '@scanopy/contracts';
-import type { Queryable } from '../../db/client.ts';
+import { queryable, type Kdb } from '../../db/client.ts';
+import { entitySpec, tagIds, variantOf, type EntityEb, type Row } from '../../db/entity-repository.ts';
 import { AppError } from '../../http/errors.ts';
-import { tagsColumn, type EntityDef } from '../../http/crud.ts';
+import type { EntityDef } from '../../http/crud.ts';
 import { renumberInterfaces } from './hosts.service.ts';
 import { Uuid, UuidArray } from '../../http/schemas.ts';
-import type { CsvSpec } from '../../http/csv.ts';
 
-type Row = Record<string, unknown>;
-
-export const interfaceColumns = `t.id, t.host_id, t.subnet_id, t.network_id, host(t.ip_address) AS ip_address,
-  t.mac_address::text AS mac_address, t.name, t.position, t.created_at, t.updated_at`;
-export const portColumns = `t.id, t.host_id, t.network_id, t.port_number AS number, t.protocol, t.port_type AS type,
-  t.created_at, t.updated_at`;
-export const serviceColumns = `t.id, t.host_id, t.network_id, t.name, t.service_definition, t.position, t.source,
-  t.virtualization, ${tagsColumn('Service')}, t.created_at, t.updated_at`;
-export const bindingColumns = `t.id, t.service_id, t.network_id, t.binding_type AS type, t.interface_id, t.port_id,
-  t.created_at, t.updated_at`;
+export const interfaceSelect = (eb: EntityEb<'interfaces'>) =>
+  [
+    't.id',
+    't.host_id',
+    't.subnet_id',
+    't.network_id',
+    eb.fn<string>('host', ['t.ip_address']).as('ip_address'),
+    eb.cast<string>('t.mac_address', 'text').as('mac_address'),
+    't.name',
+    't.position',
+    't.created_at',
+    't.updated_at',
+  ] as const;
+export const portSelect = () =>
+  [
+    't.id',
+    't.host_id',
+    't.network_id',
+    't.port_number as number',
+    't.protocol',
+    't.port_type as type',
+    't.created_at',
+    't.updated_at',
+  ] as const;
+export const serviceSelect = (eb: EntityEb<'services'>) =>
+  [
+    't.id',
+    't.host_id',
+    't.network_id',
+    't.name',
+    't.service_definition',
+    't.position',
+    't.source',
+    't.virtualization',
+    tagIds(eb, 'Service'),
+    't.created_at',
+    't.updated_at',
+  ] as const;
+export const bindingSelect = () =>
+  [
+    't.id',
+    't.service_id',
+    't.network_id',
+    't.binding_type as type',
+    't.interface_id',
+    't.port_id',
+    't.created_at',
+    't.updated_at',
+  ] as const;
 
 /** ifTable entries have no table yet; the hosts ZIP still carries their (empty) CSV, as the reference does. */
-export const ifEntryCsv: CsvSpec = {
+export const ifEntryCsv = {
   file: 'ifTable Entries',
   columns: [
     'id',
@@ -59,16 +98,23 @@ export function shapeBinding(b: Row): Row {
   return b;
 }
 
-export async function hydrateServices(db: Queryable, services: Row[]): Promise<Row[]> {
+export async function hydrateServices(db: Kdb, services: Row[]): Promise<Row[]> {
   if (!services.length) return services;
-  const bindings = await db.query<Row>(
-    `SELECT ${bindingColumns} FROM bindings t WHERE t.service_id = ANY($1::uuid[]) ORDER BY t.created_at, t.id`,
-    [services.map((s) => s.id)],
-  );
+  const bindings = await db
+    .selectFrom('bindings as t')
+    .select(bindingSelect())
+    .where(
+      't.service_id',
+      'in',
+      services.map((s) => s.id as string),
+    )
+    .orderBy('t.created_at')
+    .orderBy('t.id')
+    .execute();
   return attachBindings(services, bindings);
 }
 
-function attachBindings(services: Row[], bindings: Row[]): Row[] {
+function attachBindings(services: Row[], bindings: readonly Row[]): Row[] {
   const by = new Map<unknown, Row[]>();
   for (const b of bindings) {
     const list = by.get(b.service_id);
@@ -79,31 +125,43 @@ function attachBindings(services: Row[], bindings: Row[]): Row[] {
 }
 
 /** Embeds children in a page of hosts with one query per child type, never one per host. */
-export async function hydrateHosts(db: Queryable, hosts: Row[]): Promise<Row[]> {
+export async function hydrateHosts(db: Kdb, hosts: Row[]): Promise<Row[]> {
   if (!hosts.length) return hosts;
-  const ids = [hosts.map((h) => h.id)];
+  const ids = hosts.map((h) => h.id as string);
   // Four independent queries (bindings are found through their services' host), so one round trip in all.
   const [ifaces, ports, services, bindings] = await Promise.all([
-    db.query<Row>(
-      `SELECT ${interfaceColumns} FROM interfaces t WHERE t.host_id = ANY($1::uuid[]) ORDER BY t.position, t.id`,
-      ids,
-    ),
-    db.query<Row>(
-      `SELECT ${portColumns} FROM ports t WHERE t.host_id = ANY($1::uuid[]) ORDER BY t.port_number, t.protocol`,
-      ids,
-    ),
-    db.query<Row>(
-      `SELECT ${serviceColumns} FROM services t WHERE t.host_id = ANY($1::uuid[]) ORDER BY t.position, t.id`,
-      ids,
-    ),
-    db.query<Row>(
-      `SELECT ${bindingColumns} FROM bindings t JOIN services s ON s.id = t.service_id
-       WHERE s.host_id = ANY($1::uuid[]) ORDER BY t.created_at, t.id`,
-      ids,
-    ),
+    db
+      .selectFrom('interfaces as t')
+      .select(interfaceSelect)
+      .where('t.host_id', 'in', ids)
+      .orderBy('t.position')
+      .orderBy('t.id')
+      .execute(),
+    db
+      .selectFrom('ports as t')
+      .select(portSelect())
+      .where('t.host_id', 'in', ids)
+      .orderBy('t.port_number')
+      .orderBy('t.protocol')
+      .execute(),
+    db
+      .selectFrom('services as t')
+      .select(serviceSelect)
+      .where('t.host_id', 'in', ids)
+      .orderBy('t.position')
+      .orderBy('t.id')
+      .execute(),
+    db
+      .selectFrom('bindings as t')
+      .innerJoin('services as s', 's.id', 't.service_id')
+      .select(bindingSelect())
+      .where('s.host_id', 'in', ids)
+      .orderBy('t.created_at')
+      .orderBy('t.id')
+      .execute(),
   ]);
   const withBindings = attachBindings(services, bindings);
-  const group = (rows: Row[]) => {
+  const group = (rows: readonly Row[]) => {
     const m = new Map<unknown, Row[]>();
     for (const r of rows) {
       const list = m.get(r.host_id);
@@ -124,182 +182,208 @@ export async function hydrateHosts(db: Queryable, hosts: Row[]): Promise<Row[]> 
   }));
 }
 
-export const hostDef: EntityDef = {
+export const hostDef: EntityDef<'hosts'> = {
   name: 'Host',
   path: 'hosts',
-  table: 'hosts',
-  scope: 'network',
-  tagType: 'Host',
-  columns: `t.id, t.name, t.hostname, t.description, t.network_id, t.source, t.virtualization, t.hidden,
-    ${tagsColumn('Host')}, t.created_at, t.updated_at`,
-  filters: { network_id: 't.network_id', ids: 't.id', tag_ids: '' },
   filterSchema: { network_id: Uuid, ids: UuidArray, tag_ids: UuidArray },
-  orderFields: {
-    created_at: 't.created_at',
-    updated_at: 't.updated_at',
-    name: 't.name',
-    hostname: 't.hostname',
-    network_id: 't.network_id',
-  },
-  hydrate: hydrateHosts,
-  beforeDelete: async (db, ids) => {
-    const [d] = await db.query<{ name: string }>(
-      'SELECT name FROM daemons WHERE host_id = ANY($1::uuid[]) LIMIT 1',
-      [ids],
-    );
-    if (d)
-      throw new AppError('entity_in_use', {
-        entity: 'Host',
-        detail: `daemon "${d.name}" runs on it; delete the daemon first`,
-      });
-    // Services go with their host by cascade; their tag rows are polymorphic (no FK) and must go explicitly.
-    await db.query(
-      `DELETE FROM entity_tags WHERE entity_type = 'Service'
-       AND entity_id IN (SELECT id FROM services WHERE host_id = ANY($1::uuid[]))`,
-      [ids],
-    );
-  },
-  csv: {
-    file: 'Hosts',
-    columns: [
-      'id',
-      'name',
-      'hostname',
-      'description',
-      'network_id',
-      'source',
-      'hidden',
-      'created_at',
-      'updated_at',
-    ],
-    exprs: { source: "t.source->>'type'" },
-  },
+  csvFile: 'Hosts',
   schema: HostResponse,
   access: { read: 'viewer', write: 'member' },
+  spec: entitySpec({
+    table: 'hosts',
+    scope: 'network',
+    tagType: 'Host',
+    select: (eb) => [
+      't.id',
+      't.name',
+      't.hostname',
+      't.description',
+      't.network_id',
+      't.source',
+      't.virtualization',
+      't.hidden',
+      tagIds(eb, 'Host'),
+      't.created_at',
+      't.updated_at',
+    ],
+    filters: { network_id: 'network_id', ids: 'id', tag_ids: 'id' },
+    orderFields: {
+      created_at: 'created_at',
+      updated_at: 'updated_at',
+      name: 'name',
+      hostname: 'hostname',
+      network_id: 'network_id',
+    },
+    hydrate: hydrateHosts,
+    beforeDelete: async (db, ids) => {
+      const d = await db
+        .selectFrom('daemons')
+        .select('name')
+        .where('host_id', 'in', ids)
+        .limit(1)
+        .executeTakeFirst();
+      if (d)
+        throw new AppError('entity_in_use', {
+          entity: 'Host',
+          detail: `daemon "${d.name}" runs on it; delete the daemon first`,
+        });
+      // Services go with their host by cascade; their tag rows are polymorphic (no FK) and must go explicitly.
+      await db
+        .deleteFrom('entity_tags')
+        .where('entity_type', '=', 'Service')
+        .where('entity_id', 'in', db.selectFrom('services').select('id').where('host_id', 'in', ids))
+        .execute();
+    },
+    csv: {
+      columns: [
+        'id',
+        'name',
+        'hostname',
+        'description',
+        'network_id',
+        'source',
+        'hidden',
+        'created_at',
+        'updated_at',
+      ],
+      exprs: { source: () => variantOf('source') },
+    },
+  }),
 };
 
-export const interfaceDef: EntityDef = {
+export const interfaceDef: EntityDef<'interfaces'> = {
   name: 'Interface',
   path: 'interfaces',
-  table: 'interfaces',
-  scope: 'network',
-  columns: interfaceColumns,
-  filters: { network_id: 't.network_id', host_id: 't.host_id', subnet_id: 't.subnet_id', ids: 't.id' },
   filterSchema: { network_id: Uuid, host_id: Uuid, subnet_id: Uuid, ids: UuidArray },
-  // Positions stay 0..n-1 per host after deletes.
-  afterDelete: async (db, deleted) => {
-    for (const hostId of new Set(deleted.map((r) => r.host_id as string)))
-      await renumberInterfaces(db, hostId);
-  },
-  csv: {
-    file: 'Interfaces',
-    columns: [
-      'id',
-      'ip_address',
-      'mac_address',
-      'name',
-      'host_id',
-      'subnet_id',
-      'network_id',
-      'position',
-      'created_at',
-      'updated_at',
-    ],
-    exprs: { ip_address: 'host(t.ip_address)', mac_address: 't.mac_address::text' },
-  },
+  csvFile: 'Interfaces',
   schema: Interface,
   access: { read: 'viewer', write: 'member' },
+  spec: entitySpec({
+    table: 'interfaces',
+    scope: 'network',
+    select: interfaceSelect,
+    filters: { network_id: 'network_id', host_id: 'host_id', subnet_id: 'subnet_id', ids: 'id' },
+    // Positions stay 0..n-1 per host after deletes.
+    afterDelete: async (db, deleted) => {
+      for (const hostId of new Set(deleted.map((r) => r.host_id as string)))
+        await renumberInterfaces(queryable(db), hostId);
+    },
+    csv: {
+      columns: [
+        'id',
+        'ip_address',
+        'mac_address',
+        'name',
+        'host_id',
+        'subnet_id',
+        'network_id',
+        'position',
+        'created_at',
+        'updated_at',
+      ],
+      exprs: {
+        ip_address: (eb) => eb.fn<string>('host', ['t.ip_address']),
+        mac_address: (eb) => eb.cast<string>('t.mac_address', 'text'),
+      },
+    },
+  }),
 };
 
-export const portDef: EntityDef = {
+export const portDef: EntityDef<'ports'> = {
   name: 'Port',
   path: 'ports',
-  table: 'ports',
-  scope: 'network',
-  columns: portColumns,
-  filters: { network_id: 't.network_id', host_id: 't.host_id', ids: 't.id' },
   filterSchema: { network_id: Uuid, host_id: Uuid, ids: UuidArray },
-  csv: {
-    file: 'Ports',
-    columns: [
-      'id',
-      'port_number',
-      'protocol',
-      'port_type',
-      'host_id',
-      'network_id',
-      'created_at',
-      'updated_at',
-    ],
-  },
+  csvFile: 'Ports',
   schema: Port,
   access: { read: 'viewer', write: 'member' },
+  spec: entitySpec({
+    table: 'ports',
+    scope: 'network',
+    select: portSelect,
+    filters: { network_id: 'network_id', host_id: 'host_id', ids: 'id' },
+    csv: {
+      columns: [
+        'id',
+        'port_number',
+        'protocol',
+        'port_type',
+        'host_id',
+        'network_id',
+        'created_at',
+        'updated_at',
+      ],
+    },
+  }),
 };
 
-export const serviceDef: EntityDef = {
+export const serviceDef: EntityDef<'services'> = {
   name: 'Service',
   path: 'services',
-  table: 'services',
-  scope: 'network',
-  tagType: 'Service',
-  columns: serviceColumns,
-  filters: { network_id: 't.network_id', host_id: 't.host_id', ids: 't.id', tag_ids: '' },
   filterSchema: { network_id: Uuid, host_id: Uuid, ids: UuidArray, tag_ids: UuidArray },
-  orderFields: {
-    created_at: 't.created_at',
-    updated_at: 't.updated_at',
-    name: 't.name',
-    position: 't.position',
-    network_id: 't.network_id',
-  },
-  hydrate: hydrateServices,
-  csv: {
-    file: 'Services',
-    columns: [
-      'id',
-      'name',
-      'service_definition',
-      'host_id',
-      'network_id',
-      'source',
-      'position',
-      'created_at',
-      'updated_at',
-    ],
-    exprs: { source: "t.source->>'type'" },
-  },
+  csvFile: 'Services',
   schema: Service,
   access: { read: 'viewer', write: 'member' },
+  spec: entitySpec({
+    table: 'services',
+    scope: 'network',
+    tagType: 'Service',
+    select: serviceSelect,
+    filters: { network_id: 'network_id', host_id: 'host_id', ids: 'id', tag_ids: 'id' },
+    orderFields: {
+      created_at: 'created_at',
+      updated_at: 'updated_at',
+      name: 'name',
+      position: 'position',
+      network_id: 'network_id',
+    },
+    hydrate: hydrateServices,
+    csv: {
+      columns: [
+        'id',
+        'name',
+        'service_definition',
+        'host_id',
+        'network_id',
+        'source',
+        'position',
+        'created_at',
+        'updated_at',
+      ],
+      exprs: { source: () => variantOf('source') },
+    },
+  }),
 };
 
-export const bindingDef: EntityDef = {
+export const bindingDef: EntityDef<'bindings'> = {
   name: 'Binding',
   path: 'bindings',
-  table: 'bindings',
-  scope: 'network',
-  columns: bindingColumns,
-  filters: {
-    network_id: 't.network_id',
-    service_id: 't.service_id',
-    port_id: 't.port_id',
-    interface_id: 't.interface_id',
-    ids: 't.id',
-  },
   filterSchema: { network_id: Uuid, service_id: Uuid, port_id: Uuid, interface_id: Uuid, ids: UuidArray },
-  hydrate: async (_db, rows) => rows.map(shapeBinding),
-  csv: {
-    file: 'Bindings',
-    columns: [
-      'id',
-      'service_id',
-      'binding_type',
-      'interface_id',
-      'port_id',
-      'network_id',
-      'created_at',
-      'updated_at',
-    ],
-  },
+  csvFile: 'Bindings',
   schema: Binding,
   access: { read: 'viewer', write: 'member' },
+  spec: entitySpec({
+    table: 'bindings',
+    scope: 'network',
+    select: bindingSelect,
+    filters: {
+      network_id: 'network_id',
+      service_id: 'service_id',
+      port_id: 'port_id',
+      interface_id: 'interface_id',
+      ids: 'id',
+    },
+    hydrate: async (_db, rows) => rows.map(shapeBinding),
+    csv: {
+      columns: [
+        'id',
+        'service_id',
+        'binding_type',
+        'interface_id',
+        'port_id',
+        'network_id',
+        'created_at',
+        'updated_at',
+      ],
+    },
+  }),
 };

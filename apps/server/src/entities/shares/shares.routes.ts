@@ -1,3 +1,4 @@
+import { EntityRepository } from '../../db/entity-repository.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../../db/client.ts';
@@ -287,10 +288,7 @@ export async function shareRoutes(app: FastifyInstance, opts: { db: Db }) {
         throw new AppError('share_domain_not_allowed');
       }
       await unlock(req, share, (req.body as { password?: string | null }).password);
-      const [topology] = await db.query<Row>(
-        `SELECT ${topologyDef.columns} FROM topologies t WHERE t.id = $1`,
-        [share.topology_id],
-      );
+      const topology = await new EntityRepository(db.kysely, topologyDef.spec).findAny(share.topology_id);
       if (!topology) throw notFound('Share');
       void reply.header('Cache-Control', 'public, max-age=300');
       void reply.header(

@@ -3,11 +3,10 @@ import { Type, type Static } from 'typebox';
 import { CreateTagRequest, Tag, UpdateTagRequest, strict } from '@scanopy/contracts';
 import type { Db, Queryable } from '../../db/client.ts';
 import type { Principal } from '../../auth/principal.ts';
-import { getVisible, principal, scopeWhere, setTags, type EntityDef } from '../../http/crud.ts';
+import { EntityService, getVisible, principal, scopeOf, setTags, type EntityDef } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import { AppError, notFound } from '../../http/errors.ts';
 import { IdParams, ItemResponse, Uuid } from '../../http/schemas.ts';
-import { Where } from '../../http/query.ts';
 import { daemonApiKeyDef, daemonDef, networkDef, subnetDef, tagDef, userApiKeyDef } from '../defs.ts';
 import { freshId } from '../hosts/hosts.service.ts';
 import { hostDef, serviceDef } from '../hosts/hosts.defs.ts';
@@ -51,12 +50,7 @@ const AffectedResponse = Type.Object({ affected_count: Type.Integer() });
 async function assertVisible(db: Queryable, p: Principal, entityType: string, ids: string[]) {
   const def = taggable[entityType];
   const unique = [...new Set(ids)];
-  const w = scopeWhere(def, p, new Where());
-  w.add(`t.id = ANY(${w.param(unique)}::uuid[])`);
-  const [{ n }] = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM ${def.table} t ${w.sql()}`,
-    w.params,
-  );
+  const n = (await new EntityService(db.kysely, def).repo.visibleIds(scopeOf(p), unique)).length;
   if (n !== unique.length) throw notFound(def.name);
   return unique;
 }

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { serviceCategoryIds } from '@scanopy/detection';
 import { DateTime, Name, Nullable, entityMeta, echoedMeta, strict } from '@scanopy/contracts';
 import type { EntityDef } from '../../http/crud.ts';
+import { entitySpec } from '../../db/entity-repository.ts';
 import { Uuid, UuidArray } from '../../http/schemas.ts';
 
 export const EdgeType = Type.Enum([
@@ -122,34 +123,47 @@ export const TopologyRequest = Type.Object(
 );
 export type TopologyRequest = Static<typeof TopologyRequest>;
 
-export const topologyDef: EntityDef = {
+export const topologyDef: EntityDef<'topologies'> = {
   name: 'Topology',
   path: 'topology',
-  table: 'topologies',
-  scope: 'network',
-  columns: `t.id, t.network_id, t.name, t.options, ${[...snapshotNames, ...removedNames]
-    .map((n) => `t.${n}`)
-    .join(', ')},
-    t.is_stale, t.last_refreshed, t.is_locked, t.locked_at, t.locked_by, t.parent_id, t.tags, t.created_at,
-    t.updated_at`,
-  filters: { network_id: 't.network_id', ids: 't.id' },
   filterSchema: { network_id: Uuid, ids: UuidArray },
-  csv: {
-    file: 'Topologies',
-    columns: [
-      'id',
-      'name',
-      'network_id',
-      'is_stale',
-      'is_locked',
-      'locked_by',
-      'locked_at',
-      'last_refreshed',
-      'parent_id',
-      'created_at',
-      'updated_at',
-    ],
-  },
+  csvFile: 'Topologies',
   schema: Topology,
   access: { read: 'viewer', write: 'member' },
+  spec: entitySpec({
+    table: 'topologies',
+    scope: 'network',
+    select: () => [
+      't.id',
+      't.network_id',
+      't.name',
+      't.options',
+      ...[...snapshotNames, ...removedNames].map((n) => `t.${n}` as const),
+      't.is_stale',
+      't.last_refreshed',
+      't.is_locked',
+      't.locked_at',
+      't.locked_by',
+      't.parent_id',
+      't.tags',
+      't.created_at',
+      't.updated_at',
+    ],
+    filters: { network_id: 'network_id', ids: 'id' },
+    csv: {
+      columns: [
+        'id',
+        'name',
+        'network_id',
+        'is_stale',
+        'is_locked',
+        'locked_by',
+        'locked_at',
+        'last_refreshed',
+        'parent_id',
+        'created_at',
+        'updated_at',
+      ],
+    },
+  }),
 };

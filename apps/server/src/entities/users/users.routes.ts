@@ -159,7 +159,7 @@ export async function userRoutes(app: FastifyInstance, opts: { db: Db }) {
       const p = requireUser(req.principal);
       const { ids } = req.query as { ids?: string[] };
       const rows = keysetRows(db, 'users t', csvSelect(usersCsv), () => visibleUsers(p, 't', ids));
-      return sendFile(reply, 'text/csv; charset=utf-8', 'Users.csv', csvStream(usersCsv, rows));
+      return sendFile(reply, 'text/csv; charset=utf-8', 'Users.csv', csvStream(usersCsv.columns, rows));
     },
   );
 

@@ -1,0 +1,294 @@
+import {
+  sql,
+  type AliasableExpression,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type SelectExpression,
+  type SelectQueryBuilder,
+  type SqlBool,
+} from 'kysely';
+import type { Kdb } from './client.ts';
+import type { DB } from './schema.ts';
+
+export type Row = Record<string, unknown>;
+export type TableName = keyof DB & string;
+/**
+ * Lists of entities of different tables (the tag routes, the CSV of each) hold specs of any table; a spec's own
+ * table is checked where it is declared, with `entitySpec`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTable = any;
+
+/** The tables a query over one entity can name: every table, and the entity's own as `t`. */
+export type From<TB extends TableName> = DB & { t: DB[TB] };
+export type EntityEb<TB extends TableName> = ExpressionBuilder<From<TB>, 't'>;
+/** A column of the entity table or an expression over it. */
+export type ColumnOrExpr<TB extends TableName> =
+  (keyof DB[TB] & string) | ((eb: EntityEb<TB>) => AliasableExpression<unknown>);
+
+/** Who is asking: the networks they may see, their organization, and (user keys) their user. */
+export interface Scope {
+  networkIds: string[];
+  organizationId: string;
+  userId: string | null;
+}
+
+export const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = 50;
+export const EXPORT_BATCH = 1000;
+
+export interface ListQuery {
+  limit?: number;
+  offset?: number;
+  order_by?: string;
+  order_direction?: 'asc' | 'desc';
+  [k: string]: unknown;
+}
+
+/** limit: default 50, capped at 1000; 0 means all rows. */
+export function pageBounds(q: { limit?: number; offset?: number }): { limit: number; offset: number } {
+  const limit = q.limit === undefined ? DEFAULT_LIMIT : Math.min(q.limit, MAX_LIMIT);
+  return { limit, offset: q.offset ?? 0 };
+}
+
+/** How one entity table is read, filtered, exported and deleted by the generic list/get/delete layer. */
+export interface EntitySpec<TB extends TableName = AnyTable> {
+  table: TB;
+  /**
+   * network: rows carry network_id; networks: the row is a network (visible when granted); organization: rows carry
+   * organization_id; owner: also user_id = caller.
+   */
+  scope: 'network' | 'networks' | 'organization' | 'owner';
+  /** entity_tags.entity_type of taggable entities. */
+  tagType?: string;
+  /** The row as it goes on the wire: columns of `t` and computed fields. */
+  select: (eb: EntityEb<TB>) => ReadonlyArray<SelectExpression<From<TB>, 't'>>;
+  /** Query-string filters: param -> column or expression (arrays match any of their items); `tag_ids` by tags. */
+  filters?: Record<string, ColumnOrExpr<TB>>;
+  /** order_by values -> column. */
+  orderFields?: Record<string, keyof DB[TB] & string>;
+  /** Adds children or computed fields to a page of rows with few queries. */
+  hydrate?: (db: Kdb, rows: Row[]) => Promise<Row[]>;
+  /** Throws (e.g. 409) when any of these visible rows must not be deleted; runs in the delete transaction. */
+  beforeDelete?: (db: Kdb, ids: string[]) => Promise<void>;
+  /** Runs in the delete transaction with the deleted rows (e.g. to renumber siblings). */
+  afterDelete?: (db: Kdb, deleted: Row[]) => Promise<void>;
+  /** CSV columns (header order) and the expressions of those that are not plainly a column of `t`. */
+  csv: { columns: string[]; exprs?: Record<string, (eb: EntityEb<TB>) => AliasableExpression<unknown>> };
+}
+
+/** Declares a spec with its table's column names checked. */
+export function entitySpec<TB extends TableName>(spec: EntitySpec<TB>): EntitySpec<TB> {
+  return spec;
+}
+
+/** The sorted tag ids of an entity row of `t`, as the `tags` field. */
+export function tagIds<TB extends TableName>(eb: EntityEb<TB>, tagType: string) {
+  return eb.fn
+    .coalesce(
+      eb
+        .selectFrom('entity_tags as et')
+        .select((s) => s.fn.agg<string[]>('array_agg', ['et.tag_id']).orderBy('et.tag_id').as('ids'))
+        .whereRef('et.entity_id', '=', sql.ref('t.id'))
+        .where('et.entity_type', '=', tagType),
+      sql<string[]>`'{}'::uuid[]`,
+    )
+    .as('tags');
+}
+
+/** `t.<column>->>'type'`: the variant name of a tagged JSON column (source, run_type, ...). */
+export function variantOf(column: string) {
+  return sql<string>`${sql.ref(`t.${column}`)}->>'type'`;
+}
+
+// Inside the generic layer the table is a runtime value, so queries are built untyped; the specs above are typed.
+type AnyDb = Kysely<Record<string, Record<string, unknown>>>;
+type AnyQb = SelectQueryBuilder<Record<string, Record<string, unknown>>, 't', Row>;
+export type AnyEb = ExpressionBuilder<Record<string, Record<string, unknown>>, 't'>;
+
+/**
+ * The only SQL of generic entity reads and deletes. Every read is scoped: a row outside the caller's scope is
+ * indistinguishable from a missing one.
+ */
+export class EntityRepository<TB extends TableName = AnyTable> {
+  constructor(
+    private readonly db: Kdb,
+    readonly spec: EntitySpec<TB>,
+  ) {}
+
+  private any(db: Kdb = this.db): AnyDb {
+    return db as unknown as AnyDb;
+  }
+
+  private scoped(qb: AnyQb, scope: Scope): AnyQb {
+    switch (this.spec.scope) {
+      case 'network':
+        // A single network compiles to an equality, which lets the planner walk the (network_id, created_at, id)
+        // index in order.
+        return qb.where('t.network_id', 'in', scope.networkIds.length ? scope.networkIds : [null]);
+      case 'networks':
+        return qb.where('t.id', 'in', scope.networkIds.length ? scope.networkIds : [null]);
+      case 'organization':
+        return qb.where('t.organization_id', '=', scope.organizationId);
+      case 'owner':
+        return qb.where('t.organization_id', '=', scope.organizationId).where('t.user_id', '=', scope.userId);
+    }
+  }
+
+  private column(c: ColumnOrExpr<TB>, eb: AnyEb): AliasableExpression<unknown> {
+    return typeof c === 'function' ? c(eb as unknown as EntityEb<TB>) : eb.ref(`t.${c}`);
+  }
+
+  /** The list's WHERE: the caller's scope and the entity's query-string filters. */
+  private filtered(qb: AnyQb, scope: Scope, q: ListQuery): AnyQb {
+    let out = this.scoped(qb, scope);
+    for (const [param, col] of Object.entries(this.spec.filters ?? {})) {
+      const v = q[param];
+      if (v === undefined) continue;
+      if (param === 'tag_ids') {
+        const ids = v as string[];
+        out = out.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('entity_tags as et')
+              .select(sql.lit(1).as('one'))
+              .whereRef('et.entity_id', '=', 't.id')
+              .where('et.entity_type', '=', this.spec.tagType ?? '')
+              .where('et.tag_id', 'in', ids.length ? ids : [null]),
+          ),
+        );
+      } else if (Array.isArray(v)) {
+        out = out.where((eb) => eb(this.column(col, eb), 'in', v.length ? v : [null]));
+      } else {
+        out = out.where((eb) => eb(this.column(col, eb), '=', v));
+      }
+    }
+    return out;
+  }
+
+  private from(db: Kdb = this.db): AnyQb {
+    return this.any(db).selectFrom(`${this.spec.table} as t`) as unknown as AnyQb;
+  }
+
+  private selection(eb: AnyEb) {
+    return this.spec.select(eb as unknown as EntityEb<TB>) as unknown as ReadonlyArray<
+      SelectExpression<Record<string, Record<string, unknown>>, 't'>
+    >;
+  }
+
+  async list(scope: Scope, q: ListQuery, paged = true) {
+    const { limit, offset } = pageBounds(q);
+    const orderCol = (q.order_by && this.spec.orderFields?.[q.order_by]) || 'created_at';
+    const dir = q.order_direction === 'desc' ? 'desc' : 'asc';
+    let inner = this.filtered(this.from().selectAll('t'), scope, q)
+      .orderBy(`t.${orderCol}`, dir)
+      .orderBy('t.id', dir);
+    if (paged && limit > 0) inner = inner.limit(limit).offset(offset);
+    else if (paged && offset > 0) inner = inner.offset(offset);
+    // The page is cut first, then the select list (with its per-row subqueries such as tags) runs on that page only.
+    const rowsQuery = this.any()
+      .selectFrom(inner.as('t'))
+      .select((eb) => this.selection(eb as unknown as AnyEb))
+      .orderBy(`t.${orderCol}`, dir)
+      .orderBy('t.id', dir);
+    const countQuery = this.filtered(this.from(), scope, q).select(sql<number>`count(*)::int`.as('n'));
+    const [rows, count] = await Promise.all([rowsQuery.execute(), countQuery.executeTakeFirstOrThrow()]);
+    const data = this.spec.hydrate ? await this.spec.hydrate(this.db, rows as Row[]) : (rows as Row[]);
+    return { data, total: count.n as number, limit, offset };
+  }
+
+  /** One row in scope, shaped for the wire; undefined when missing or out of scope. */
+  async find(scope: Scope, id: string, db: Kdb = this.db): Promise<Row | undefined> {
+    const row = await this.scoped(this.from(db), scope)
+      .where('t.id', '=', id)
+      .select((eb) => this.selection(eb))
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return this.spec.hydrate ? (await this.spec.hydrate(db, [row]))[0] : row;
+  }
+
+  /** One row by id whoever asks (public share links, system jobs), shaped for the wire. */
+  async findAny(id: string, db: Kdb = this.db): Promise<Row | undefined> {
+    const row = await this.from(db)
+      .where('t.id', '=', id)
+      .select((eb) => this.selection(eb))
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return this.spec.hydrate ? (await this.spec.hydrate(db, [row]))[0] : row;
+  }
+
+  /** The ids of the rows a list with this query would return, as a subquery (exports of children). */
+  idsQuery(scope: Scope, q: ListQuery) {
+    return this.filtered(this.from(), scope, q).select('t.id');
+  }
+
+  /** The ids among `ids` that are in scope. */
+  async visibleIds(scope: Scope, ids: string[], db: Kdb = this.db): Promise<string[]> {
+    if (!ids.length) return [];
+    const rows = await this.scoped(this.from(db), scope).where('t.id', 'in', ids).select('t.id').execute();
+    return rows.map((r) => r.id as string);
+  }
+
+  /**
+   * Deletes the rows among `ids` that are in scope, with their tag links, in one transaction with the spec's guards.
+   * Ids out of scope are skipped exactly like unknown ids, so nothing leaks across scopes. Returns how many went.
+   */
+  async deleteInScope(scope: Scope, ids: string[]): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const visible = await this.visibleIds(scope, ids, trx);
+      if (!visible.length) return 0;
+      await this.spec.beforeDelete?.(trx, visible);
+      const deleted = (await this.any(trx)
+        .deleteFrom(this.spec.table as string)
+        .where('id', 'in', visible)
+        .returningAll()
+        .execute()) as Row[];
+      if (this.spec.tagType) await trx.deleteFrom('entity_tags').where('entity_id', 'in', visible).execute();
+      await this.spec.afterDelete?.(trx, deleted);
+      return deleted.length;
+    });
+  }
+
+  /**
+   * Every matching row's CSV columns in (created_at, id) order, fetched in keyset batches: memory stays flat however
+   * many rows match, and each batch is a short query, so PGlite's single connection is never held by one export.
+   */
+  async *exportRows(
+    scope: Scope,
+    q: ListQuery,
+    opts: { batch?: number; within?: (eb: AnyEb) => Expression<SqlBool> } = {},
+  ): AsyncGenerator<Row> {
+    const { columns, exprs } = this.spec.csv;
+    const batch = opts.batch ?? EXPORT_BATCH;
+    let after: { at: string; id: string } | undefined;
+    for (;;) {
+      let qb = this.filtered(this.from(), scope, q);
+      if (opts.within) qb = qb.where(opts.within);
+      if (after) {
+        const { at, id } = after;
+        // The plain bound lets an index on created_at narrow the scan; the row comparison breaks ties by id.
+        qb = qb.where(
+          sql<boolean>`t.created_at >= ${at}::timestamptz AND (t.created_at, t.id) > (${at}::timestamptz, ${id}::uuid)`,
+        );
+      }
+      const rows = await qb
+        .select((eb) =>
+          columns.map((c) => {
+            const expr = exprs?.[c];
+            return expr ? expr(eb as unknown as EntityEb<TB>).as(c) : eb.ref(`t.${c}`).as(c);
+          }),
+        )
+        // The cursor travels as text: a JS Date drops the microseconds the comparison needs.
+        .select([sql<string>`t.created_at::text`.as('keyset_at'), 't.id as keyset_id'])
+        .orderBy('t.created_at')
+        .orderBy('t.id')
+        .limit(batch)
+        .execute();
+      yield* rows as Row[];
+      if (rows.length < batch) return;
+      const last = rows[rows.length - 1];
+      after = { at: last.keyset_at as string, id: last.keyset_id as string };
+    }
+  }
+}
