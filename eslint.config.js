@@ -2,6 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
+import { importX } from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 export default tseslint.config(
   {
@@ -37,6 +39,23 @@ export default tseslint.config(
   {
     files: ['apps/web/**/*.ts', 'apps/web/**/*.svelte'],
     languageOptions: { globals: { ...globals.browser } },
+  },
+  // No import cycles in any workspace: a cycle means two modules that cannot be understood (or built) apart.
+  {
+    files: ['**/*.ts', '**/*.svelte'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js', '.svelte'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [
+        createTypeScriptImportResolver({
+          project: ['tsconfig.json', 'apps/web/tsconfig.json'],
+          noWarnOnMultipleProjects: true,
+          extensions: ['.ts', '.svelte.ts', '.svelte', '.js'],
+        }),
+      ],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   ...svelte.configs['flat/recommended'].map((c) => ({ ...c, files: ['apps/web/**/*.svelte'] })),
   {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import pino from 'pino';
 import { buildApp } from './app.ts';
+import { createServices } from './services.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDb } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
   log.info({ applied }, applied.length ? 'migrations applied' : 'database schema up to date');
 
   const daemon = config.integratedDaemon ? new IntegratedDaemon(config, db, log) : undefined;
-  const app = await buildApp({ config, db, logger: log, integratedDaemon: daemon });
+  const services = createServices({ config, db, log, integratedDaemon: daemon });
+  const app = await buildApp({ config, db, logger: log, services });
   await app.listen({ port: config.serverPort, host: config.bindAddress });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.serverPort;

@@ -13,7 +13,7 @@ import type { Db } from '../db/client.ts';
 import { ok } from '../http/envelope.ts';
 import { AppError } from '../http/errors.ts';
 import { ItemResponse } from '../http/schemas.ts';
-import { SESSION_COOKIE, setSessionCookie } from '../app.ts';
+import { SESSION_COOKIE, setSessionCookie } from './session-cookie.ts';
 import type { SessionStore } from './sessions.ts';
 import type { AccountService, SetupData } from './account.service.ts';
 import { randomUUID } from 'node:crypto';

@@ -1,14 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { OidcProviderMetadata, User } from '@scanopy/contracts';
-import { setSessionCookie } from '../app.ts';
+import { setSessionCookie } from './session-cookie.ts';
 import type { ServerConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { ok } from '../http/envelope.ts';
 import { AppError, badRequest } from '../http/errors.ts';
 import { ItemResponse } from '../http/schemas.ts';
 import type { AccountService, SetupData } from './account.service.ts';
-import { oidcProviders } from './oidc.settings.ts';
 import { oidcFlows, OidcService, type OidcFlow, type PendingAuth } from './oidc.service.ts';
 import type { SessionStore } from './sessions.ts';
 
@@ -60,18 +59,12 @@ interface Opts {
   db: Db;
   sessions: SessionStore;
   accounts: AccountService;
+  oidc: OidcService;
 }
 
 /** OIDC routes under /api/auth (api-model.md §3.5): provider list, browser redirects and unlinking. */
 export async function oidcRoutes(app: FastifyInstance, opts: Opts) {
-  const { config, db, sessions, accounts } = opts;
-  const oidc = new OidcService(
-    db,
-    accounts,
-    oidcProviders(config),
-    config.publicUrl,
-    config.disableRegistration,
-  );
+  const { config, sessions, accounts, oidc } = opts;
   const tags = ['auth'];
 
   /** Audit line for the Auth events of the reference (register, login_success, oidc_linked, oidc_unlinked). */

@@ -4,9 +4,9 @@ import { Type } from 'typebox';
 import { DateTime, Nullable, PermissionLevel } from '@scanopy/contracts';
 import type { ServerConfig } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
-import { setSessionCookie } from '../../app.ts';
-import { SessionStore } from '../../auth/sessions.ts';
-import { EmailService } from '../../auth/email.service.ts';
+import { setSessionCookie } from '../../auth/session-cookie.ts';
+import type { SessionStore } from '../../auth/sessions.ts';
+import type { EmailService } from '../../auth/email.service.ts';
 import { requireUser, roleRank, type Role, type UserPrincipal } from '../../auth/principal.ts';
 import { ok } from '../../http/envelope.ts';
 import { AppError, notFound } from '../../http/errors.ts';
@@ -54,11 +54,11 @@ function visible(p: UserPrincipal, w: Where): Where {
   return w;
 }
 
-export async function inviteRoutes(app: FastifyInstance, opts: { db: Db; config: ServerConfig }) {
-  const { db, config } = opts;
-  const sessions = new SessionStore(db, config.sessionTtlHours * 3600_000);
-  const email = new EmailService(config, app.log);
-  app.addHook('onClose', async () => email.close());
+export async function inviteRoutes(
+  app: FastifyInstance,
+  opts: { db: Db; config: ServerConfig; sessions: SessionStore; email: EmailService },
+) {
+  const { db, config, sessions, email } = opts;
 
   async function getVisible(p: UserPrincipal, id: string) {
     const w = visible(p, new Where());

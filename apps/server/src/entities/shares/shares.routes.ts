@@ -20,8 +20,6 @@ import {
   shareDef,
 } from './shares.defs.ts';
 
-type Row = Record<string, unknown>;
-
 /** Wrong share passwords per share: the reference's burst of 5, then one more every 180 s. */
 const SHARE_ATTEMPT_BURST = 5;
 const SHARE_ATTEMPTS_PER_MINUTE = 60 / 180;

@@ -1,0 +1,90 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from './services.ts';
+import { registerCrud } from './http/crud.ts';
+import { systemRoutes } from './entities/system/system.routes.ts';
+import { metadataRoutes } from './entities/metadata/metadata.routes.ts';
+import { authRoutes } from './auth/auth.routes.ts';
+import { oidcRoutes } from './auth/oidc.routes.ts';
+import { daemonProtocolRoutes } from './discovery/daemon-protocol.routes.ts';
+import { discoveryRoutes } from './discovery/discovery.routes.ts';
+import { estimateRoutes } from './discovery/estimate.routes.ts';
+import { daemonProvisionRoutes } from './discovery/daemon-provision.routes.ts';
+import { networkRoutes } from './entities/networks/networks.routes.ts';
+import { subnetRoutes } from './entities/subnets/subnets.routes.ts';
+import { apiKeyRoutes } from './entities/api-keys/api-keys.routes.ts';
+import { hostRoutes } from './entities/hosts/hosts.routes.ts';
+import { hostChildRoutes } from './entities/hosts/host-children.routes.ts';
+import { hostExportRoutes } from './entities/hosts/hosts-export.routes.ts';
+import { hostConsolidateRoutes } from './entities/hosts/hosts-consolidate.routes.ts';
+import { tagRoutes } from './entities/tags/tags.routes.ts';
+import { organizationRoutes } from './entities/organizations/organizations.routes.ts';
+import { userRoutes } from './entities/users/users.routes.ts';
+import { inviteRoutes } from './entities/invites/invites.routes.ts';
+import { groupRoutes } from './entities/groups/groups.routes.ts';
+import { discoveryConfigRoutes } from './entities/discovery/discovery-config.routes.ts';
+import { dashboardRoutes } from './entities/dashboard/dashboard.routes.ts';
+import { topologyRoutes } from './entities/topology/topology.routes.ts';
+import { shareRoutes } from './entities/shares/shares.routes.ts';
+
+/** A route plugin gets the services (services.ts) as its options and takes what it uses. */
+export type RoutePlugin = (app: FastifyInstance, services: Services) => Promise<void>;
+
+export interface RouteEntry {
+  /** Absent for an entry that only adds aliases. */
+  prefix?: string;
+  plugin: RoutePlugin;
+  /** Also served under this prefix, hidden from the OpenAPI document (the reference's unversioned aliases). */
+  alias?: string;
+}
+
+/** List, get, delete, bulk-delete and CSV export of the given entities (entity-specific routes come first). */
+function crudRoutes(pick: (e: Services['entities']) => Services['entities'][keyof Services['entities']][]) {
+  return async (app: FastifyInstance, services: Services) => {
+    for (const service of pick(services.entities)) registerCrud(app, service);
+  };
+}
+
+/** Every route of the server, with its prefix, in registration order. */
+export const routes: RouteEntry[] = [
+  { prefix: '', plugin: systemRoutes },
+  { prefix: '', plugin: metadataRoutes },
+  { prefix: '/api/auth', plugin: authRoutes },
+  { prefix: '/api/auth', plugin: oidcRoutes },
+  { prefix: '/api/v1', plugin: discoveryRoutes, alias: '/api' },
+  { prefix: '/api/v1', plugin: estimateRoutes },
+  { prefix: '/api/v1', plugin: daemonProvisionRoutes },
+  { prefix: '/api/v1', plugin: networkRoutes },
+  { prefix: '/api/v1', plugin: subnetRoutes, alias: '/api' },
+  { prefix: '/api/v1', plugin: apiKeyRoutes },
+  { prefix: '/api/v1', plugin: hostRoutes, alias: '/api' },
+  { prefix: '/api/v1', plugin: hostChildRoutes, alias: '/api' },
+  { prefix: '/api/v1', plugin: hostExportRoutes },
+  { prefix: '/api/v1', plugin: tagRoutes },
+  { prefix: '/api/v1', plugin: organizationRoutes },
+  { prefix: '/api/v1', plugin: userRoutes },
+  { prefix: '/api/v1', plugin: inviteRoutes },
+  { prefix: '/api/v1', plugin: groupRoutes, alias: '/api' },
+  { prefix: '/api/v1', plugin: discoveryConfigRoutes, alias: '/api' },
+  { prefix: '/api/v1', plugin: hostConsolidateRoutes, alias: '/api' },
+  { prefix: '/api/v1', plugin: dashboardRoutes },
+  { prefix: '/api/v1', plugin: topologyRoutes },
+  { prefix: '/api/v1', plugin: shareRoutes },
+  { prefix: '/api/v1', plugin: crudRoutes((e) => Object.values(e)) },
+  { plugin: crudRoutes((e) => [e.hosts, e.subnets, e.services, e.groups, e.discovery]), alias: '/api' },
+  { prefix: '/api/daemons', plugin: daemonProtocolRoutes },
+];
+
+/** Registers every route: the /api/v1 ones first, then the hidden aliases. */
+export async function registerRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  for (const r of routes) {
+    if (r.prefix !== undefined) await app.register(r.plugin, { prefix: r.prefix, ...services });
+  }
+  await app.register(async (scoped) => {
+    scoped.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, hide: true };
+    });
+    for (const r of routes) {
+      if (r.alias !== undefined) await scoped.register(r.plugin, { prefix: r.alias, ...services });
+    }
+  });
+}

@@ -1,0 +1,79 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { ServerConfig } from './config.ts';
+import type { Db } from './db/client.ts';
+import { EventBus } from './events/bus.ts';
+import { AccountService } from './auth/account.service.ts';
+import { AuthService } from './auth/auth.service.ts';
+import { EmailService } from './auth/email.service.ts';
+import { OidcService } from './auth/oidc.service.ts';
+import { oidcProviders } from './auth/oidc.settings.ts';
+import { SessionStore } from './auth/sessions.ts';
+import { IngestionService } from './discovery/ingestion.service.ts';
+import { SchedulesService } from './discovery/schedules.service.ts';
+import { SessionsService } from './discovery/sessions.service.ts';
+import type { IntegratedDaemon } from './discovery/integrated-daemon.ts';
+import { EntityService } from './http/crud.ts';
+import { daemonApiKeyDef, daemonDef, networkDef, subnetDef, tagDef, userApiKeyDef } from './entities/defs.ts';
+import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './entities/hosts/hosts.defs.ts';
+import { groupDef } from './entities/groups/groups.defs.ts';
+import { discoveryDef } from './entities/discovery/discovery-config.defs.ts';
+import { topologyDef } from './entities/topology/topology.defs.ts';
+import { shareDef } from './entities/shares/shares.defs.ts';
+
+export interface ServiceDeps {
+  config: ServerConfig;
+  db: Db;
+  log: FastifyBaseLogger;
+  /** Shared with main.ts so background jobs publish on the same bus; a fresh one otherwise. */
+  bus?: EventBus;
+  /** Set by main.ts when the integrated daemon runs; registration hands it the first network. */
+  integratedDaemon?: IntegratedDaemon;
+}
+
+/**
+ * The composition root: every service of the server is built here, once, and handed to the route plugins
+ * (routes.ts) and background jobs (main.ts) that use it. A service's constructor takes only what it uses.
+ */
+export function createServices(deps: ServiceDeps) {
+  const { config, db, log } = deps;
+  const k = db.kysely;
+  const bus = deps.bus ?? new EventBus();
+  const sessions = new SessionStore(db, config.sessionTtlHours * 3600_000);
+  const email = new EmailService(config, log);
+  const accounts = new AccountService(db, email, deps.integratedDaemon);
+  const discoverySessions = new SessionsService(db);
+  return {
+    config,
+    db,
+    bus,
+    log,
+    sessions,
+    auth: new AuthService(db, sessions),
+    email,
+    accounts,
+    oidc: new OidcService(db, accounts, oidcProviders(config), config.publicUrl, config.disableRegistration),
+    discoverySessions,
+    schedules: new SchedulesService(db, discoverySessions, log),
+    ingestion: new IngestionService(db),
+    /** List, read, delete and export of every entity with generic routes. */
+    entities: {
+      networks: new EntityService(k, networkDef),
+      hosts: new EntityService(k, hostDef),
+      interfaces: new EntityService(k, interfaceDef),
+      ports: new EntityService(k, portDef),
+      services: new EntityService(k, serviceDef),
+      bindings: new EntityService(k, bindingDef),
+      subnets: new EntityService(k, subnetDef),
+      tags: new EntityService(k, tagDef),
+      daemons: new EntityService(k, daemonDef),
+      daemonApiKeys: new EntityService(k, daemonApiKeyDef),
+      userApiKeys: new EntityService(k, userApiKeyDef),
+      groups: new EntityService(k, groupDef),
+      discovery: new EntityService(k, discoveryDef),
+      topologies: new EntityService(k, topologyDef),
+      shares: new EntityService(k, shareDef),
+    },
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
