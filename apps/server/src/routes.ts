@@ -1,6 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from './services.ts';
-import { registerCrud } from './http/crud.ts';
+import type { RouteApp, RoutePlugin } from './http/route-app.ts';
+import { registerCrud, type EntityResource } from './http/crud.ts';
+import { daemonApiKeyDef, daemonDef, subnetDef, tagDef, userApiKeyDef } from './entities/defs.ts';
+import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './entities/hosts/hosts.defs.ts';
+import { groupDef } from './entities/groups/groups.defs.ts';
+import { discoveryDef } from './entities/discovery/discovery-config.defs.ts';
+import { topologyDef } from './entities/topology/topology.defs.ts';
+import { shareDef } from './entities/shares/shares.defs.ts';
 import { systemRoutes } from './entities/system/system.routes.ts';
 import { metadataRoutes } from './entities/metadata/metadata.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
@@ -9,7 +17,7 @@ import { daemonProtocolRoutes } from './discovery/daemon-protocol.routes.ts';
 import { discoveryRoutes } from './discovery/discovery.routes.ts';
 import { estimateRoutes } from './discovery/estimate.routes.ts';
 import { daemonProvisionRoutes } from './discovery/daemon-provision.routes.ts';
-import { networkRoutes } from './entities/networks/networks.routes.ts';
+import { networkResource, networkRoutes } from './entities/networks/networks.routes.ts';
 import { subnetRoutes } from './entities/subnets/subnets.routes.ts';
 import { apiKeyRoutes } from './entities/api-keys/api-keys.routes.ts';
 import { hostRoutes } from './entities/hosts/hosts.routes.ts';
@@ -26,9 +34,6 @@ import { dashboardRoutes } from './entities/dashboard/dashboard.routes.ts';
 import { topologyRoutes } from './entities/topology/topology.routes.ts';
 import { shareRoutes } from './entities/shares/shares.routes.ts';
 
-/** A route plugin gets the services (services.ts) as its options and takes what it uses. */
-export type RoutePlugin = (app: FastifyInstance, services: Services) => Promise<void>;
-
 export interface RouteEntry {
   /** Absent for an entry that only adds aliases. */
   prefix?: string;
@@ -37,10 +42,30 @@ export interface RouteEntry {
   alias?: string;
 }
 
+type EntityKey = keyof Services['entities'];
+
+const resources: Record<EntityKey, EntityResource> = {
+  networks: networkResource,
+  hosts: hostDef,
+  interfaces: interfaceDef,
+  ports: portDef,
+  services: serviceDef,
+  bindings: bindingDef,
+  subnets: subnetDef,
+  tags: tagDef,
+  daemons: daemonDef,
+  daemonApiKeys: daemonApiKeyDef,
+  userApiKeys: userApiKeyDef,
+  groups: groupDef,
+  discovery: discoveryDef,
+  topologies: topologyDef,
+  shares: shareDef,
+};
+
 /** List, get, delete, bulk-delete and CSV export of the given entities (entity-specific routes come first). */
-function crudRoutes(pick: (e: Services['entities']) => Services['entities'][keyof Services['entities']][]) {
-  return async (app: FastifyInstance, services: Services) => {
-    for (const service of pick(services.entities)) registerCrud(app, service);
+function crudRoutes(keys: EntityKey[]) {
+  return async (app: RouteApp, services: Services) => {
+    for (const k of keys) registerCrud(app, resources[k], services.entities[k]);
   };
 }
 
@@ -69,13 +94,14 @@ export const routes: RouteEntry[] = [
   { prefix: '/api/v1', plugin: dashboardRoutes },
   { prefix: '/api/v1', plugin: topologyRoutes },
   { prefix: '/api/v1', plugin: shareRoutes },
-  { prefix: '/api/v1', plugin: crudRoutes((e) => Object.values(e)) },
-  { plugin: crudRoutes((e) => [e.hosts, e.subnets, e.services, e.groups, e.discovery]), alias: '/api' },
+  { prefix: '/api/v1', plugin: crudRoutes(Object.keys(resources) as EntityKey[]) },
+  { plugin: crudRoutes(['hosts', 'subnets', 'services', 'groups', 'discovery']), alias: '/api' },
   { prefix: '/api/daemons', plugin: daemonProtocolRoutes },
 ];
 
 /** Registers every route: the /api/v1 ones first, then the hidden aliases. */
-export async function registerRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function registerRoutes(root: FastifyInstance, services: Services): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
   for (const r of routes) {
     if (r.prefix !== undefined) await app.register(r.plugin, { prefix: r.prefix, ...services });
   }

@@ -12,8 +12,13 @@ import { IngestionService } from './discovery/ingestion.service.ts';
 import { SchedulesService } from './discovery/schedules.service.ts';
 import { SessionsService } from './discovery/sessions.service.ts';
 import type { IntegratedDaemon } from './discovery/integrated-daemon.ts';
-import { EntityService } from './http/crud.ts';
-import { daemonApiKeyDef, daemonDef, networkDef, subnetDef, tagDef, userApiKeyDef } from './entities/defs.ts';
+import { EntityService, type EntityDef } from './http/crud.ts';
+import type { TableName } from './db/entity-repository.ts';
+import { networkSpec, NetworksRepository } from './entities/networks/networks.repository.ts';
+import { NetworksService } from './entities/networks/networks.service.ts';
+import { TagsRepository } from './entities/tags/tags.repository.ts';
+import { EntityTagsService } from './entities/tags/entity-tags.service.ts';
+import { daemonApiKeyDef, daemonDef, subnetDef, tagDef, userApiKeyDef } from './entities/defs.ts';
 import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './entities/hosts/hosts.defs.ts';
 import { groupDef } from './entities/groups/groups.defs.ts';
 import { discoveryDef } from './entities/discovery/discovery-config.defs.ts';
@@ -42,6 +47,25 @@ export function createServices(deps: ServiceDeps) {
   const email = new EmailService(config, log);
   const accounts = new AccountService(db, email, deps.integratedDaemon);
   const discoverySessions = new SessionsService(db);
+  const entity = <TB extends TableName>(def: EntityDef<TB>) => new EntityService(k, def.spec, def.name);
+  const entities = {
+    networks: new EntityService(k, networkSpec, 'Network'),
+    hosts: entity(hostDef),
+    interfaces: entity(interfaceDef),
+    ports: entity(portDef),
+    services: entity(serviceDef),
+    bindings: entity(bindingDef),
+    subnets: entity(subnetDef),
+    tags: entity(tagDef),
+    daemons: entity(daemonDef),
+    daemonApiKeys: entity(daemonApiKeyDef),
+    userApiKeys: entity(userApiKeyDef),
+    groups: entity(groupDef),
+    discovery: entity(discoveryDef),
+    topologies: entity(topologyDef),
+    shares: entity(shareDef),
+  };
+  const entityTags = new EntityTagsService(new TagsRepository(k));
   return {
     config,
     db,
@@ -56,23 +80,8 @@ export function createServices(deps: ServiceDeps) {
     schedules: new SchedulesService(db, discoverySessions, log),
     ingestion: new IngestionService(db),
     /** List, read, delete and export of every entity with generic routes. */
-    entities: {
-      networks: new EntityService(k, networkDef),
-      hosts: new EntityService(k, hostDef),
-      interfaces: new EntityService(k, interfaceDef),
-      ports: new EntityService(k, portDef),
-      services: new EntityService(k, serviceDef),
-      bindings: new EntityService(k, bindingDef),
-      subnets: new EntityService(k, subnetDef),
-      tags: new EntityService(k, tagDef),
-      daemons: new EntityService(k, daemonDef),
-      daemonApiKeys: new EntityService(k, daemonApiKeyDef),
-      userApiKeys: new EntityService(k, userApiKeyDef),
-      groups: new EntityService(k, groupDef),
-      discovery: new EntityService(k, discoveryDef),
-      topologies: new EntityService(k, topologyDef),
-      shares: new EntityService(k, shareDef),
-    },
+    entities,
+    networks: new NetworksService(new NetworksRepository(k), entities.networks, entityTags),
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isPgError, type Db, type Queryable } from '../db/client.ts';
 import { AppError } from '../http/errors.ts';
-import { createNetwork } from '../entities/networks/networks.service.ts';
+import { NetworksRepository } from '../entities/networks/networks.repository.ts';
 import type { IntegratedDaemon } from '../discovery/integrated-daemon.ts';
 import { burnVerify, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import type { EmailService } from './email.service.ts';
@@ -95,7 +95,11 @@ export class AccountService {
         [userId, orgId, email, hash, verified, termsAccepted ? new Date() : null],
       );
       if (oidc) await linkOidcIdentity(tx, userId, oidc);
-      const networkId = await createNetwork(tx, orgId, setup?.network.name || 'My Network');
+      const networkId = await new NetworksRepository(tx.kysely).create(
+        tx.kysely,
+        orgId,
+        setup?.network.name || 'My Network',
+      );
       return { userId, networkId, first: n === 0, verified };
     });
     if (result.first) await this.integratedDaemon?.provision(result.networkId, result.userId);

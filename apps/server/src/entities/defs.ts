@@ -1,35 +1,10 @@
-import { DaemonApiKey, DaemonResponse, Network, Subnet, Tag, UserApiKey } from '@scanopy/contracts';
+import { DaemonApiKey, DaemonResponse, Subnet, Tag, UserApiKey } from '@scanopy/contracts';
 import { sql } from 'kysely';
 import type { EntityDef } from '../http/crud.ts';
 import { entitySpec, tagIds, variantOf } from '../db/entity-repository.ts';
 import { AppError } from '../http/errors.ts';
 import { Uuid, UuidArray } from '../http/schemas.ts';
 import { daemonVersionStatus } from './daemons/daemons.service.ts';
-
-export const networkDef: EntityDef<'networks'> = {
-  name: 'Network',
-  path: 'networks',
-  filterSchema: { ids: UuidArray },
-  csvFile: 'Networks',
-  schema: Network,
-  access: { read: 'viewer', write: 'admin' },
-  spec: entitySpec({
-    table: 'networks',
-    scope: 'networks',
-    tagType: 'Network',
-    select: (eb) => [
-      't.id',
-      't.name',
-      't.organization_id',
-      tagIds(eb, 'Network'),
-      't.created_at',
-      't.updated_at',
-    ],
-    filters: { ids: 'id' },
-    orderFields: { created_at: 'created_at', name: 'name', updated_at: 'updated_at' },
-    csv: { columns: ['id', 'name', 'organization_id', 'created_at', 'updated_at'] },
-  }),
-};
 
 export const subnetDef: EntityDef<'subnets'> = {
   name: 'Subnet',

@@ -26,7 +26,7 @@ import {
 export type { ListQuery } from '../db/entity-repository.ts';
 
 /** What the generic HTTP layer needs to know about an entity; entities only add what differs. */
-export interface EntityDef<TB extends TableName = AnyTable> {
+export interface EntityResource {
   /** Display name used in messages, e.g. "Host". */
   name: string;
   /** Path segment, e.g. "hosts". */
@@ -39,6 +39,10 @@ export interface EntityDef<TB extends TableName = AnyTable> {
   filterSchema?: Record<string, TSchema>;
   /** Plural display name of GET /<path>/export/csv: the download is `<csvFile>.csv`. */
   csvFile: string;
+}
+
+/** A resource with its table spec in one object (entities not yet split into routes and repository files). */
+export interface EntityDef<TB extends TableName = AnyTable> extends EntityResource {
   /** How the table is read, filtered, exported and deleted. */
   spec: EntitySpec<TB>;
 }
@@ -58,9 +62,11 @@ export class EntityService<TB extends TableName = AnyTable> {
 
   constructor(
     db: Kdb,
-    readonly def: EntityDef<TB>,
+    spec: EntitySpec<TB>,
+    /** Display name used in messages, e.g. "Host". */
+    readonly name: string,
   ) {
-    this.repo = new EntityRepository(db, def.spec);
+    this.repo = new EntityRepository(db, spec);
   }
 
   list(p: Principal, q: ListQuery) {
@@ -70,12 +76,12 @@ export class EntityService<TB extends TableName = AnyTable> {
   /** One row the caller can see; anything else (missing, other org, ungranted network) is a 404. */
   async get(p: Principal, id: string, on?: Kdb): Promise<Row> {
     const row = await this.repo.find(scopeOf(p), id, on);
-    if (!row) throw notFound(this.def.name);
+    if (!row) throw notFound(this.name);
     return row;
   }
 
   async delete(p: Principal, id: string): Promise<void> {
-    if (!(await this.repo.deleteInScope(scopeOf(p), [id]))) throw notFound(this.def.name);
+    if (!(await this.repo.deleteInScope(scopeOf(p), [id]))) throw notFound(this.name);
   }
 
   async bulkDelete(p: Principal, ids: string[]) {
@@ -92,7 +98,7 @@ export class EntityService<TB extends TableName = AnyTable> {
 
 /** Loads one row the caller can see (404 otherwise), on the database or the transaction `on`. */
 export async function getVisible(on: Queryable, def: EntityDef, p: Principal, id: string): Promise<Row> {
-  return new EntityService(on.kysely, def).get(p, id);
+  return new EntityService(on.kysely, def.spec, def.name).get(p, id);
 }
 
 /** Replaces the tag set of an entity; every tag must belong to the caller's organization. */
@@ -132,8 +138,8 @@ export function principal(req: FastifyRequest): Principal {
 }
 
 /** Registers list, get, delete, bulk-delete and CSV export for an entity; create and update stay with the entity. */
-export function registerCrud(app: FastifyInstance, service: EntityService): void {
-  const def = service.def;
+export function registerCrud(app: FastifyInstance, def: EntityResource, service: EntityService): void {
+  const spec = service.repo.spec;
   const tag = def.path;
   const op = def.path.replace(/[^a-z]+(.)/g, (_, c: string) => c.toUpperCase());
   const del = def.access.delete ?? def.access.write;
@@ -145,7 +151,7 @@ export function registerCrud(app: FastifyInstance, service: EntityService): void
       schema: {
         operationId: `list_${op}`,
         tags: [tag],
-        querystring: listQuery(def.filterSchema ?? {}, Object.keys(def.spec.orderFields ?? {})),
+        querystring: listQuery(def.filterSchema ?? {}, Object.keys(spec.orderFields ?? {})),
         response: { 200: ListResponse(def.schema) },
       },
     },
@@ -173,7 +179,7 @@ export function registerCrud(app: FastifyInstance, service: EntityService): void
     },
     async (req, reply) => {
       const rows = service.exportRows(principal(req), req.query as ListQuery);
-      const columns = def.spec.csv.columns;
+      const columns = spec.csv.columns;
       return sendFile(reply, 'text/csv; charset=utf-8', `${def.csvFile}.csv`, csvStream(columns, rows));
     },
   );

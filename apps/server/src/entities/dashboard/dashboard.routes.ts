@@ -61,8 +61,8 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { db: Db }) {
            FROM networks n WHERE n.id = ANY($1::uuid[]) ORDER BY n.created_at, n.id`,
           [ids],
         ),
-        new EntityService(db.kysely, daemonDef).list(p, { limit: 0 }),
-        new EntityService(db.kysely, discoveryDef).list(p, {
+        new EntityService(db.kysely, daemonDef.spec, daemonDef.name).list(p, { limit: 0 }),
+        new EntityService(db.kysely, discoveryDef.spec, discoveryDef.name).list(p, {
           run_type: ['Historical'],
           order_by: 'created_at',
           order_direction: 'desc',

@@ -1,25 +1,37 @@
-import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../../db/client.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { EntityService } from '../../http/crud.ts';
+import type { EntityTagsService } from '../tags/entity-tags.service.ts';
+import type { NetworksRepository } from './networks.repository.ts';
 
-/**
- * Every network starts with the two system subnets the topology uses for off-network endpoints, and a default
- * "My Topology" (options take the column defaults).
- */
-export async function createNetwork(tx: Queryable, organizationId: string, name: string, id = randomUUID()) {
-  const [row] = await tx.query<{ id: string }>(
-    'INSERT INTO networks (id, organization_id, name) VALUES ($1, $2, $3) RETURNING id',
-    [id, organizationId, name],
-  );
-  const system = JSON.stringify({ type: 'System' });
-  await tx.query(
-    `INSERT INTO subnets (id, network_id, cidr, name, description, subnet_type, source) VALUES
-       ($1, $3, '0.0.0.0/0', 'Internet', 'Hosts and services reached over the public internet', 'Internet', $4),
-       ($2, $3, '0.0.0.0/0', 'Remote Network', 'Hosts on networks no daemon is attached to', 'Remote', $4)`,
-    [randomUUID(), randomUUID(), row.id, system],
-  );
-  await tx.query("INSERT INTO topologies (id, network_id, name) VALUES ($1, $2, 'My Topology')", [
-    randomUUID(),
-    row.id,
-  ]);
-  return row.id;
+export interface NetworkInput {
+  name: string;
+  tags?: string[];
+}
+
+export class NetworksService {
+  constructor(
+    private readonly networks: NetworksRepository,
+    private readonly entities: EntityService<'networks'>,
+    private readonly tags: EntityTagsService,
+  ) {}
+
+  async create(p: Principal, input: NetworkInput) {
+    const id = await this.networks.transaction(async (trx) => {
+      const nid = await this.networks.create(trx, p.organizationId, input.name);
+      if (input.tags) await this.tags.set(trx, 'Network', p.organizationId, nid, input.tags);
+      return nid;
+    });
+    // Owner/Admin see every org network; the principal's set was computed before this one existed.
+    p.networkIds.push(id);
+    return this.entities.get(p, id);
+  }
+
+  async update(p: Principal, id: string, input: NetworkInput) {
+    await this.entities.get(p, id);
+    await this.networks.transaction(async (trx) => {
+      await this.networks.rename(trx, id, input.name);
+      if (input.tags) await this.tags.set(trx, 'Network', p.organizationId, id, input.tags);
+    });
+    return this.entities.get(p, id);
+  }
 }

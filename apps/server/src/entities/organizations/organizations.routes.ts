@@ -7,7 +7,7 @@ import { ok } from '../../http/envelope.ts';
 import { badRequest, notFound } from '../../http/errors.ts';
 import { IdParams, ItemResponse } from '../../http/schemas.ts';
 import { requireUser } from '../../auth/principal.ts';
-import { createNetwork } from '../networks/networks.service.ts';
+import { NetworksRepository } from '../networks/networks.repository.ts';
 
 const tags = ['organizations'];
 
@@ -88,7 +88,7 @@ export async function organizationRoutes(app: FastifyInstance, opts: { db: Db })
         await tx.query('DELETE FROM user_api_keys WHERE organization_id = $1', [id]);
         await tx.query('DELETE FROM users WHERE organization_id = $1 AND id <> $2', [id, p.userId]);
         await tx.query('DELETE FROM user_network_access WHERE user_id = $1', [p.userId]);
-        await createNetwork(tx, id, 'My Network');
+        await new NetworksRepository(tx.kysely).create(tx.kysely, id, 'My Network');
       });
       return ok(null);
     },

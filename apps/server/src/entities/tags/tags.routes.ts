@@ -7,7 +7,8 @@ import { EntityService, getVisible, principal, scopeOf, setTags, type EntityDef 
 import { ok } from '../../http/envelope.ts';
 import { AppError, notFound } from '../../http/errors.ts';
 import { IdParams, ItemResponse, Uuid } from '../../http/schemas.ts';
-import { daemonApiKeyDef, daemonDef, networkDef, subnetDef, tagDef, userApiKeyDef } from '../defs.ts';
+import { daemonApiKeyDef, daemonDef, subnetDef, tagDef, userApiKeyDef } from '../defs.ts';
+import { networkSpec } from '../networks/networks.repository.ts';
 import { freshId } from '../hosts/hosts.service.ts';
 import { hostDef, serviceDef } from '../hosts/hosts.defs.ts';
 import { groupDef } from '../groups/groups.defs.ts';
@@ -19,7 +20,7 @@ const taggable: Record<string, EntityDef> = {
   Service: serviceDef,
   Subnet: subnetDef,
   Group: groupDef,
-  Network: networkDef,
+  Network: { name: 'Network', spec: networkSpec } as EntityDef,
   Daemon: daemonDef,
   DaemonApiKey: daemonApiKeyDef,
   UserApiKey: userApiKeyDef,
@@ -50,7 +51,8 @@ const AffectedResponse = Type.Object({ affected_count: Type.Integer() });
 async function assertVisible(db: Queryable, p: Principal, entityType: string, ids: string[]) {
   const def = taggable[entityType];
   const unique = [...new Set(ids)];
-  const n = (await new EntityService(db.kysely, def).repo.visibleIds(scopeOf(p), unique)).length;
+  const n = (await new EntityService(db.kysely, def.spec, def.name).repo.visibleIds(scopeOf(p), unique))
+    .length;
   if (n !== unique.length) throw notFound(def.name);
   return unique;
 }
