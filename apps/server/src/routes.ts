@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from './services.ts';
 import type { RouteApp, RoutePlugin } from './http/route-app.ts';
 import { registerCrud, type EntityResource } from './http/crud.ts';
-import { daemonApiKeyDef, daemonDef, subnetDef, tagDef, userApiKeyDef } from './entities/defs.ts';
+import { daemonApiKeyDef, daemonDef, userApiKeyDef } from './entities/defs.ts';
 import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './entities/hosts/hosts.defs.ts';
 import { groupDef } from './entities/groups/groups.defs.ts';
 import { discoveryDef } from './entities/discovery/discovery-config.defs.ts';
@@ -18,13 +18,13 @@ import { discoveryRoutes } from './discovery/discovery.routes.ts';
 import { estimateRoutes } from './discovery/estimate.routes.ts';
 import { daemonProvisionRoutes } from './discovery/daemon-provision.routes.ts';
 import { networkResource, networkRoutes } from './entities/networks/networks.routes.ts';
-import { subnetRoutes } from './entities/subnets/subnets.routes.ts';
+import { subnetResource, subnetRoutes } from './entities/subnets/subnets.routes.ts';
 import { apiKeyRoutes } from './entities/api-keys/api-keys.routes.ts';
 import { hostRoutes } from './entities/hosts/hosts.routes.ts';
 import { hostChildRoutes } from './entities/hosts/host-children.routes.ts';
 import { hostExportRoutes } from './entities/hosts/hosts-export.routes.ts';
 import { hostConsolidateRoutes } from './entities/hosts/hosts-consolidate.routes.ts';
-import { tagRoutes } from './entities/tags/tags.routes.ts';
+import { tagResource, tagRoutes } from './entities/tags/tags.routes.ts';
 import { organizationRoutes } from './entities/organizations/organizations.routes.ts';
 import { userRoutes } from './entities/users/users.routes.ts';
 import { inviteRoutes } from './entities/invites/invites.routes.ts';
@@ -51,8 +51,8 @@ const resources: Record<EntityKey, EntityResource> = {
   ports: portDef,
   services: serviceDef,
   bindings: bindingDef,
-  subnets: subnetDef,
-  tags: tagDef,
+  subnets: subnetResource,
+  tags: tagResource,
   daemons: daemonDef,
   daemonApiKeys: daemonApiKeyDef,
   userApiKeys: userApiKeyDef,

@@ -16,9 +16,12 @@ import { EntityService, type EntityDef } from './http/crud.ts';
 import type { TableName } from './db/entity-repository.ts';
 import { networkSpec, NetworksRepository } from './entities/networks/networks.repository.ts';
 import { NetworksService } from './entities/networks/networks.service.ts';
-import { TagsRepository } from './entities/tags/tags.repository.ts';
+import { tagSpec, TagsRepository } from './entities/tags/tags.repository.ts';
+import { TagsService } from './entities/tags/tags.service.ts';
 import { EntityTagsService } from './entities/tags/entity-tags.service.ts';
-import { daemonApiKeyDef, daemonDef, subnetDef, tagDef, userApiKeyDef } from './entities/defs.ts';
+import { daemonApiKeyDef, daemonDef, userApiKeyDef } from './entities/defs.ts';
+import { subnetSpec, SubnetsRepository } from './entities/subnets/subnets.repository.ts';
+import { SubnetsService } from './entities/subnets/subnets.service.ts';
 import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './entities/hosts/hosts.defs.ts';
 import { groupDef } from './entities/groups/groups.defs.ts';
 import { discoveryDef } from './entities/discovery/discovery-config.defs.ts';
@@ -55,8 +58,8 @@ export function createServices(deps: ServiceDeps) {
     ports: entity(portDef),
     services: entity(serviceDef),
     bindings: entity(bindingDef),
-    subnets: entity(subnetDef),
-    tags: entity(tagDef),
+    subnets: new EntityService(k, subnetSpec, 'Subnet'),
+    tags: new EntityService(k, tagSpec, 'Tag'),
     daemons: entity(daemonDef),
     daemonApiKeys: entity(daemonApiKeyDef),
     userApiKeys: entity(userApiKeyDef),
@@ -65,7 +68,8 @@ export function createServices(deps: ServiceDeps) {
     topologies: entity(topologyDef),
     shares: entity(shareDef),
   };
-  const entityTags = new EntityTagsService(new TagsRepository(k));
+  const tagsRepository = new TagsRepository(k);
+  const entityTags = new EntityTagsService(tagsRepository);
   return {
     config,
     db,
@@ -82,6 +86,18 @@ export function createServices(deps: ServiceDeps) {
     /** List, read, delete and export of every entity with generic routes. */
     entities,
     networks: new NetworksService(new NetworksRepository(k), entities.networks, entityTags),
+    subnets: new SubnetsService(new SubnetsRepository(k), entities.subnets, entityTags),
+    tags: new TagsService(tagsRepository, entityTags, entities.tags, {
+      Host: entities.hosts,
+      Service: entities.services,
+      Subnet: entities.subnets,
+      Group: entities.groups,
+      Network: entities.networks,
+      Daemon: entities.daemons,
+      DaemonApiKey: entities.daemonApiKeys,
+      UserApiKey: entities.userApiKeys,
+      Discovery: entities.discovery,
+    }),
   };
 }
 

@@ -1,84 +1,10 @@
-import { DaemonApiKey, DaemonResponse, Subnet, Tag, UserApiKey } from '@scanopy/contracts';
+import { DaemonApiKey, DaemonResponse, UserApiKey } from '@scanopy/contracts';
 import { sql } from 'kysely';
 import type { EntityDef } from '../http/crud.ts';
 import { entitySpec, tagIds, variantOf } from '../db/entity-repository.ts';
 import { AppError } from '../http/errors.ts';
 import { Uuid, UuidArray } from '../http/schemas.ts';
 import { daemonVersionStatus } from './daemons/daemons.service.ts';
-
-export const subnetDef: EntityDef<'subnets'> = {
-  name: 'Subnet',
-  path: 'subnets',
-  filterSchema: { network_id: Uuid, ids: UuidArray, tag_ids: UuidArray },
-  csvFile: 'Subnets',
-  schema: Subnet,
-  access: { list: 'viewer_or_daemon', read: 'viewer', write: 'member' },
-  spec: entitySpec({
-    table: 'subnets',
-    scope: 'network',
-    tagType: 'Subnet',
-    select: (eb) => [
-      't.id',
-      't.network_id',
-      eb.cast<string>('t.cidr', 'text').as('cidr'),
-      't.name',
-      't.description',
-      't.subnet_type',
-      't.source',
-      tagIds(eb, 'Subnet'),
-      't.created_at',
-      't.updated_at',
-    ],
-    filters: { network_id: 'network_id', ids: 'id', tag_ids: 'id' },
-    orderFields: {
-      created_at: 'created_at',
-      name: 'name',
-      cidr: 'cidr',
-      subnet_type: 'subnet_type',
-      updated_at: 'updated_at',
-      network_id: 'network_id',
-    },
-    csv: {
-      columns: [
-        'id',
-        'name',
-        'cidr',
-        'subnet_type',
-        'description',
-        'network_id',
-        'source',
-        'created_at',
-        'updated_at',
-      ],
-      exprs: { cidr: (eb) => eb.cast('t.cidr', 'text'), source: () => variantOf('source') },
-    },
-  }),
-};
-
-export const tagDef: EntityDef<'tags'> = {
-  name: 'Tag',
-  path: 'tags',
-  filterSchema: { ids: UuidArray },
-  csvFile: 'Tags',
-  schema: Tag,
-  access: { read: 'viewer', write: 'member' },
-  spec: entitySpec({
-    table: 'tags',
-    scope: 'organization',
-    select: () => [
-      't.id',
-      't.organization_id',
-      't.name',
-      't.description',
-      't.color',
-      't.created_at',
-      't.updated_at',
-    ],
-    filters: { ids: 'id' },
-    orderFields: { created_at: 'created_at', name: 'name', color: 'color', updated_at: 'updated_at' },
-    csv: { columns: ['id', 'name', 'description', 'color', 'organization_id', 'created_at', 'updated_at'] },
-  }),
-};
 
 export const daemonDef: EntityDef<'daemons'> = {
   name: 'Daemon',

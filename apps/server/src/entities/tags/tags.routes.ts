@@ -1,32 +1,33 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import { CreateTagRequest, Tag, UpdateTagRequest, strict } from '@scanopy/contracts';
-import type { Db, Queryable } from '../../db/client.ts';
-import type { Principal } from '../../auth/principal.ts';
-import { EntityService, getVisible, principal, scopeOf, setTags, type EntityDef } from '../../http/crud.ts';
+import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
-import { AppError, notFound } from '../../http/errors.ts';
-import { IdParams, ItemResponse, Uuid } from '../../http/schemas.ts';
-import { daemonApiKeyDef, daemonDef, subnetDef, tagDef, userApiKeyDef } from '../defs.ts';
-import { networkSpec } from '../networks/networks.repository.ts';
-import { freshId } from '../hosts/hosts.service.ts';
-import { hostDef, serviceDef } from '../hosts/hosts.defs.ts';
-import { groupDef } from '../groups/groups.defs.ts';
-import { discoveryDef } from '../discovery/discovery-config.defs.ts';
+import type { RouteApp } from '../../http/route-app.ts';
+import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
+import type { Services } from '../../services.ts';
 
-/** Taggable entity types and the definitions that say who may see them. */
-const taggable: Record<string, EntityDef> = {
-  Host: hostDef,
-  Service: serviceDef,
-  Subnet: subnetDef,
-  Group: groupDef,
-  Network: { name: 'Network', spec: networkSpec } as EntityDef,
-  Daemon: daemonDef,
-  DaemonApiKey: daemonApiKeyDef,
-  UserApiKey: userApiKeyDef,
-  Discovery: discoveryDef,
+export const tagResource: EntityResource = {
+  name: 'Tag',
+  path: 'tags',
+  filterSchema: { ids: UuidArray },
+  csvFile: 'Tags',
+  schema: Tag,
+  access: { read: 'viewer', write: 'member' },
 };
-const TaggableType = Type.Enum(Object.keys(taggable));
+
+/** Taggable entity types (entity_tags.entity_type), in the order the API documents them. */
+export const taggableTypes = [
+  'Host',
+  'Service',
+  'Subnet',
+  'Group',
+  'Network',
+  'Daemon',
+  'DaemonApiKey',
+  'UserApiKey',
+  'Discovery',
+] as const;
+const TaggableType = Type.Enum([...taggableTypes]);
 
 const AssignBody = Type.Object(
   {
@@ -44,36 +45,9 @@ const BulkAssignBody = Type.Object(
   },
   strict,
 );
-type BulkAssignBody = Static<typeof BulkAssignBody>;
 const AffectedResponse = Type.Object({ affected_count: Type.Integer() });
 
-/** Every id must be an entity the caller can see; one that is not makes the whole request a 404. */
-async function assertVisible(db: Queryable, p: Principal, entityType: string, ids: string[]) {
-  const def = taggable[entityType];
-  const unique = [...new Set(ids)];
-  const n = (await new EntityService(db.kysely, def.spec, def.name).repo.visibleIds(scopeOf(p), unique))
-    .length;
-  if (n !== unique.length) throw notFound(def.name);
-  return unique;
-}
-
-async function assertTagInOrg(db: Queryable, orgId: string, tagId: string) {
-  const [t] = await db.query('SELECT 1 FROM tags WHERE id = $1 AND organization_id = $2', [tagId, orgId]);
-  if (!t) throw notFound('Tag');
-}
-
-/** Names are unique per organization; checked first for a clear message (the unique index still guards races). */
-async function assertNameFree(db: Queryable, orgId: string, name: string, exceptId: string | null) {
-  const [dup] = await db.query(
-    'SELECT 1 FROM tags WHERE organization_id = $1 AND name = $2 AND id IS DISTINCT FROM $3::uuid',
-    [orgId, name, exceptId],
-  );
-  if (dup) throw new AppError('entity_already_exists', { entity: `Tag "${name}"` });
-}
-
-export async function tagRoutes(app: FastifyInstance, opts: { db: Db }) {
-  const { db } = opts;
-
+export async function tagRoutes(app: RouteApp, { tags }: Services) {
   app.post(
     '/tags',
     {
@@ -85,18 +59,7 @@ export async function tagRoutes(app: FastifyInstance, opts: { db: Db }) {
         response: { 200: ItemResponse(Tag) },
       },
     },
-    async (req) => {
-      const p = principal(req);
-      const b = req.body as CreateTagRequest;
-      // organization_id in the body is echoed by the UI and ignored: a tag always belongs to the caller's org.
-      await assertNameFree(db, p.organizationId, b.name, null);
-      const id = await freshId(db, 'tags', b.id);
-      await db.query(
-        'INSERT INTO tags (id, organization_id, name, description, color) VALUES ($1, $2, $3, $4, $5)',
-        [id, p.organizationId, b.name, b.description ?? null, b.color],
-      );
-      return ok(await getVisible(db, tagDef, p, id));
-    },
+    async (req) => ok(await tags.create(principal(req), req.body)),
   );
 
   app.put(
@@ -111,18 +74,7 @@ export async function tagRoutes(app: FastifyInstance, opts: { db: Db }) {
         response: { 200: ItemResponse(Tag) },
       },
     },
-    async (req) => {
-      const p = principal(req);
-      const { id } = req.params as { id: string };
-      const b = req.body as UpdateTagRequest;
-      await getVisible(db, tagDef, p, id);
-      await assertNameFree(db, p.organizationId, b.name, id);
-      await db.query(
-        'UPDATE tags SET name = $2, description = $3, color = $4, updated_at = now() WHERE id = $1',
-        [id, b.name, b.description ?? null, b.color],
-      );
-      return ok(await getVisible(db, tagDef, p, id));
-    },
+    async (req) => ok(await tags.update(principal(req), req.params.id, req.body)),
   );
 
   app.put(
@@ -137,10 +89,7 @@ export async function tagRoutes(app: FastifyInstance, opts: { db: Db }) {
       },
     },
     async (req) => {
-      const p = principal(req);
-      const b = req.body as Static<typeof AssignBody>;
-      await assertVisible(db, p, b.entity_type, [b.entity_id]);
-      await db.transaction((tx) => setTags(tx, b.entity_type, p.organizationId, b.entity_id, b.tag_ids));
+      await tags.assign(principal(req), req.body.entity_type, req.body.entity_id, req.body.tag_ids);
       return ok(null);
     },
   );
@@ -158,23 +107,8 @@ export async function tagRoutes(app: FastifyInstance, opts: { db: Db }) {
         },
       },
       async (req) => {
-        const p = principal(req);
-        const b = req.body as BulkAssignBody;
-        const ids = await assertVisible(db, p, b.entity_type, b.entity_ids);
-        await assertTagInOrg(db, p.organizationId, b.tag_id);
-        const rows =
-          op === 'add'
-            ? await db.query(
-                `INSERT INTO entity_tags (entity_id, entity_type, tag_id)
-                 SELECT e, $2, $3 FROM unnest($1::uuid[]) e ON CONFLICT DO NOTHING RETURNING entity_id`,
-                [ids, b.entity_type, b.tag_id],
-              )
-            : await db.query(
-                `DELETE FROM entity_tags WHERE entity_id = ANY($1::uuid[]) AND entity_type = $2 AND tag_id = $3
-                 RETURNING entity_id`,
-                [ids, b.entity_type, b.tag_id],
-              );
-        return ok({ affected_count: rows.length });
+        const b = req.body;
+        return ok(await tags.bulk(op, principal(req), b.entity_type, b.entity_ids, b.tag_id));
       },
     );
   bulk('add');
