@@ -5,10 +5,7 @@ import type { RouteApp, RoutePlugin } from './http/route-app.ts';
 import { registerCrud, type EntityResource } from './http/crud.ts';
 import { daemonApiKeyDef, daemonDef, userApiKeyDef } from './entities/defs.ts';
 import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './entities/hosts/hosts.defs.ts';
-import { groupDef } from './entities/groups/groups.defs.ts';
 import { discoveryDef } from './entities/discovery/discovery-config.defs.ts';
-import { topologyDef } from './entities/topology/topology.defs.ts';
-import { shareDef } from './entities/shares/shares.defs.ts';
 import { systemRoutes } from './entities/system/system.routes.ts';
 import { metadataRoutes } from './entities/metadata/metadata.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
@@ -28,11 +25,11 @@ import { tagResource, tagRoutes } from './entities/tags/tags.routes.ts';
 import { organizationRoutes } from './entities/organizations/organizations.routes.ts';
 import { userRoutes } from './entities/users/users.routes.ts';
 import { inviteRoutes } from './entities/invites/invites.routes.ts';
-import { groupRoutes } from './entities/groups/groups.routes.ts';
+import { groupResource, groupRoutes } from './entities/groups/groups.routes.ts';
 import { discoveryConfigRoutes } from './entities/discovery/discovery-config.routes.ts';
 import { dashboardRoutes } from './entities/dashboard/dashboard.routes.ts';
-import { topologyRoutes } from './entities/topology/topology.routes.ts';
-import { shareRoutes } from './entities/shares/shares.routes.ts';
+import { topologyResource, topologyRoutes } from './entities/topology/topology.routes.ts';
+import { shareResource, shareRoutes } from './entities/shares/shares.routes.ts';
 
 export interface RouteEntry {
   /** Absent for an entry that only adds aliases. */
@@ -56,10 +53,10 @@ const resources: Record<EntityKey, EntityResource> = {
   daemons: daemonDef,
   daemonApiKeys: daemonApiKeyDef,
   userApiKeys: userApiKeyDef,
-  groups: groupDef,
+  groups: groupResource,
   discovery: discoveryDef,
-  topologies: topologyDef,
-  shares: shareDef,
+  topologies: topologyResource,
+  shares: shareResource,
 };
 
 /** List, get, delete, bulk-delete and CSV export of the given entities (entity-specific routes come first). */

@@ -23,10 +23,13 @@ import { daemonApiKeyDef, daemonDef, userApiKeyDef } from './entities/defs.ts';
 import { subnetSpec, SubnetsRepository } from './entities/subnets/subnets.repository.ts';
 import { SubnetsService } from './entities/subnets/subnets.service.ts';
 import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './entities/hosts/hosts.defs.ts';
-import { groupDef } from './entities/groups/groups.defs.ts';
+import { groupSpec, GroupsRepository } from './entities/groups/groups.repository.ts';
+import { GroupsService } from './entities/groups/groups.service.ts';
 import { discoveryDef } from './entities/discovery/discovery-config.defs.ts';
-import { topologyDef } from './entities/topology/topology.defs.ts';
-import { shareDef } from './entities/shares/shares.defs.ts';
+import { topologySpec, TopologiesRepository } from './entities/topology/topology.repository.ts';
+import { TopologyService } from './entities/topology/topology.service.ts';
+import { shareSpec, SharesRepository } from './entities/shares/shares.repository.ts';
+import { SharesService } from './entities/shares/shares.service.ts';
 
 export interface ServiceDeps {
   config: ServerConfig;
@@ -63,10 +66,10 @@ export function createServices(deps: ServiceDeps) {
     daemons: entity(daemonDef),
     daemonApiKeys: entity(daemonApiKeyDef),
     userApiKeys: entity(userApiKeyDef),
-    groups: entity(groupDef),
+    groups: new EntityService(k, groupSpec, 'Group'),
     discovery: entity(discoveryDef),
-    topologies: entity(topologyDef),
-    shares: entity(shareDef),
+    topologies: new EntityService(k, topologySpec, 'Topology'),
+    shares: new EntityService(k, shareSpec, 'Share'),
   };
   const tagsRepository = new TagsRepository(k);
   const entityTags = new EntityTagsService(tagsRepository);
@@ -87,6 +90,9 @@ export function createServices(deps: ServiceDeps) {
     entities,
     networks: new NetworksService(new NetworksRepository(k), entities.networks, entityTags),
     subnets: new SubnetsService(new SubnetsRepository(k), entities.subnets, entityTags),
+    topologies: new TopologyService(new TopologiesRepository(k), entities.topologies, tagsRepository),
+    shares: new SharesService(new SharesRepository(k), entities.shares, entities.topologies),
+    groups: new GroupsService(new GroupsRepository(k), entities.groups, entityTags),
     tags: new TagsService(tagsRepository, entityTags, entities.tags, {
       Host: entities.hosts,
       Service: entities.services,

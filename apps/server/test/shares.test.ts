@@ -4,7 +4,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkReference } from '../../../packages/contracts/src/test-fixtures.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { domainMatches, frameAncestors } from '../src/entities/shares/shares.routes.ts';
+import { domainMatches, frameAncestors } from '../src/entities/shares/shares.service.ts';
 import { backends, freshDb, registerOwner, startTestServer, type TestServer } from './harness.ts';
 import { addUser, call, data, type Actor } from './fixtures/world.ts';
 

@@ -80,6 +80,19 @@ export class EntityService<TB extends TableName = AnyTable> {
     return row;
   }
 
+  /**
+   * A row another write refers to, read in the transaction `on`. An id the caller cannot see is indistinguishable
+   * from a missing one; a visible row on another network than the entity being written is a mismatch.
+   */
+  async reference(p: Principal, id: string, networkId: string, label: string, on?: Kdb): Promise<Row> {
+    const row = await this.repo.find(scopeOf(p), id, on);
+    if (!row) throw new AppError('entity_reference_invalid');
+    if (row.network_id !== networkId) {
+      throw new AppError('entity_network_mismatch', { detail: `${label} ${id} belongs to another network` });
+    }
+    return row;
+  }
+
   async delete(p: Principal, id: string): Promise<void> {
     if (!(await this.repo.deleteInScope(scopeOf(p), [id]))) throw notFound(this.name);
   }

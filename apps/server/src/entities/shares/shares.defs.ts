@@ -1,7 +1,5 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Name, Nullable, entityMeta, echoedMeta, strict } from '@scanopy/contracts';
-import type { EntityDef } from '../../http/crud.ts';
-import { entitySpec } from '../../db/entity-repository.ts';
 import { Uuid } from '../../http/schemas.ts';
 import { Topology } from '../topology/topology.defs.ts';
 
@@ -85,45 +83,3 @@ export const ShareTopologyRequest = Type.Object(
 );
 
 export const ShareWithTopology = Type.Object({ share: PublicShareMetadata, topology: Topology });
-
-export const shareDef: EntityDef<'shares'> = {
-  name: 'Share',
-  path: 'shares',
-  filterSchema: { network_id: Uuid, topology_id: Uuid },
-  csvFile: 'Shares',
-  schema: Share,
-  access: { read: 'viewer', write: 'member' },
-  spec: entitySpec({
-    table: 'shares',
-    scope: 'network',
-    select: () => [
-      't.id',
-      't.topology_id',
-      't.network_id',
-      't.created_by',
-      't.name',
-      't.is_enabled',
-      't.expires_at',
-      't.allowed_domains',
-      't.options',
-      't.created_at',
-      't.updated_at',
-    ],
-    filters: { network_id: 'network_id', topology_id: 'topology_id' },
-    csv: {
-      columns: [
-        'id',
-        'name',
-        'topology_id',
-        'network_id',
-        'created_by',
-        'is_enabled',
-        'expires_at',
-        'has_password',
-        'created_at',
-        'updated_at',
-      ],
-      exprs: { has_password: (eb) => eb('t.password_hash', 'is not', null) },
-    },
-  }),
-};

@@ -1,8 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { serviceCategoryIds } from '@scanopy/detection';
 import { DateTime, Name, Nullable, entityMeta, echoedMeta, strict } from '@scanopy/contracts';
-import type { EntityDef } from '../../http/crud.ts';
-import { entitySpec } from '../../db/entity-repository.ts';
 import { Uuid, UuidArray } from '../../http/schemas.ts';
 
 export const EdgeType = Type.Enum([
@@ -59,7 +57,7 @@ export const TopologyOptions = Type.Object(
 
 /** Snapshot arrays hold whole entities as they were when the graph was built. */
 const Snapshot = Type.Array(Type.Unknown());
-const snapshotNames = [
+export const snapshotNames = [
   'nodes',
   'edges',
   'hosts',
@@ -72,7 +70,7 @@ const snapshotNames = [
   'if_entries',
   'entity_tags',
 ] as const;
-const removedNames = [
+export const removedNames = [
   'removed_hosts',
   'removed_interfaces',
   'removed_subnets',
@@ -122,48 +120,3 @@ export const TopologyRequest = Type.Object(
   strict,
 );
 export type TopologyRequest = Static<typeof TopologyRequest>;
-
-export const topologyDef: EntityDef<'topologies'> = {
-  name: 'Topology',
-  path: 'topology',
-  filterSchema: { network_id: Uuid, ids: UuidArray },
-  csvFile: 'Topologies',
-  schema: Topology,
-  access: { read: 'viewer', write: 'member' },
-  spec: entitySpec({
-    table: 'topologies',
-    scope: 'network',
-    select: () => [
-      't.id',
-      't.network_id',
-      't.name',
-      't.options',
-      ...[...snapshotNames, ...removedNames].map((n) => `t.${n}` as const),
-      't.is_stale',
-      't.last_refreshed',
-      't.is_locked',
-      't.locked_at',
-      't.locked_by',
-      't.parent_id',
-      't.tags',
-      't.created_at',
-      't.updated_at',
-    ],
-    filters: { network_id: 'network_id', ids: 'id' },
-    csv: {
-      columns: [
-        'id',
-        'name',
-        'network_id',
-        'is_stale',
-        'is_locked',
-        'locked_by',
-        'locked_at',
-        'last_refreshed',
-        'parent_id',
-        'created_at',
-        'updated_at',
-      ],
-    },
-  }),
-};

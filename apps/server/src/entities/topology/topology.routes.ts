@@ -1,19 +1,24 @@
-import type { FastifyInstance } from 'fastify';
-import type { Db } from '../../db/client.ts';
-import { assertNetwork, getVisible, principal } from '../../http/crud.ts';
+import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
-import { AppError } from '../../http/errors.ts';
-import { ItemResponse } from '../../http/schemas.ts';
-import { freshId, loadRef } from '../hosts/hosts.service.ts';
-import { Topology, TopologyRequest, topologyDef } from './topology.defs.ts';
+import type { RouteApp } from '../../http/route-app.ts';
+import { ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
+import type { Services } from '../../services.ts';
+import { Topology, TopologyRequest } from './topology.defs.ts';
+
+export const topologyResource: EntityResource = {
+  name: 'Topology',
+  path: 'topology',
+  filterSchema: { network_id: Uuid, ids: UuidArray },
+  csvFile: 'Topologies',
+  schema: Topology,
+  access: { read: 'viewer', write: 'member' },
+};
 
 /**
  * Topology storage: create only (list, get, delete and export come from registerCrud). Rebuild, refresh, locking
  * and node edits arrive with the topology builder.
  */
-export async function topologyRoutes(app: FastifyInstance, opts: { db: Db }) {
-  const { db } = opts;
-
+export async function topologyRoutes(app: RouteApp, { topologies }: Services) {
   app.post(
     '/topology',
     {
@@ -25,35 +30,6 @@ export async function topologyRoutes(app: FastifyInstance, opts: { db: Db }) {
         response: { 200: ItemResponse(Topology) },
       },
     },
-    async (req) => {
-      const p = principal(req);
-      const b = req.body as TopologyRequest;
-      assertNetwork(p, b.network_id);
-      const id = await db.transaction(async (tx) => {
-        if (b.parent_id) await loadRef(tx, p, 'topologies', b.parent_id, b.network_id, 'Topology');
-        const tags = [...new Set(b.tags ?? [])];
-        if (tags.length) {
-          const found = await tx.query(
-            'SELECT 1 FROM tags WHERE id = ANY($1::uuid[]) AND organization_id = $2',
-            [tags, p.organizationId],
-          );
-          if (found.length !== tags.length) throw new AppError('entity_reference_invalid');
-        }
-        const tid = await freshId(tx, 'topologies', b.id);
-        // Without options the column default (the UI's defaults) applies.
-        const cols = ['id', 'network_id', 'name', 'parent_id', 'tags'];
-        const values: unknown[] = [tid, b.network_id, b.name, b.parent_id ?? null, tags];
-        if (b.options) {
-          cols.push('options');
-          values.push(JSON.stringify(b.options));
-        }
-        await tx.query(
-          `INSERT INTO topologies (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
-          values,
-        );
-        return tid;
-      });
-      return ok(await getVisible(db, topologyDef, p, id));
-    },
+    async (req) => ok(await topologies.create(principal(req), req.body)),
   );
 }
