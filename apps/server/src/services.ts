@@ -2,6 +2,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/client.ts';
 import { EventBus } from './events/bus.ts';
+import { SystemRepository } from './entities/system/system.repository.ts';
+import { SystemService } from './entities/system/system.service.ts';
+import { DashboardRepository } from './entities/dashboard/dashboard.repository.ts';
+import { DashboardService } from './entities/dashboard/dashboard.service.ts';
 import { AccountService } from './auth/account.service.ts';
 import { AuthService } from './auth/auth.service.ts';
 import { EmailService } from './auth/email.service.ts';
@@ -92,6 +96,8 @@ export function createServices(deps: ServiceDeps) {
     subnets: new SubnetsService(new SubnetsRepository(k), entities.subnets, entityTags),
     topologies: new TopologyService(new TopologiesRepository(k), entities.topologies, tagsRepository),
     shares: new SharesService(new SharesRepository(k), entities.shares, entities.topologies),
+    system: new SystemService(new SystemRepository(k)),
+    dashboard: new DashboardService(new DashboardRepository(k), entities.daemons, entities.discovery),
     groups: new GroupsService(new GroupsRepository(k), entities.groups, entityTags),
     tags: new TagsService(tagsRepository, entityTags, entities.tags, {
       Host: entities.hosts,

@@ -1,7 +1,6 @@
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { ServerConfig } from '../../config.ts';
-import type { Db } from '../../db/client.ts';
+import type { RouteApp } from '../../http/route-app.ts';
+import type { Services } from '../../services.ts';
 import { ok } from '../../http/envelope.ts';
 import { ItemResponse } from '../../http/schemas.ts';
 import { SERVER_VERSION } from '../../version.ts';
@@ -24,8 +23,7 @@ const PublicConfig = Type.Object({
   needs_setup: Type.Boolean(),
 });
 
-export async function systemRoutes(app: FastifyInstance, opts: { config: ServerConfig; db: Db }) {
-  const { config, db } = opts;
+export async function systemRoutes(app: RouteApp, { config, system }: Services) {
   // Name, slug and logo only: issuers and client credentials stay on the server.
   const providers = oidcProviders(config).map(({ name, slug, logo }) => ({
     name,
@@ -47,9 +45,7 @@ export async function systemRoutes(app: FastifyInstance, opts: { config: ServerC
       },
     },
     async (_req, reply) => {
-      try {
-        await db.query('SELECT 1');
-      } catch {
+      if (!(await system.databaseUp())) {
         return reply.status(503).send({ success: false, data: null, error: 'Database unavailable' });
       }
       void reply.header('Access-Control-Allow-Origin', '*');
@@ -83,7 +79,7 @@ export async function systemRoutes(app: FastifyInstance, opts: { config: ServerC
       },
     },
     async () => {
-      const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
+      const needsSetup = await system.needsSetup();
       return ok({
         server_port: config.serverPort,
         disable_registration: config.disableRegistration,
@@ -95,7 +91,7 @@ export async function systemRoutes(app: FastifyInstance, opts: { config: ServerC
         public_url: config.publicUrl,
         needs_cookie_consent: false,
         deployment_type: 'community',
-        needs_setup: row.n === 0,
+        needs_setup: needsSetup,
       });
     },
   );
