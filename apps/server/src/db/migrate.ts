@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import type { Db } from './client.ts';
 
 const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -22,25 +23,24 @@ export function listMigrations(): { version: string; sql: string }[] {
  * never race. Returns the versions applied now.
  */
 export async function migrate(db: Db, upTo?: string): Promise<string[]> {
-  return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
-    await tx.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-    );
-    const done = new Set(
-      (await tx.query<{ version: string }>('SELECT version FROM schema_migrations')).map((r) => r.version),
-    );
+  return db.kysely.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_ID})`.execute(trx);
+    // Created by hand: the one table that exists before any migration has run.
+    await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`.execute(trx);
+    const { rows } = await sql<{ version: string }>`SELECT version FROM schema_migrations`.execute(trx);
+    const done = new Set(rows.map((r) => r.version));
     const applied: string[] = [];
     for (const m of listMigrations()) {
       if (upTo && m.version > upTo) break;
       if (done.has(m.version)) continue;
       try {
         // The whole file runs as one script, so function bodies with semicolons need no special care.
-        await tx.exec(m.sql);
+        await db.runScript(trx, m.sql);
       } catch (err) {
         throw new Error(`migration ${m.version} failed: ${(err as Error).message}`, { cause: err });
       }
-      await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
+      await sql`INSERT INTO schema_migrations (version) VALUES (${m.version})`.execute(trx);
       applied.push(m.version);
     }
     return applied;

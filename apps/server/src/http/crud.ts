@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import type { RouteApp } from './route-app.ts';
 import { Type, type TSchema } from 'typebox';
 import type { Kdb, Queryable } from '../db/client.ts';
 import {
@@ -151,7 +152,7 @@ export function principal(req: FastifyRequest): Principal {
 }
 
 /** Registers list, get, delete, bulk-delete and CSV export for an entity; create and update stay with the entity. */
-export function registerCrud(app: FastifyInstance, def: EntityResource, service: EntityService): void {
+export function registerCrud(app: RouteApp, def: EntityResource, service: EntityService): void {
   const spec = service.repo.spec;
   const tag = def.path;
   const op = def.path.replace(/[^a-z]+(.)/g, (_, c: string) => c.toUpperCase());
@@ -169,7 +170,7 @@ export function registerCrud(app: FastifyInstance, def: EntityResource, service:
       },
     },
     async (req) => {
-      const r = await service.list(principal(req), req.query as ListQuery);
+      const r = await service.list(principal(req), req.query);
       return page(r.data, r.total, r.limit, r.offset);
     },
   );
@@ -191,7 +192,7 @@ export function registerCrud(app: FastifyInstance, def: EntityResource, service:
       },
     },
     async (req, reply) => {
-      const rows = service.exportRows(principal(req), req.query as ListQuery);
+      const rows = service.exportRows(principal(req), req.query);
       const columns = spec.csv.columns;
       return sendFile(reply, 'text/csv; charset=utf-8', `${def.csvFile}.csv`, csvStream(columns, rows));
     },
@@ -208,7 +209,7 @@ export function registerCrud(app: FastifyInstance, def: EntityResource, service:
         response: { 200: ItemResponse(def.schema) },
       },
     },
-    async (req) => ok(await service.get(principal(req), (req.params as { id: string }).id)),
+    async (req) => ok(await service.get(principal(req), req.params.id)),
   );
 
   app.delete(
@@ -223,7 +224,7 @@ export function registerCrud(app: FastifyInstance, def: EntityResource, service:
       },
     },
     async (req) => {
-      await service.delete(principal(req), (req.params as { id: string }).id);
+      await service.delete(principal(req), req.params.id);
       return ok(null);
     },
   );
@@ -239,6 +240,6 @@ export function registerCrud(app: FastifyInstance, def: EntityResource, service:
         response: { 200: ItemResponse(BulkDeleteResponse) },
       },
     },
-    async (req) => ok(await service.bulkDelete(principal(req), req.body as string[])),
+    async (req) => ok(await service.bulkDelete(principal(req), req.body)),
   );
 }

@@ -1,4 +1,5 @@
 import { Type, type TSchema } from 'typebox';
+import type { ListQuery } from '../db/entity-repository.ts';
 
 /** Route-level schema helpers shared by every entity (wire shapes themselves come from @scanopy/contracts). */
 export const Uuid = Type.String({ format: 'uuid' });
@@ -28,6 +29,11 @@ export const BulkDeleteResponse = Type.Object({
 
 /** A list query string: paging, ordering and the entity's own filters; array filters are repeated keys. */
 export function listQuery(filters: Record<string, TSchema>, orderFields: string[]) {
+  // The JSON schema is exact per entity; handlers see the shape every list query shares.
+  return Type.Unsafe<ListQuery>(listQueryObject(filters, orderFields));
+}
+
+function listQueryObject(filters: Record<string, TSchema>, orderFields: string[]) {
   return Type.Object({
     limit: Type.Optional(Type.Integer({ minimum: 0, default: 50 })),
     offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
