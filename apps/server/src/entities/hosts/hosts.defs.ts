@@ -1,6 +1,6 @@
 import { HostResponse, Interface, Port, Service, Binding } from '@scanopy/contracts';
 import { queryable, type Kdb } from '../../db/client.ts';
-import { entitySpec, tagIds, variantOf, type EntityEb, type Row } from '../../db/entity-repository.ts';
+import { anyOf, entitySpec, tagIds, variantOf, type EntityEb, type Row } from '../../db/entity-repository.ts';
 import { AppError } from '../../http/errors.ts';
 import type { EntityDef } from '../../http/crud.ts';
 import { renumberInterfaces } from './hosts.service.ts';
@@ -133,21 +133,21 @@ export async function hydrateHosts(db: Kdb, hosts: Row[]): Promise<Row[]> {
     db
       .selectFrom('interfaces as t')
       .select(interfaceSelect)
-      .where('t.host_id', 'in', ids)
+      .where(anyOf('t.host_id', ids))
       .orderBy('t.position')
       .orderBy('t.id')
       .execute(),
     db
       .selectFrom('ports as t')
       .select(portSelect())
-      .where('t.host_id', 'in', ids)
+      .where(anyOf('t.host_id', ids))
       .orderBy('t.port_number')
       .orderBy('t.protocol')
       .execute(),
     db
       .selectFrom('services as t')
       .select(serviceSelect)
-      .where('t.host_id', 'in', ids)
+      .where(anyOf('t.host_id', ids))
       .orderBy('t.position')
       .orderBy('t.id')
       .execute(),
@@ -155,7 +155,7 @@ export async function hydrateHosts(db: Kdb, hosts: Row[]): Promise<Row[]> {
       .selectFrom('bindings as t')
       .innerJoin('services as s', 's.id', 't.service_id')
       .select(bindingSelect())
-      .where('s.host_id', 'in', ids)
+      .where(anyOf('s.host_id', ids))
       .orderBy('t.created_at')
       .orderBy('t.id')
       .execute(),
