@@ -117,7 +117,9 @@ describe.each(backends)('auth extras with SMTP on %s', (backend) => {
     await vi.waitFor(
       () =>
         expect(
-          seen.find((e) => e.entity === 'User' && e.id === user.id && e.changed_fields.includes('email')),
+          seen.find(
+            (e) => e.entity === 'User' && e.ids.includes(user.id) && e.changed_fields.includes('email'),
+          ),
         ).toBeDefined(),
       { timeout: 10_000, interval: 10 },
     );

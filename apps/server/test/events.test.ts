@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { EntityEvent } from '../src/events/bus.ts';
+import { entityEvent, type EntityEvent } from '../src/events/bus.ts';
 import { buildApp } from '../src/app.ts';
 import { testConfig } from '../src/config.ts';
 import { openDb } from '../src/db/client.ts';
@@ -28,15 +28,16 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
   afterAll(async () => s?.close());
 
   const eventFor = (id: string, operation: string) =>
-    seen.find((e) => e.id === id && e.operation === operation);
+    seen.find((e) => e.ids.includes(id) && e.operation === operation);
 
   it('publishes created, updated (with the changed fields) and deleted events for API writes', async () => {
     const { client, networkId, user } = await registerOwner(s.app);
     await vi.waitFor(() => expect(eventFor(networkId, 'created')).toBeDefined(), wait);
     expect(eventFor(networkId, 'created')).toMatchObject({
       entity: 'Network',
-      network_id: networkId,
-      organization_id: user.organization_id,
+      ids: [networkId],
+      network_ids: [networkId],
+      organization_ids: [user.organization_id],
     });
 
     const subnet = await client.json('POST', '/api/v1/subnets', {
@@ -53,13 +54,15 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
     await client.json('DELETE', `/api/v1/subnets/${subnet.id}`);
     await vi.waitFor(() => expect(eventFor(subnet.id, 'deleted')).toBeDefined(), wait);
 
-    const mine = seen.filter((e) => e.id === subnet.id);
+    const mine = seen.filter((e) => e.ids.includes(subnet.id));
     expect(mine.map((e) => e.operation)).toEqual(['created', 'updated', 'deleted']);
     for (const e of mine) {
       expect(e).toMatchObject({
         entity: 'Subnet',
-        network_id: networkId,
-        organization_id: user.organization_id,
+        ids: [subnet.id],
+        network_ids: [networkId],
+        organization_ids: [user.organization_id],
+        scopes: [{ network_id: networkId, organization_id: user.organization_id, ids: [subnet.id] }],
         suppress: false,
       });
     }
@@ -81,7 +84,7 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
     await s.db.query(insert, [committed, networkId, cidrs()]);
     // Events arrive in commit order, so once the later write is seen the rolled-back one never will be.
     await vi.waitFor(() => expect(eventFor(committed, 'created')).toBeDefined(), wait);
-    expect(seen.some((e) => e.id === rolledBack)).toBe(false);
+    expect(seen.some((e) => e.ids.includes(rolledBack))).toBe(false);
   });
 
   it('flags heartbeat-only updates as suppressed, and the topology stream skips them', async () => {
@@ -103,14 +106,14 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
     await s.db.query('UPDATE daemons SET is_unreachable = true, last_seen = now() WHERE id = $1', [daemonId]);
     await vi.waitFor(() => expect(stream.messages.length).toBeGreaterThan(0), wait);
 
-    const updates = seen.filter((e) => e.id === daemonId && e.operation === 'updated');
+    const updates = seen.filter((e) => e.ids.includes(daemonId) && e.operation === 'updated');
     expect(updates.map((e) => [e.changed_fields, e.suppress])).toEqual([
       [['last_seen'], true],
       [['is_unreachable', 'last_seen'], false],
     ]);
     // The first (and only) message is the visible change: the heartbeat before it was skipped.
     expect(stream.messages).toEqual([
-      { type: 'stale', network_id: networkId, entity: 'Daemon', operation: 'updated', id: daemonId },
+      { type: 'stale', network_id: networkId, entity: 'Daemon', operation: 'updated', ids: [daemonId] },
     ]);
     stream.close();
   });
@@ -151,14 +154,13 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
       [sessionId, daemonId, networkId, JSON.stringify(discoveryType)],
     );
     await vi.waitFor(() => expect(eventFor(sessionId, 'created')).toBeDefined(), wait);
-    expect(eventFor(sessionId, 'created')?.session).toMatchObject({
-      session_id: sessionId,
-      phase: 'Pending',
-      discovery_type: discoveryType,
-    });
-    expect(seen.find((e) => e.id === hostId && e.operation === 'updated')).toMatchObject({
+    expect(eventFor(sessionId, 'created')?.sessions).toMatchObject([
+      { session_id: sessionId, phase: 'Pending', discovery_type: discoveryType },
+    ]);
+    expect(eventFor(hostId, 'updated')).toMatchObject({
       entity: 'Host',
-      network_id: networkId,
+      ids: [hostId],
+      network_ids: [networkId],
       changed_fields: ['tags'],
     });
   });
@@ -221,29 +223,31 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
     expect(streamA.messages.map((m) => m.phase)).toContain('Starting');
 
     // A's events are on the bus already; a marker for B's network arriving alone shows B never got A's.
-    const marker: EntityEvent = {
-      entity: 'DiscoverySession',
-      operation: 'updated',
-      id: randomUUID(),
+    const session = {
+      session_id: randomUUID(),
+      daemon_id: randomUUID(),
       network_id: b.networkId,
-      organization_id: null,
-      changed_fields: ['phase'],
-      suppress: false,
-      session: {
-        session_id: randomUUID(),
-        daemon_id: randomUUID(),
-        network_id: b.networkId,
-        phase: 'Started',
-        progress: 0,
-        error: null,
-        discovery_type: { type: 'SelfReport', host_id: randomUUID() },
-        started_at: null,
-        finished_at: null,
-      },
+      phase: 'Started',
+      progress: 0,
+      error: null,
+      discovery_type: { type: 'SelfReport', host_id: randomUUID() },
+      started_at: null,
+      finished_at: null,
     };
-    s.app.bus.publish(marker);
+    s.app.bus.publish(
+      entityEvent(
+        {
+          entity: 'DiscoverySession',
+          operation: 'updated',
+          changed_fields: ['phase'],
+          suppress: false,
+          sessions: [session],
+        },
+        [{ network_id: b.networkId, organization_id: null, ids: [session.session_id] }],
+      ),
+    );
     await vi.waitFor(() => expect(streamB.messages.length).toBe(1), wait);
-    expect(streamB.messages).toEqual([marker.session]);
+    expect(streamB.messages).toEqual([session]);
     expect(JSON.stringify(streamB.messages)).not.toContain(a.networkId);
     streamA.close();
     streamB.close();
@@ -299,15 +303,11 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
     expect(s.app.bus.size).toBe(before + 1);
     // Far more than any socket buffer holds: the stream must give up on this reader long before the end.
     for (let i = 0; i < 1_000_000 && s.app.bus.size > before; i++) {
-      s.app.bus.publish({
-        entity: 'Host',
-        operation: 'updated',
-        id: randomUUID(),
-        network_id: networkId,
-        organization_id: null,
-        changed_fields: ['name'],
-        suppress: false,
-      });
+      s.app.bus.publish(
+        entityEvent({ entity: 'Host', operation: 'updated', changed_fields: ['name'], suppress: false }, [
+          { network_id: networkId, organization_id: null, ids: [randomUUID()] },
+        ]),
+      );
     }
     expect(s.app.bus.size).toBe(before);
     const closed = new Promise<void>((r) => sock.once('close', () => r()));
@@ -340,13 +340,13 @@ describe('events across two server replicas on one PostgreSQL database', () => {
         name: 'lan',
         subnet_type: 'Lan',
       });
-      await vi.waitFor(() => expect(stream.messages.some((m) => m.id === subnet.id)).toBe(true), wait);
-      expect(stream.messages.find((m) => m.id === subnet.id)).toEqual({
+      await vi.waitFor(() => expect(stream.messages.some((m) => m.ids.includes(subnet.id))).toBe(true), wait);
+      expect(stream.messages.find((m) => m.ids.includes(subnet.id))).toEqual({
         type: 'stale',
         network_id: networkId,
         entity: 'Subnet',
         operation: 'created',
-        id: subnet.id,
+        ids: [subnet.id],
       });
       stream.close();
     } finally {
@@ -382,7 +382,7 @@ describe('events after the PostgreSQL listener loses its connection', () => {
         name: 'after-reconnect',
         subnet_type: 'Lan',
       });
-      await vi.waitFor(() => expect(after.messages.some((m) => m.id === subnet.id)).toBe(true), wait);
+      await vi.waitFor(() => expect(after.messages.some((m) => m.ids.includes(subnet.id))).toBe(true), wait);
       after.close();
     } finally {
       await s.close();

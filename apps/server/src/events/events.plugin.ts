@@ -4,53 +4,27 @@ import type { ServerConfig } from '../config.ts';
 import { redactDiscoveryType } from '../discovery/sessions.service.ts';
 import type { Db } from '../db/client.ts';
 import type { Principal } from '../auth/principal.ts';
-import type { EntityEvent, EventBus } from './bus.ts';
+import { visibleOn, type EntityEvent, type EventBus } from './bus.ts';
+import { EventAssembler, parsePart } from './notifications.ts';
 import { DEFAULT_MAX_BUFFERED_BYTES, SseStream } from './sse.ts';
 
-/** The NOTIFY channel migration 0002's triggers publish on. */
+/** The NOTIFY channel the event triggers publish on (migrations 0002 and 0013). */
 export const EVENTS_CHANNEL = 'scanopy_events';
 
-const operations = new Set(['created', 'updated', 'deleted']);
-
-/** A NOTIFY payload as an event, or undefined when it is not one of ours. */
-export function parseEvent(raw: string): EntityEvent | undefined {
-  let v: Partial<EntityEvent>;
-  try {
-    v = JSON.parse(raw) as Partial<EntityEvent>;
-  } catch {
-    return undefined;
-  }
-  if (typeof v.entity !== 'string' || typeof v.id !== 'string' || !operations.has(v.operation ?? '')) {
-    return undefined;
-  }
-  const e: EntityEvent = {
-    entity: v.entity,
-    operation: v.operation!,
-    id: v.id,
-    network_id: v.network_id ?? null,
-    organization_id: v.organization_id ?? null,
-    changed_fields: Array.isArray(v.changed_fields) ? v.changed_fields : [],
-    suppress: v.suppress === true,
-  };
-  if (v.session) {
-    const iso = (t: string | null) => (t ? new Date(t).toISOString() : null);
-    e.session = {
-      ...v.session,
-      started_at: iso(v.session.started_at),
-      finished_at: iso(v.session.finished_at),
-    };
-  }
-  return e;
-}
-
-/** What the topology stream sends: enough for the UI to know which network's diagram went stale. */
-export const staleMessage = (e: EntityEvent) => ({
-  type: 'stale' as const,
-  network_id: e.network_id,
-  entity: e.entity,
-  operation: e.operation,
-  id: e.id,
-});
+/**
+ * What the topology stream sends for an event: one message per network it touched (the caller's networks only),
+ * enough for the UI to know which network's diagram went stale and which rows changed.
+ */
+export const staleMessages = (e: EntityEvent) =>
+  e.scopes
+    .filter((s) => s.network_id !== null)
+    .map((s) => ({
+      type: 'stale' as const,
+      network_id: s.network_id,
+      entity: e.entity,
+      operation: e.operation,
+      ids: s.ids,
+    }));
 
 /**
  * Bridges the database's entity events into the bus (on every replica: NOTIFY reaches every listening
@@ -65,28 +39,33 @@ export async function installEvents(
 
   // One chain keeps events in commit order even when one needs a lookup before it is published.
   let chain = Promise.resolve();
-  const deliver = async (raw: string) => {
-    const e = parseEvent(raw);
-    if (!e) return;
-    if (e.session && !e.session.discovery_type) {
-      // Left out of the NOTIFY because it was too large for the payload limit.
-      const [row] = await db.query<{ discovery_type: Record<string, unknown> }>(
-        'SELECT discovery_type FROM discovery_sessions WHERE id = $1',
-        [e.id],
+  const deliver = async (e: EntityEvent) => {
+    // Left out of the NOTIFY because it was too large for the payload limit.
+    const missing = (e.sessions ?? []).filter((s) => !s.discovery_type);
+    if (missing.length) {
+      const rows = await db.query<{ id: string; discovery_type: Record<string, unknown> }>(
+        'SELECT id::text AS id, discovery_type FROM discovery_sessions WHERE id = ANY($1::uuid[])',
+        [missing.map((s) => s.session_id)],
       );
-      if (row) e.session.discovery_type = row.discovery_type;
+      for (const s of missing) s.discovery_type = rows.find((r) => r.id === s.session_id)?.discovery_type;
     }
     bus.publish(e);
   };
+  const assembler = new EventAssembler();
   const streams = new Set<SseStream>();
   const stopListening = await db.listen(
     EVENTS_CHANNEL,
     (raw) => {
-      chain = chain
-        .then(() => deliver(raw))
-        .catch((err: unknown) => app.log.error({ err }, 'event delivery failed'));
+      const part = parsePart(raw);
+      if (!part) return;
+      for (const e of assembler.add(part)) {
+        chain = chain
+          .then(() => deliver(e))
+          .catch((err: unknown) => app.log.error({ err }, 'event delivery failed'));
+      }
     },
     () => {
+      assembler.reset();
       // Events committed while the listener was disconnected were never delivered. Ending every stream makes each
       // client reconnect and refetch, as it does after any dropped connection, instead of silently missing them.
       app.log.warn({ streams: streams.size }, 'event listener reconnected; ending streams so clients resync');
@@ -103,8 +82,11 @@ export async function installEvents(
     maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
   };
 
-  /** Opens a stream for the caller; `pick` turns an event into the message to send, or nothing. */
-  function openStream(req: FastifyRequest, reply: FastifyReply, pick: (e: EntityEvent) => unknown) {
+  /**
+   * Opens a stream for the caller; `pick` turns the part of an event on the caller's networks into the messages to
+   * send (none, one, or several).
+   */
+  function openStream(req: FastifyRequest, reply: FastifyReply, pick: (e: EntityEvent) => unknown[]) {
     const principal = req.principal as Principal;
     // Captured at connect: a grant made later is seen after the client reconnects.
     const networks = new Set(principal.networkIds);
@@ -112,9 +94,10 @@ export async function installEvents(
     const stream = new SseStream(reply.raw, sseOptions);
     streams.add(stream);
     const off = bus.subscribe((e) => {
-      if (!e.network_id || !networks.has(e.network_id)) return;
-      const msg = pick(e);
-      if (msg !== undefined) stream.send(msg);
+      // One write may touch several networks: the client gets only the ids on networks it can see.
+      const visible = visibleOn(e, networks);
+      if (!visible) return;
+      for (const msg of pick(visible)) if (!stream.send(msg)) return;
     });
     stream.onClose(() => {
       off();
@@ -133,15 +116,15 @@ export async function installEvents(
   };
   const discoveryHandler = async (req: FastifyRequest, reply: FastifyReply) =>
     openStream(req, reply, (e) =>
-      e.entity === 'DiscoverySession' && !e.suppress && e.session
-        ? {
-            ...e.session,
+      e.entity === 'DiscoverySession' && !e.suppress
+        ? (e.sessions ?? []).map((session) => ({
+            ...session,
             // Users never see SNMP communities; only the daemon running the session gets them.
-            ...(e.session.discovery_type
-              ? { discovery_type: redactDiscoveryType(e.session.discovery_type) }
+            ...(session.discovery_type
+              ? { discovery_type: redactDiscoveryType(session.discovery_type) }
               : {}),
-          }
-        : undefined,
+          }))
+        : [],
     );
   app.get(
     '/api/v1/discovery/stream',
@@ -168,7 +151,7 @@ export async function installEvents(
         response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } } },
       },
     },
-    async (req, reply) => openStream(req, reply, (e) => (e.suppress ? undefined : staleMessage(e))),
+    async (req, reply) => openStream(req, reply, (e) => (e.suppress ? [] : staleMessages(e))),
   );
 
   // Open streams would keep the server from closing: end them first, then stop listening.

@@ -102,7 +102,8 @@ export async function installMetrics(app: FastifyInstance, deps: { config: Serve
     });
     const events = new Counter({
       name: 'scanopy_events_total',
-      help: 'Entity events seen on the event bus.',
+      // Per event, not per row: a write touching 20 bindings counts one Binding event (see events/bus.ts).
+      help: 'Entity events seen on the event bus: one per entity type and operation of each committed write.',
       labelNames: ['entity', 'operation'] as const,
       registers: [registry],
     });
