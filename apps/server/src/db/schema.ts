@@ -97,6 +97,20 @@ export interface EntityTags {
   tag_id: string;
 }
 
+export interface EventOutbox {
+  changed_fields: string[];
+  entity: string;
+  flush: boolean;
+  id: string;
+  network_id: string | null;
+  operation: string;
+  organization_id: string | null;
+  seq: Generated<number>;
+  session: Json | null;
+  suppress: boolean;
+  tx: Generated<string>;
+}
+
 export interface GroupBindings {
   binding_id: string;
   group_id: string;
@@ -344,6 +358,7 @@ export interface DB {
   discovery: Discovery;
   discovery_sessions: DiscoverySessions;
   entity_tags: EntityTags;
+  event_outbox: EventOutbox;
   group_bindings: GroupBindings;
   groups: Groups;
   hosts: Hosts;
