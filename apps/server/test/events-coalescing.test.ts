@@ -31,17 +31,19 @@ describe.each(backends)('coalesced entity events on %s', (backend) => {
       [id, networkId, cidr()],
     );
 
-  /**
-   * The events published while `write` ran, up to a marker written after it: events arrive in commit order, so once
-   * the marker's is seen every event of the write has been too.
-   */
-  async function eventsOf(networkId: string, write: () => Promise<unknown>): Promise<EntityEvent[]> {
-    const from = seen.length;
-    await write();
+  /** Writes a marker and waits for its event; events arrive in commit order, so every earlier one has come too. */
+  async function settle(networkId: string): Promise<number> {
     const marker = randomUUID();
     await insertSubnet(s.db, networkId, marker);
-    await vi.waitFor(() => expect(seen.slice(from).some((e) => e.ids.includes(marker))).toBe(true), wait);
-    return seen.slice(from).filter((e) => !e.ids.includes(marker));
+    await vi.waitFor(() => expect(seen.some((e) => e.ids.includes(marker))).toBe(true), wait);
+    return seen.findIndex((e) => e.ids.includes(marker));
+  }
+
+  /** The events of `write` alone: those published between a marker written before it and one written after. */
+  async function eventsOf(networkId: string, write: () => Promise<unknown>): Promise<EntityEvent[]> {
+    const from = (await settle(networkId)) + 1;
+    await write();
+    return seen.slice(from, await settle(networkId));
   }
 
   async function daemonRow(networkId: string, userId: string): Promise<string> {
@@ -216,9 +218,10 @@ describe.each(backends)('coalesced entity events on %s', (backend) => {
     });
     await vi.waitFor(() => expect(streamB.messages).toHaveLength(1), wait);
     expect(streamB.messages).toEqual([stale(b.networkId, [b1])]);
-    // A also gets the marker written after the transaction.
-    await vi.waitFor(() => expect(streamA.messages).toHaveLength(2), wait);
-    expect(streamA.messages[0]).toEqual(stale(a.networkId, [a1, a2]));
+    // A also gets the markers eventsOf writes on its network, before and after the transaction.
+    await vi.waitFor(() => expect(streamA.messages).toHaveLength(3), wait);
+    expect(streamA.messages[1]).toEqual(stale(a.networkId, [a1, a2]));
+    expect(JSON.stringify(streamA.messages)).not.toContain(b1);
     streamA.close();
     streamB.close();
   });
