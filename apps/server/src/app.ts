@@ -20,7 +20,6 @@ import { installEvents } from './events/events.plugin.ts';
 import { installMetrics } from './metrics/metrics.plugin.ts';
 import { installAuth } from './auth/auth.plugin.ts';
 import { SESSION_COOKIE } from './auth/session-cookie.ts';
-import type { IntegratedDaemon } from './discovery/integrated-daemon.ts';
 import { createServices, type Services } from './services.ts';
 import { registerRoutes } from './routes.ts';
 import { SERVER_VERSION } from './version.ts';
@@ -32,8 +31,6 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
   /** Shared with main.ts so background jobs publish on the same bus; a fresh one otherwise. */
   bus?: EventBus;
-  /** Set by main.ts when the integrated daemon runs; register hands it the first network. */
-  integratedDaemon?: IntegratedDaemon;
   /** Built by the caller when background jobs share them (main.ts); otherwise built here from the above. */
   services?: Services;
 }
@@ -61,7 +58,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       db: deps.db,
       log: app.log,
       bus: deps.bus,
-      integratedDaemon: deps.integratedDaemon,
     });
   app.addHook('onClose', async () => services.email.close());
 

@@ -5,7 +5,6 @@ import { createServices } from './services.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDb } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
-import { IntegratedDaemon } from './discovery/integrated-daemon.ts';
 import { DiscoveryLoop } from './discovery/discovery-loop.ts';
 import { SERVER_VERSION } from './version.ts';
 
@@ -33,8 +32,8 @@ async function main(): Promise<void> {
   const applied = await migrate(db);
   log.info({ applied }, applied.length ? 'migrations applied' : 'database schema up to date');
 
-  const daemon = config.integratedDaemon ? new IntegratedDaemon(config, db, log) : undefined;
-  const services = createServices({ config, db, log, integratedDaemon: daemon });
+  const services = createServices({ config, db, log });
+  const daemon = services.integratedDaemon;
   const app = await buildApp({ config, db, logger: log, services });
   await app.listen({ port: config.serverPort, host: config.bindAddress });
   const addr = app.server.address();
@@ -46,14 +45,12 @@ async function main(): Promise<void> {
 
   // Schedules, the stall sweep (its first pass checks sessions left running by the previous process) and
   // server_poll daemons.
-  const discoveryLoop = new DiscoveryLoop({ app, db, config, log });
+  const discoveryLoop = new DiscoveryLoop(services);
   await discoveryLoop.start();
 
   // Expired sessions (including anonymous setup sessions) are purged hourly.
   const sweep = setInterval(() => {
-    void db
-      .query('DELETE FROM sessions WHERE expires_at <= now()')
-      .catch((err: unknown) => log.warn({ err }, 'session sweep failed'));
+    void services.sessions.purgeExpired().catch((err: unknown) => log.warn({ err }, 'session sweep failed'));
   }, 3600_000);
   sweep.unref();
 

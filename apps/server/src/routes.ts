@@ -3,20 +3,26 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from './services.ts';
 import type { RouteApp, RoutePlugin } from './http/route-app.ts';
 import { registerCrud, type EntityResource } from './http/crud.ts';
-import { daemonApiKeyDef, daemonDef, userApiKeyDef } from './entities/defs.ts';
 import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './entities/hosts/hosts.defs.ts';
-import { discoveryDef } from './entities/discovery/discovery-config.defs.ts';
 import { systemRoutes } from './entities/system/system.routes.ts';
 import { metadataRoutes } from './entities/metadata/metadata.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { oidcRoutes } from './auth/oidc.routes.ts';
-import { daemonProtocolRoutes } from './discovery/daemon-protocol.routes.ts';
-import { discoveryRoutes } from './discovery/discovery.routes.ts';
+import {
+  daemonProtocolRoutes,
+  hostReportRoutes,
+  sessionReportRoutes,
+} from './daemons/daemon-protocol.routes.ts';
+import { sessionRoutes } from './discovery/sessions.routes.ts';
 import { estimateRoutes } from './discovery/estimate.routes.ts';
-import { daemonProvisionRoutes } from './discovery/daemon-provision.routes.ts';
+import { daemonProvisionRoutes, daemonResource } from './daemons/daemon-provision.routes.ts';
 import { networkResource, networkRoutes } from './entities/networks/networks.routes.ts';
 import { subnetResource, subnetRoutes } from './entities/subnets/subnets.routes.ts';
-import { apiKeyRoutes } from './entities/api-keys/api-keys.routes.ts';
+import {
+  apiKeyRoutes,
+  daemonApiKeyResource,
+  userApiKeyResource,
+} from './entities/api-keys/api-keys.routes.ts';
 import { hostRoutes } from './entities/hosts/hosts.routes.ts';
 import { hostChildRoutes } from './entities/hosts/host-children.routes.ts';
 import { hostExportRoutes } from './entities/hosts/hosts-export.routes.ts';
@@ -26,7 +32,7 @@ import { organizationRoutes } from './entities/organizations/organizations.route
 import { userRoutes } from './entities/users/users.routes.ts';
 import { inviteRoutes } from './entities/invites/invites.routes.ts';
 import { groupResource, groupRoutes } from './entities/groups/groups.routes.ts';
-import { discoveryConfigRoutes } from './entities/discovery/discovery-config.routes.ts';
+import { discoveryResource, jobRoutes } from './discovery/jobs.routes.ts';
 import { dashboardRoutes } from './entities/dashboard/dashboard.routes.ts';
 import { topologyResource, topologyRoutes } from './entities/topology/topology.routes.ts';
 import { shareResource, shareRoutes } from './entities/shares/shares.routes.ts';
@@ -50,11 +56,11 @@ const resources: Record<EntityKey, EntityResource> = {
   bindings: bindingDef,
   subnets: subnetResource,
   tags: tagResource,
-  daemons: daemonDef,
-  daemonApiKeys: daemonApiKeyDef,
-  userApiKeys: userApiKeyDef,
+  daemons: daemonResource,
+  daemonApiKeys: daemonApiKeyResource,
+  userApiKeys: userApiKeyResource,
   groups: groupResource,
-  discovery: discoveryDef,
+  discovery: discoveryResource,
   topologies: topologyResource,
   shares: shareResource,
 };
@@ -72,7 +78,10 @@ export const routes: RouteEntry[] = [
   { prefix: '', plugin: metadataRoutes },
   { prefix: '/api/auth', plugin: authRoutes },
   { prefix: '/api/auth', plugin: oidcRoutes },
-  { prefix: '/api/v1', plugin: discoveryRoutes, alias: '/api' },
+  // The daemon's two reports sit where the reference lists them, around the session routes.
+  { prefix: '/api/v1', plugin: hostReportRoutes, alias: '/api' },
+  { prefix: '/api/v1', plugin: sessionRoutes, alias: '/api' },
+  { prefix: '/api/v1', plugin: sessionReportRoutes, alias: '/api' },
   { prefix: '/api/v1', plugin: estimateRoutes },
   { prefix: '/api/v1', plugin: daemonProvisionRoutes },
   { prefix: '/api/v1', plugin: networkRoutes },
@@ -86,7 +95,7 @@ export const routes: RouteEntry[] = [
   { prefix: '/api/v1', plugin: userRoutes },
   { prefix: '/api/v1', plugin: inviteRoutes },
   { prefix: '/api/v1', plugin: groupRoutes, alias: '/api' },
-  { prefix: '/api/v1', plugin: discoveryConfigRoutes, alias: '/api' },
+  { prefix: '/api/v1', plugin: jobRoutes, alias: '/api' },
   { prefix: '/api/v1', plugin: hostConsolidateRoutes, alias: '/api' },
   { prefix: '/api/v1', plugin: dashboardRoutes },
   { prefix: '/api/v1', plugin: topologyRoutes },

@@ -13,9 +13,23 @@ import { OidcService } from './auth/oidc.service.ts';
 import { oidcProviders } from './auth/oidc.settings.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { IngestionService } from './discovery/ingestion.service.ts';
+import { SchedulesRepository } from './discovery/schedules.repository.ts';
 import { SchedulesService } from './discovery/schedules.service.ts';
+import { SessionsRepository } from './discovery/sessions.repository.ts';
 import { SessionsService } from './discovery/sessions.service.ts';
-import type { IntegratedDaemon } from './discovery/integrated-daemon.ts';
+import { discoverySpec, JobsRepository } from './discovery/jobs.repository.ts';
+import { JobsService } from './discovery/jobs.service.ts';
+import { EstimateRepository } from './discovery/estimate.repository.ts';
+import { EstimateService } from './discovery/estimate.service.ts';
+import { DiscoveryLoopRepository } from './discovery/discovery-loop.repository.ts';
+import { daemonSpec, DaemonsRepository } from './daemons/daemons.repository.ts';
+import { DaemonsService } from './daemons/daemons.service.ts';
+import { daemonApiKeySpec, DaemonApiKeysRepository } from './daemons/daemon-api-keys.repository.ts';
+import { DaemonApiKeysService } from './daemons/daemon-api-keys.service.ts';
+import { IntegratedDaemon } from './daemons/integrated-daemon.ts';
+import { SERVER_POLL_DEFAULTS, ServerPoller, type ServerPollOptions } from './daemons/server-poll.service.ts';
+import { userApiKeySpec, UserApiKeysRepository } from './entities/api-keys/user-api-keys.repository.ts';
+import { UserApiKeysService } from './entities/api-keys/user-api-keys.service.ts';
 import { EntityService, type EntityDef } from './http/crud.ts';
 import type { TableName } from './db/entity-repository.ts';
 import { networkSpec, NetworksRepository } from './entities/networks/networks.repository.ts';
@@ -23,13 +37,11 @@ import { NetworksService } from './entities/networks/networks.service.ts';
 import { tagSpec, TagsRepository } from './entities/tags/tags.repository.ts';
 import { TagsService } from './entities/tags/tags.service.ts';
 import { EntityTagsService } from './entities/tags/entity-tags.service.ts';
-import { daemonApiKeyDef, daemonDef, userApiKeyDef } from './entities/defs.ts';
 import { subnetSpec, SubnetsRepository } from './entities/subnets/subnets.repository.ts';
 import { SubnetsService } from './entities/subnets/subnets.service.ts';
 import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './entities/hosts/hosts.defs.ts';
 import { groupSpec, GroupsRepository } from './entities/groups/groups.repository.ts';
 import { GroupsService } from './entities/groups/groups.service.ts';
-import { discoveryDef } from './entities/discovery/discovery-config.defs.ts';
 import { topologySpec, TopologiesRepository } from './entities/topology/topology.repository.ts';
 import { TopologyService } from './entities/topology/topology.service.ts';
 import { shareSpec, SharesRepository } from './entities/shares/shares.repository.ts';
@@ -41,8 +53,8 @@ export interface ServiceDeps {
   log: FastifyBaseLogger;
   /** Shared with main.ts so background jobs publish on the same bus; a fresh one otherwise. */
   bus?: EventBus;
-  /** Set by main.ts when the integrated daemon runs; registration hands it the first network. */
-  integratedDaemon?: IntegratedDaemon;
+  /** server_poll timing (tests shorten the retries for loopback); the reference's schedule otherwise. */
+  serverPoll?: Partial<ServerPollOptions>;
 }
 
 /**
@@ -55,8 +67,7 @@ export function createServices(deps: ServiceDeps) {
   const bus = deps.bus ?? new EventBus();
   const sessions = new SessionStore(db, config.sessionTtlHours * 3600_000);
   const email = new EmailService(config, log);
-  const accounts = new AccountService(db, email, deps.integratedDaemon);
-  const discoverySessions = new SessionsService(db);
+  const discoverySessions = new SessionsService(new SessionsRepository(k));
   const entity = <TB extends TableName>(def: EntityDef<TB>) => new EntityService(k, def.spec, def.name);
   const entities = {
     networks: new EntityService(k, networkSpec, 'Network'),
@@ -67,17 +78,29 @@ export function createServices(deps: ServiceDeps) {
     bindings: entity(bindingDef),
     subnets: new EntityService(k, subnetSpec, 'Subnet'),
     tags: new EntityService(k, tagSpec, 'Tag'),
-    daemons: entity(daemonDef),
-    daemonApiKeys: entity(daemonApiKeyDef),
-    userApiKeys: entity(userApiKeyDef),
+    daemons: new EntityService(k, daemonSpec, 'Daemon'),
+    daemonApiKeys: new EntityService(k, daemonApiKeySpec, 'Daemon API Key'),
+    userApiKeys: new EntityService(k, userApiKeySpec, 'User API Key'),
     groups: new EntityService(k, groupSpec, 'Group'),
-    discovery: entity(discoveryDef),
+    discovery: new EntityService(k, discoverySpec, 'Discovery'),
     topologies: new EntityService(k, topologySpec, 'Topology'),
     shares: new EntityService(k, shareSpec, 'Share'),
   };
   const tagsRepository = new TagsRepository(k);
   const entityTags = new EntityTagsService(tagsRepository);
-  return {
+  const jobs = new JobsService(new JobsRepository(k), entities, entityTags, discoverySessions);
+  const daemonsRepository = new DaemonsRepository(k);
+  const daemonApiKeys = new DaemonApiKeysService(
+    new DaemonApiKeysRepository(k),
+    entities.daemonApiKeys,
+    entityTags,
+  );
+  /** Runs beside the server (main.ts starts it); registering the first account provisions it. */
+  const integratedDaemon = config.integratedDaemon
+    ? new IntegratedDaemon(config, daemonsRepository, daemonApiKeys, log)
+    : undefined;
+  const accounts = new AccountService(db, email, integratedDaemon);
+  const services = {
     config,
     db,
     bus,
@@ -88,7 +111,14 @@ export function createServices(deps: ServiceDeps) {
     accounts,
     oidc: new OidcService(db, accounts, oidcProviders(config), config.publicUrl, config.disableRegistration),
     discoverySessions,
-    schedules: new SchedulesService(db, discoverySessions, log),
+    schedules: new SchedulesService(new SchedulesRepository(k), discoverySessions, log),
+    jobs,
+    estimates: new EstimateService(new EstimateRepository(k)),
+    discoveryLoopState: new DiscoveryLoopRepository(k),
+    daemons: new DaemonsService(daemonsRepository, entities.daemons, jobs, discoverySessions, daemonApiKeys),
+    daemonApiKeys,
+    userApiKeys: new UserApiKeysService(new UserApiKeysRepository(k), entities.userApiKeys, entityTags),
+    integratedDaemon,
     ingestion: new IngestionService(db),
     /** List, read, delete and export of every entity with generic routes. */
     entities,
@@ -109,6 +139,25 @@ export function createServices(deps: ServiceDeps) {
       DaemonApiKey: entities.daemonApiKeys,
       UserApiKey: entities.userApiKeys,
       Discovery: entities.discovery,
+    }),
+  };
+  return {
+    ...services,
+    /** server_poll daemons: the discovery loop polls them; what they report goes to the services above. */
+    serverPoll: new ServerPoller({
+      daemons: daemonsRepository,
+      auth: services.auth,
+      sessions: discoverySessions,
+      jobs,
+      ingestion: services.ingestion,
+      subnets: services.subnets,
+      log,
+      bodyLimitBytes: config.bodyLimitBytes,
+      options: {
+        ...SERVER_POLL_DEFAULTS,
+        holdSeconds: config.schedulerIntervalSeconds / 2,
+        ...deps.serverPoll,
+      },
     }),
   };
 }

@@ -10,6 +10,7 @@ import { buildApp } from '../src/app.ts';
 import { repoRoot, testConfig } from '../src/config.ts';
 import { openDb, type Db } from '../src/db/client.ts';
 import { DiscoveryLoop } from '../src/discovery/discovery-loop.ts';
+import { createServices } from '../src/services.ts';
 import { nextRun, ScheduleError } from '../src/discovery/schedule.ts';
 import {
   ADMIN_URL,
@@ -27,13 +28,17 @@ const STALL = 300;
 
 /** The discovery loop as main.ts runs it, ticked by hand; server_poll retries shortened for loopback. */
 function loopOf(app: FastifyInstance, db: Db) {
-  return new DiscoveryLoop({
-    app,
+  const services = createServices({
+    config: testConfig({
+      webDir: '/nonexistent',
+      schedulerIntervalSeconds: 10,
+      discoveryStallSeconds: STALL,
+    }),
     db,
-    config: { schedulerIntervalSeconds: 10, discoveryStallSeconds: STALL },
     log: app.log,
     serverPoll: { attempts: 2, backoffInitialMs: 20, backoffMaxMs: 50, timeoutMs: 5000, holdSeconds: 0 },
   });
+  return new DiscoveryLoop(services);
 }
 
 type Owner = Awaited<ReturnType<typeof registerOwner>>;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isPgError, type Db, type Queryable } from '../db/client.ts';
 import { AppError } from '../http/errors.ts';
 import { NetworksRepository } from '../entities/networks/networks.repository.ts';
-import type { IntegratedDaemon } from '../discovery/integrated-daemon.ts';
+import type { IntegratedDaemon } from '../daemons/integrated-daemon.ts';
 import { burnVerify, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import type { EmailService } from './email.service.ts';
 import { sha256Hex } from './tokens.ts';

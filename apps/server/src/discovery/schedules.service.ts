@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Db } from '../db/client.ts';
 import { nextRun, ScheduleError, type RunType } from './schedule.ts';
+import type { SchedulesRepository } from './schedules.repository.ts';
 import type { SessionsService } from './sessions.service.ts';
 
 type Scheduled = Extract<RunType, { type: 'Scheduled' }>;
@@ -22,51 +22,42 @@ const BATCH = 100;
  */
 export class SchedulesService {
   constructor(
-    private readonly db: Db,
+    private readonly schedules: SchedulesRepository,
     private readonly sessions: SessionsService,
     private readonly log: FastifyBaseLogger,
   ) {}
 
   async fireDue(): Promise<FiredRun[]> {
     await this.planUnscheduled();
-    const due = await this.db.query<{ id: string }>(
-      `SELECT id FROM discovery WHERE next_run_at <= now() ORDER BY next_run_at, id LIMIT ${BATCH}`,
-    );
+    const due = await this.schedules.dueIds(BATCH);
     const fired: FiredRun[] = [];
-    for (const { id } of due) {
+    for (const id of due) {
       try {
         const run = await this.fireOne(id);
         if (run) fired.push(run);
       } catch (err) {
         // Moving on keeps one broken configuration from blocking (or hot-looping) the others.
         this.log.error({ err, discovery_id: id }, 'scheduled discovery could not start');
-        await this.db.query(
-          `UPDATE discovery SET next_run_at = NULL, updated_at = now() WHERE id = $1 AND next_run_at <= now()`,
-          [id],
-        );
+        await this.schedules.unscheduleDue(id);
       }
     }
     return fired;
   }
 
   private async fireOne(id: string): Promise<FiredRun | null> {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx.query<{ run_type: RunType; next_run_at: Date; now: Date }>(
-        `SELECT run_type, next_run_at, now() AS now FROM discovery WHERE id = $1 AND next_run_at <= now()
-         FOR UPDATE SKIP LOCKED`,
-        [id],
-      );
+    return this.schedules.transaction(async (trx) => {
+      const row = await this.schedules.lockDue(trx, id);
       // Another replica claimed it first (or it was rescheduled meanwhile).
       if (!row) return null;
       const rt = row.run_type;
       if (rt.type !== 'Scheduled' || !rt.enabled) {
-        await tx.query('UPDATE discovery SET next_run_at = NULL WHERE id = $1', [id]);
+        await this.schedules.setNextRun(trx, id, null);
         return null;
       }
       const now = new Date(row.now);
       const next = this.following(id, rt, now);
-      await tx.query('UPDATE discovery SET next_run_at = $2 WHERE id = $1', [id, next]);
-      const { session, created } = await this.sessions.enqueue(tx, id);
+      await this.schedules.setNextRun(trx, id, next);
+      const { session, created } = await this.sessions.enqueue(trx, id);
       if (created) {
         this.log.info(
           { discovery_id: id, session_id: session.id, next_run_at: next },
@@ -84,26 +75,11 @@ export class SchedulesService {
 
   /** Enabled schedules without a due time (written before this existed, or by SQL) get one, counted from now. */
   private async planUnscheduled(): Promise<void> {
-    const rows = await this.db.query<{ id: string; run_type: Scheduled; now: Date }>(
-      `SELECT id, run_type, now() AS now FROM discovery
-       WHERE next_run_at IS NULL AND run_type->>'type' = 'Scheduled' AND run_type->'enabled' = 'true'::jsonb
-       LIMIT ${BATCH}`,
-    );
-    for (const r of rows) {
+    for (const r of await this.schedules.unplanned(BATCH)) {
       const next = this.following(r.id, r.run_type, new Date(r.now));
-      if (next) {
-        await this.db.query('UPDATE discovery SET next_run_at = $2 WHERE id = $1 AND next_run_at IS NULL', [
-          r.id,
-          next,
-        ]);
-      } else {
-        // As the reference does with a job it cannot schedule: keep it, disabled, so it is not retried forever.
-        await this.db.query(
-          `UPDATE discovery SET run_type = jsonb_set(run_type, '{enabled}', 'false'::jsonb), updated_at = now()
-           WHERE id = $1`,
-          [r.id],
-        );
-      }
+      // As the reference does with a job it cannot schedule: keep it, disabled, so it is not retried forever.
+      if (next) await this.schedules.planIfUnplanned(r.id, next);
+      else await this.schedules.disableSchedule(r.id);
     }
   }
 

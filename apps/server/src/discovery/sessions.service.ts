@@ -1,29 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import type { Db, Queryable } from '../db/client.ts';
+import type { Kdb } from '../db/client.ts';
 import type { Principal } from '../auth/principal.ts';
 import { AppError, notFound } from '../http/errors.ts';
+import type { SessionRow, SessionsRepository } from './sessions.repository.ts';
+
+export type { SessionRow } from './sessions.repository.ts';
 
 export const terminalPhases = ['Complete', 'Failed', 'Cancelled'];
 /** Handed to a daemon and not finished: the stall sweep watches these. */
 export const runningPhases = ['Starting', 'Started', 'Scanning'];
 /** Queued or running: at most one per discovery configuration. */
 export const openPhases = ['Pending', ...runningPhases];
-
-export interface SessionRow {
-  id: string;
-  daemon_id: string;
-  network_id: string;
-  discovery_id: string | null;
-  discovery_type: Record<string, unknown>;
-  phase: string;
-  progress: number;
-  error: string | null;
-  cancel_requested: boolean;
-  started_at: Date | null;
-  finished_at: Date | null;
-  last_activity_at: Date;
-  created_at: Date;
-}
 
 export interface DiscoveryUpdate {
   session_id: string;
@@ -90,42 +76,13 @@ const typeNames: Record<string, string> = { SelfReport: 'Self Report', Docker: '
  * a user's cancel, or the stall sweep. Every finished session leaves a Historical discovery record.
  */
 export class SessionsService {
-  constructor(private readonly db: Db) {}
-
-  /** A discovery configuration for a daemon (AdHoc), optionally queued to run right away. */
-  async createDiscovery(
-    tx: Queryable,
-    daemonId: string,
-    networkId: string,
-    name: string,
-    discoveryType: Record<string, unknown>,
-    runNow: boolean,
-  ): Promise<string> {
-    const id = randomUUID();
-    await tx.query(
-      'INSERT INTO discovery (id, network_id, daemon_id, name, discovery_type, run_type) VALUES ($1, $2, $3, $4, $5, $6)',
-      [
-        id,
-        networkId,
-        daemonId,
-        name,
-        JSON.stringify(discoveryType),
-        JSON.stringify({ type: 'AdHoc', last_run: null }),
-      ],
-    );
-    if (runNow) await this.enqueue(tx, id);
-    return id;
-  }
+  constructor(private readonly sessions: SessionsRepository) {}
 
   /** POST /discovery/start-session: runs a configuration now, or returns its session that is already open. */
   async start(p: Principal, discoveryId: string): Promise<SessionPayload> {
-    const { session } = await this.db.transaction(async (tx) => {
-      const [visible] = await tx.query(
-        'SELECT 1 FROM discovery WHERE id = $1 AND network_id = ANY($2::uuid[])',
-        [discoveryId, p.networkIds],
-      );
-      if (!visible) throw notFound('Discovery');
-      return this.enqueue(tx, discoveryId);
+    const { session } = await this.sessions.transaction(async (trx) => {
+      if (!(await this.sessions.jobVisible(trx, discoveryId, p.networkIds))) throw notFound('Discovery');
+      return this.enqueue(trx, discoveryId);
     });
     return toPayload(session);
   }
@@ -134,36 +91,15 @@ export class SessionsService {
    * Queues a Pending session for the configuration and stamps its last_run. When one of its sessions is still open,
    * that one is returned instead (created = false): a double click or an overlapping schedule never runs it twice.
    */
-  async enqueue(tx: Queryable, discoveryId: string): Promise<{ session: SessionRow; created: boolean }> {
-    const [d] = await tx.query<{
-      network_id: string;
-      daemon_id: string;
-      daemon_network_id: string;
-      discovery_type: Record<string, unknown>;
-      run_type: { type: string };
-    }>(
-      `SELECT d.network_id, d.daemon_id, d.discovery_type, d.run_type, dm.network_id AS daemon_network_id
-       FROM discovery d JOIN daemons dm ON dm.id = d.daemon_id WHERE d.id = $1 FOR UPDATE OF d`,
-      [discoveryId],
-    );
-    if (!d) throw notFound('Discovery');
-    if (d.run_type.type === 'Historical') throw new AppError('discovery_historical_read_only');
-    if (d.daemon_network_id !== d.network_id) throw new AppError('daemon_network_mismatch');
-    const [open] = await tx.query<SessionRow>(
-      'SELECT * FROM discovery_sessions WHERE discovery_id = $1 AND phase = ANY($2) LIMIT 1',
-      [discoveryId, openPhases],
-    );
+  async enqueue(trx: Kdb, discoveryId: string): Promise<{ session: SessionRow; created: boolean }> {
+    const job = await this.sessions.lockJob(trx, discoveryId);
+    if (!job) throw notFound('Discovery');
+    if (job.run_type.type === 'Historical') throw new AppError('discovery_historical_read_only');
+    if (job.daemon_network_id !== job.network_id) throw new AppError('daemon_network_mismatch');
+    const open = await this.sessions.openSessionOf(trx, discoveryId, openPhases);
     if (open) return { session: open, created: false };
-    const [session] = await tx.query<SessionRow>(
-      `INSERT INTO discovery_sessions (id, daemon_id, network_id, discovery_id, discovery_type)
-       VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-      [randomUUID(), d.daemon_id, d.network_id, discoveryId, JSON.stringify(d.discovery_type)],
-    );
-    await tx.query(
-      `UPDATE discovery SET run_type = jsonb_set(run_type, '{last_run}', to_jsonb(now())), updated_at = now()
-       WHERE id = $1`,
-      [discoveryId],
-    );
+    const session = await this.sessions.insertPending(trx, job, discoveryId);
+    await this.sessions.stampLastRun(trx, discoveryId);
     return { session, created: true };
   }
 
@@ -173,29 +109,18 @@ export class SessionsService {
    * (null or the finished session), so the answer says nothing about other organizations' sessions.
    */
   async cancel(p: Principal, sessionId: string): Promise<SessionPayload | null> {
-    const row = await this.db.transaction(async (tx) => {
-      const [s] = await tx.query<SessionRow>(
-        'SELECT * FROM discovery_sessions WHERE id = $1 AND network_id = ANY($2::uuid[]) FOR UPDATE',
-        [sessionId, p.networkIds],
-      );
+    const row = await this.sessions.transaction(async (trx) => {
+      const s = await this.sessions.lockInScope(trx, sessionId, p.networkIds);
       if (!s || terminalPhases.includes(s.phase)) return s ?? null;
-      if (s.phase === 'Pending') return this.finish(tx, s, 'Cancelled', null);
-      const [flagged] = await tx.query<SessionRow>(
-        'UPDATE discovery_sessions SET cancel_requested = true, updated_at = now() WHERE id = $1 RETURNING *',
-        [s.id],
-      );
-      return flagged;
+      if (s.phase === 'Pending') return this.finish(trx, s, 'Cancelled', null);
+      return this.sessions.flagCancel(trx, s.id);
     });
     return row ? toPayload(row) : null;
   }
 
   /** Queued and running sessions in the caller's networks, oldest first. */
   async active(p: Principal): Promise<SessionPayload[]> {
-    const rows = await this.db.query<SessionRow>(
-      `SELECT * FROM discovery_sessions WHERE network_id = ANY($1::uuid[]) AND phase = ANY($2)
-       ORDER BY created_at, id`,
-      [p.networkIds, openPhases],
-    );
+    const rows = await this.sessions.inPhases(p.networkIds, openPhases);
     return rows.map((r) => toPayload(r));
   }
 
@@ -205,133 +130,98 @@ export class SessionsService {
    * delivered alone; otherwise the oldest Pending session, marked Starting so it is handed out once.
    */
   async requestWork(daemonId: string): Promise<[SessionPayload | null, boolean]> {
-    return this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`daemon-work:${daemonId}`]);
-      const [running] = await tx.query<SessionRow>(
-        `SELECT * FROM discovery_sessions WHERE daemon_id = $1 AND phase = ANY($2) ORDER BY created_at LIMIT 1`,
-        [daemonId, runningPhases],
-      );
+    return this.sessions.transaction(async (trx) => {
+      await this.sessions.lockDaemonWork(trx, daemonId);
+      const running = await this.sessions.runningOf(trx, daemonId, runningPhases);
       if (running) {
         // Polling while it runs is the daemon's sign of life for the stall sweep (progress reports are sparse).
-        await tx.query('UPDATE discovery_sessions SET last_activity_at = now() WHERE id = $1', [running.id]);
+        await this.sessions.touchActivity(trx, running.id);
         return [null, running.cancel_requested];
       }
-      const stale = await tx.query(
-        `UPDATE discovery_sessions SET cancel_requested = false
-         WHERE daemon_id = $1 AND cancel_requested AND phase = ANY($2) RETURNING id`,
-        [daemonId, terminalPhases],
-      );
-      if (stale.length) return [null, true];
-      const next = await this.claimNext(tx, daemonId);
+      if (await this.sessions.clearStaleCancels(trx, daemonId, terminalPhases)) return [null, true];
+      const next = await this.claimNext(trx, daemonId);
       return [next ? toPayload(next, true) : null, false];
     });
   }
 
   /** The daemon's oldest Pending session, now Starting (dispatched); null when nothing is queued. */
-  async claimNext(tx: Queryable, daemonId: string): Promise<SessionRow | null> {
-    const [next] = await tx.query<SessionRow>(
-      `UPDATE discovery_sessions SET phase = 'Starting', last_activity_at = now(), updated_at = now()
-       WHERE id = (SELECT id FROM discovery_sessions WHERE daemon_id = $1 AND phase = 'Pending'
-                   ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [daemonId],
-    );
-    return next ?? null;
+  async claimNext(on: Kdb, daemonId: string): Promise<SessionRow | null> {
+    return (await this.sessions.claimNext(on, daemonId)) ?? null;
+  }
+
+  /** server_poll: the oldest Pending session of the daemon, in its own transaction. */
+  async dispatchNext(daemonId: string): Promise<SessionRow | null> {
+    return this.sessions.transaction((trx) => this.claimNext(trx, daemonId));
   }
 
   /** A dispatch that did not reach the daemon: back to the head of the queue. */
   async release(sessionId: string): Promise<void> {
-    await this.db.query(
-      `UPDATE discovery_sessions SET phase = 'Pending', updated_at = now() WHERE id = $1 AND phase = 'Starting'`,
-      [sessionId],
-    );
+    await this.sessions.release(sessionId);
+  }
+
+  /** server_poll: the daemon's running sessions and those with a cancel still to deliver, oldest first. */
+  async openOrCancelling(daemonId: string): Promise<SessionRow[]> {
+    return this.sessions.openOrCancelling(daemonId, runningPhases);
+  }
+
+  /** server_poll: a cancel delivered to the daemon for a session already closed here needs no more delivering. */
+  async cancelDelivered(sessionId: string): Promise<void> {
+    await this.sessions.clearCancel(sessionId, terminalPhases);
   }
 
   /** Applies a daemon's progress report; an unknown session (e.g. after a server wipe) is recorded as new. */
   async update(daemonId: string, networkId: string, u: DiscoveryUpdate): Promise<void> {
     if (u.daemon_id !== daemonId) throw new AppError('daemon_identity_mismatch');
     if (u.network_id !== networkId) throw new AppError('daemon_network_mismatch');
-    await this.db.transaction(async (tx) => {
-      const [cur] = await tx.query<SessionRow>('SELECT * FROM discovery_sessions WHERE id = $1 FOR UPDATE', [
-        u.session_id,
-      ]);
+    await this.sessions.transaction(async (trx) => {
+      const cur = await this.sessions.lock(trx, u.session_id);
       if (cur && cur.daemon_id !== daemonId) throw new AppError('daemon_identity_mismatch');
       const terminal = terminalPhases.includes(u.phase);
       if (cur && terminalPhases.includes(cur.phase)) {
         // Terminal phases are final. A daemon still reporting progress on a closed session (it was stalled or
         // failed while the daemon kept going) is told to stop on its next poll.
-        if (!terminal) {
-          await tx.query('UPDATE discovery_sessions SET cancel_requested = true WHERE id = $1', [cur.id]);
-        }
+        if (!terminal) await this.sessions.requestCancel(trx, cur.id);
         return;
       }
-      const progress = Math.max(0, Math.min(100, Math.round(u.progress)));
-      // Pending and Starting are the server's phases: a daemon reporting them is running the session.
-      const phase = u.phase === 'Pending' || u.phase === 'Starting' ? 'Started' : u.phase;
-      let row: SessionRow;
-      if (!cur) {
-        [row] = await tx.query<SessionRow>(
-          `INSERT INTO discovery_sessions (id, daemon_id, network_id, discovery_type, phase, progress, error, started_at,
-             finished_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, CASE WHEN $5 IN ('Started', 'Scanning') THEN now() END),
-             CASE WHEN $10 THEN COALESCE($9, now()) END)
-           RETURNING *`,
-          [
-            u.session_id,
-            daemonId,
-            networkId,
-            JSON.stringify(u.discovery_type),
-            phase,
-            progress,
-            u.error ?? null,
-            u.started_at ?? null,
-            u.finished_at ?? null,
-            terminal,
-          ],
-        );
-      } else {
-        [row] = await tx.query<SessionRow>(
-          `UPDATE discovery_sessions SET phase = $2, progress = $3, error = $4,
-             started_at = COALESCE(started_at, $5, CASE WHEN $2 IN ('Started', 'Scanning') THEN now() END),
-             finished_at = CASE WHEN $6 THEN COALESCE($7, now()) ELSE finished_at END,
-             cancel_requested = cancel_requested AND NOT $6,
-             last_activity_at = now(), updated_at = now()
-           WHERE id = $1 RETURNING *`,
-          [
-            u.session_id,
-            phase,
-            progress,
-            u.error ?? null,
-            u.started_at ?? null,
-            terminal,
-            u.finished_at ?? null,
-          ],
-        );
-      }
-      if (terminal) await this.recordHistory(tx, row);
+      const report = {
+        progress: Math.max(0, Math.min(100, Math.round(u.progress))),
+        // Pending and Starting are the server's phases: a daemon reporting them is running the session.
+        phase: u.phase === 'Pending' || u.phase === 'Starting' ? 'Started' : u.phase,
+        error: u.error ?? null,
+        started_at: u.started_at ?? null,
+        finished_at: u.finished_at ?? null,
+        terminal,
+      };
+      const row = cur
+        ? await this.sessions.applyReport(trx, u.session_id, report)
+        : await this.sessions.insertReported(
+            trx,
+            {
+              id: u.session_id,
+              daemon_id: daemonId,
+              network_id: networkId,
+              discovery_type: u.discovery_type,
+            },
+            report,
+          );
+      if (terminal) await this.recordHistory(trx, row);
     });
   }
 
   /** The daemon restarted (startup): whatever it was running is gone with the old process. */
   async failRunning(daemonId: string, reason: string): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      const rows = await tx.query<SessionRow>(
-        'SELECT * FROM discovery_sessions WHERE daemon_id = $1 AND phase = ANY($2) FOR UPDATE',
-        [daemonId, runningPhases],
-      );
-      for (const r of rows) await this.finish(tx, r, r.cancel_requested ? 'Cancelled' : 'Failed', reason);
+    return this.sessions.transaction(async (trx) => {
+      const rows = await this.sessions.lockOfDaemon(trx, daemonId, runningPhases);
+      for (const r of rows) await this.finish(trx, r, r.cancel_requested ? 'Cancelled' : 'Failed', reason);
       return rows.length;
     });
   }
 
   /** Closes one running session the server knows its daemon is not running (server_poll reconciliation). */
   async abandon(sessionId: string, reason: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const [s] = await tx.query<SessionRow>(
-        'SELECT * FROM discovery_sessions WHERE id = $1 AND phase = ANY($2) FOR UPDATE',
-        [sessionId, runningPhases],
-      );
-      if (s) await this.finish(tx, s, s.cancel_requested ? 'Cancelled' : 'Failed', reason);
+    await this.sessions.transaction(async (trx) => {
+      const s = await this.sessions.lock(trx, sessionId, runningPhases);
+      if (s) await this.finish(trx, s, s.cancel_requested ? 'Cancelled' : 'Failed', reason);
     });
   }
 
@@ -340,19 +230,14 @@ export class SessionsService {
    * cancel was already asked for). Replicas sweep concurrently without closing a session twice (SKIP LOCKED).
    */
   async sweepStalled(stallSeconds: number): Promise<SessionRow[]> {
-    return this.db.transaction(async (tx) => {
-      const rows = await tx.query<SessionRow>(
-        `SELECT * FROM discovery_sessions
-         WHERE phase = ANY($1) AND last_activity_at < now() - make_interval(secs => $2)
-         ORDER BY last_activity_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
-        [runningPhases, stallSeconds],
-      );
+    return this.sessions.transaction(async (trx) => {
+      const rows = await this.sessions.lockStalled(trx, runningPhases, stallSeconds);
       const out: SessionRow[] = [];
       for (const r of rows) {
         const reason = r.cancel_requested
           ? `The daemon did not confirm the cancellation within ${stallSeconds} seconds`
           : `Session stalled: the daemon sent no update for ${stallSeconds} seconds`;
-        out.push(await this.finish(tx, r, r.cancel_requested ? 'Cancelled' : 'Failed', reason));
+        out.push(await this.finish(trx, r, r.cancel_requested ? 'Cancelled' : 'Failed', reason));
       }
       return out;
     });
@@ -363,48 +248,23 @@ export class SessionsService {
    * time back before the stall sweep looks at them.
    */
   async forgiveOutage(gapSeconds: number): Promise<number> {
-    const rows = await this.db.query(
-      `UPDATE discovery_sessions
-       SET last_activity_at = LEAST(now(), last_activity_at + make_interval(secs => $2))
-       WHERE phase = ANY($1) RETURNING id`,
-      [runningPhases, gapSeconds],
-    );
-    return rows.length;
+    return this.sessions.postponeActivity(runningPhases, gapSeconds);
   }
 
   /** Closes a session on the server's side (cancel of Pending, stall, restart) and writes its history. */
-  private async finish(
-    tx: Queryable,
-    s: SessionRow,
-    phase: string,
-    error: string | null,
-  ): Promise<SessionRow> {
-    const [row] = await tx.query<SessionRow>(
-      `UPDATE discovery_sessions SET phase = $2, error = COALESCE($3, error), finished_at = COALESCE(finished_at, now()),
-         cancel_requested = false, updated_at = now()
-       WHERE id = $1 RETURNING *`,
-      [s.id, phase, error],
-    );
-    await this.recordHistory(tx, row);
+  private async finish(trx: Kdb, s: SessionRow, phase: string, error: string | null): Promise<SessionRow> {
+    const row = await this.sessions.finish(trx, s.id, phase, error);
+    await this.recordHistory(trx, row);
     return row;
   }
 
   /** A finished session becomes a read-only Historical discovery holding its final payload (daemon.md §3.5). */
-  private async recordHistory(tx: Queryable, s: SessionRow): Promise<void> {
+  private async recordHistory(trx: Kdb, s: SessionRow): Promise<void> {
     const type = String(s.discovery_type.type);
-    await tx.query(
-      `INSERT INTO discovery (id, network_id, daemon_id, name, discovery_type, run_type)
-       SELECT $1, s.network_id, s.daemon_id, COALESCE(d.name, $3 || ' — ' || n.name), $5::jsonb,
-         jsonb_build_object('type', 'Historical', 'results', $4::jsonb)
-       FROM discovery_sessions s JOIN networks n ON n.id = s.network_id LEFT JOIN discovery d ON d.id = s.discovery_id
-       WHERE s.id = $2`,
-      [
-        randomUUID(),
-        s.id,
-        typeNames[type] ?? type,
-        JSON.stringify(toPayload(s)),
-        JSON.stringify(redactDiscoveryType(s.discovery_type)),
-      ],
-    );
+    await this.sessions.insertHistory(trx, s.id, {
+      fallbackName: typeNames[type] ?? type,
+      results: toPayload(s),
+      discoveryType: redactDiscoveryType(s.discovery_type),
+    });
   }
 }

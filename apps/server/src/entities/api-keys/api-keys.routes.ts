@@ -1,15 +1,29 @@
-import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { DaemonApiKey, UserApiKey } from '@scanopy/contracts';
-import type { Db, Queryable } from '../../db/client.ts';
-import { assertNetwork, getVisible, principal, setTags } from '../../http/crud.ts';
+import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
-import { AppError } from '../../http/errors.ts';
+import type { RouteApp } from '../../http/route-app.ts';
 import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
-import { requireUser, roleRank, roles, type Role } from '../../auth/principal.ts';
-import { newDaemonApiKey, newUserApiKey, sha256Hex } from '../../auth/tokens.ts';
-import { daemonApiKeyDef, userApiKeyDef } from '../defs.ts';
+import { requireUser, roles } from '../../auth/principal.ts';
+import type { Services } from '../../services.ts';
+
+export const daemonApiKeyResource: EntityResource = {
+  name: 'Daemon API Key',
+  path: 'auth/daemon',
+  filterSchema: { network_id: Uuid, ids: UuidArray },
+  csvFile: 'Daemon API Keys',
+  schema: DaemonApiKey,
+  access: { read: 'viewer', write: 'member' },
+};
+
+export const userApiKeyResource: EntityResource = {
+  name: 'User API Key',
+  path: 'auth/keys',
+  filterSchema: { ids: UuidArray },
+  csvFile: 'User API Keys',
+  schema: UserApiKey,
+  access: { read: 'session', write: 'session' },
+};
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const Expires = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
@@ -47,25 +61,11 @@ const CreateUserKey = Type.Object(
 );
 const UpdateUserKey = CreateUserKey;
 
-/** Creates a daemon key and returns its plaintext, which is shown once and stored only as a SHA-256 hash. */
-export async function createDaemonKey(
-  tx: Queryable,
-  networkId: string,
-  name: string,
-  opts: { expires_at?: string | null; is_enabled?: boolean } = {},
-) {
-  const key = newDaemonApiKey();
-  const id = randomUUID();
-  await tx.query(
-    'INSERT INTO api_keys (id, network_id, name, key_hash, expires_at, is_enabled) VALUES ($1, $2, $3, $4, $5, $6)',
-    [id, networkId, name, sha256Hex(key), opts.expires_at ?? null, opts.is_enabled ?? true],
-  );
-  return { id, key };
-}
-
-export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
-  const { db } = opts;
-
+/**
+ * API keys: daemon keys (daemons/daemon-api-keys.service.ts, one network each) and user keys
+ * (user-api-keys.service.ts, managed by their owner from a browser session).
+ */
+export async function apiKeyRoutes(app: RouteApp, { daemonApiKeys, userApiKeys }: Services) {
   app.post(
     '/auth/daemon',
     {
@@ -77,23 +77,7 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
         response: { 200: ItemResponse(Type.Object({ api_key: DaemonApiKey, key: Type.String() })) },
       },
     },
-    async (req) => {
-      const p = principal(req);
-      const body = req.body as {
-        name: string;
-        network_id: string;
-        expires_at?: string | null;
-        is_enabled?: boolean;
-        tags?: string[];
-      };
-      assertNetwork(p, body.network_id);
-      const { id, key } = await db.transaction(async (tx) => {
-        const created = await createDaemonKey(tx, body.network_id, body.name, body);
-        if (body.tags) await setTags(tx, 'DaemonApiKey', p.organizationId, created.id, body.tags);
-        return created;
-      });
-      return ok({ api_key: await getVisible(db, daemonApiKeyDef, p, id), key });
-    },
+    async (req) => ok(await daemonApiKeys.create(principal(req), req.body)),
   );
 
   app.put(
@@ -108,26 +92,7 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
         response: { 200: ItemResponse(DaemonApiKey) },
       },
     },
-    async (req) => {
-      const p = principal(req);
-      const { id } = req.params as { id: string };
-      const body = req.body as {
-        name: string;
-        expires_at?: string | null;
-        is_enabled?: boolean;
-        tags?: string[];
-      };
-      await getVisible(db, daemonApiKeyDef, p, id);
-      await db.transaction(async (tx) => {
-        await tx.query(
-          `UPDATE api_keys SET name = $2, expires_at = CASE WHEN $3 THEN $4::timestamptz ELSE expires_at END,
-             is_enabled = COALESCE($5, is_enabled), updated_at = now() WHERE id = $1`,
-          [id, body.name, 'expires_at' in body, body.expires_at ?? null, body.is_enabled ?? null],
-        );
-        if (body.tags) await setTags(tx, 'DaemonApiKey', p.organizationId, id, body.tags);
-      });
-      return ok(await getVisible(db, daemonApiKeyDef, p, id));
-    },
+    async (req) => ok(await daemonApiKeys.update(principal(req), req.params.id, req.body)),
   );
 
   app.post(
@@ -141,38 +106,8 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
         response: { 200: ItemResponse(Type.String()) },
       },
     },
-    async (req) => {
-      const p = principal(req);
-      const { id } = req.params as { id: string };
-      await getVisible(db, daemonApiKeyDef, p, id);
-      const key = newDaemonApiKey();
-      // A server_poll daemon's key is kept in clear because the server calls the daemon with it: keep it current,
-      // so once the daemon is configured with the new key the server's calls authenticate again.
-      await db.query(
-        `UPDATE api_keys SET key_hash = $2, updated_at = now(),
-           plaintext_key = CASE WHEN plaintext_key IS NULL THEN NULL ELSE $3 END
-         WHERE id = $1`,
-        [id, sha256Hex(key), key],
-      );
-      return ok(key);
-    },
+    async (req) => ok(await daemonApiKeys.rotate(principal(req), req.params.id)),
   );
-
-  // User keys: only the owning user manages them, and a key can never exceed its creator's role or networks.
-  async function checkGrant(p: ReturnType<typeof requireUser>, role: Role, networkIds: string[]) {
-    if (roleRank(role) > roleRank(p.role)) throw new AppError('auth_permission_denied', { role });
-    for (const n of networkIds) assertNetwork(p, n);
-  }
-
-  async function writeKeyNetworks(tx: Queryable, keyId: string, networkIds: string[]) {
-    await tx.query('DELETE FROM user_api_key_network_access WHERE api_key_id = $1', [keyId]);
-    for (const n of new Set(networkIds)) {
-      await tx.query('INSERT INTO user_api_key_network_access (api_key_id, network_id) VALUES ($1, $2)', [
-        keyId,
-        n,
-      ]);
-    }
-  }
 
   app.post(
     '/auth/keys',
@@ -185,40 +120,7 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
         response: { 200: ItemResponse(Type.Object({ api_key: UserApiKey, key: Type.String() })) },
       },
     },
-    async (req) => {
-      const p = requireUser(req.principal);
-      const body = req.body as {
-        name: string;
-        permissions?: Role;
-        network_ids?: string[];
-        expires_at?: string | null;
-        is_enabled?: boolean;
-        tags?: string[];
-      };
-      const role = body.permissions ?? 'Viewer';
-      await checkGrant(p, role, body.network_ids ?? []);
-      const key = newUserApiKey();
-      const id = randomUUID();
-      await db.transaction(async (tx) => {
-        await tx.query(
-          `INSERT INTO user_api_keys (id, organization_id, user_id, name, key_hash, permissions, expires_at, is_enabled)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [
-            id,
-            p.organizationId,
-            p.userId,
-            body.name,
-            sha256Hex(key),
-            role,
-            body.expires_at ?? null,
-            body.is_enabled ?? true,
-          ],
-        );
-        await writeKeyNetworks(tx, id, body.network_ids ?? []);
-        if (body.tags) await setTags(tx, 'UserApiKey', p.organizationId, id, body.tags);
-      });
-      return ok({ api_key: await getVisible(db, userApiKeyDef, p, id), key });
-    },
+    async (req) => ok(await userApiKeys.create(requireUser(req.principal), req.body)),
   );
 
   app.put(
@@ -233,39 +135,7 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
         response: { 200: ItemResponse(UserApiKey) },
       },
     },
-    async (req) => {
-      const p = requireUser(req.principal);
-      const { id } = req.params as { id: string };
-      const body = req.body as {
-        name: string;
-        permissions?: Role;
-        network_ids?: string[];
-        expires_at?: string | null;
-        is_enabled?: boolean;
-        tags?: string[];
-      };
-      await getVisible(db, userApiKeyDef, p, id);
-      if (body.permissions || body.network_ids)
-        await checkGrant(p, body.permissions ?? 'Viewer', body.network_ids ?? []);
-      await db.transaction(async (tx) => {
-        await tx.query(
-          `UPDATE user_api_keys SET name = $2, permissions = COALESCE($3, permissions),
-             expires_at = CASE WHEN $4 THEN $5::timestamptz ELSE expires_at END, is_enabled = COALESCE($6, is_enabled),
-             updated_at = now() WHERE id = $1`,
-          [
-            id,
-            body.name,
-            body.permissions ?? null,
-            'expires_at' in body,
-            body.expires_at ?? null,
-            body.is_enabled ?? null,
-          ],
-        );
-        if (body.network_ids) await writeKeyNetworks(tx, id, body.network_ids);
-        if (body.tags) await setTags(tx, 'UserApiKey', p.organizationId, id, body.tags);
-      });
-      return ok(await getVisible(db, userApiKeyDef, p, id));
-    },
+    async (req) => ok(await userApiKeys.update(requireUser(req.principal), req.params.id, req.body)),
   );
 
   app.post(
@@ -279,16 +149,6 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { db: Db }) {
         response: { 200: ItemResponse(Type.String()) },
       },
     },
-    async (req) => {
-      const p = requireUser(req.principal);
-      const { id } = req.params as { id: string };
-      await getVisible(db, userApiKeyDef, p, id);
-      const key = newUserApiKey();
-      await db.query('UPDATE user_api_keys SET key_hash = $2, updated_at = now() WHERE id = $1', [
-        id,
-        sha256Hex(key),
-      ]);
-      return ok(key);
-    },
+    async (req) => ok(await userApiKeys.rotate(requireUser(req.principal), req.params.id)),
   );
 }

@@ -1,8 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, DiscoveryType, Name, Nullable, entityMeta, echoedMeta, strict } from '@scanopy/contracts';
-import type { EntityDef } from '../../http/crud.ts';
-import { entitySpec, tagIds, variantOf } from '../../db/entity-repository.ts';
-import { Uuid, UuidArray } from '../../http/schemas.ts';
+import { Uuid } from '../../http/schemas.ts';
 
 const lastRun = Type.Optional(Nullable(DateTime));
 
@@ -42,59 +40,3 @@ export const DiscoveryRequest = Type.Object(
   strict,
 );
 export type DiscoveryRequest = Static<typeof DiscoveryRequest>;
-
-export const discoveryDef: EntityDef<'discovery'> = {
-  name: 'Discovery',
-  path: 'discovery',
-  filterSchema: {
-    network_id: Uuid,
-    daemon_id: Uuid,
-    ids: UuidArray,
-    // Repeat the key for several: ?run_type=AdHoc&run_type=Scheduled lists the jobs without the history.
-    run_type: Type.Array(Type.Enum(['AdHoc', 'Scheduled', 'Historical']), { maxItems: 3 }),
-  },
-  csvFile: 'Discoveries',
-  schema: Discovery,
-  access: { read: 'viewer', write: 'member' },
-  spec: entitySpec({
-    table: 'discovery',
-    scope: 'network',
-    tagType: 'Discovery',
-    select: (eb) => [
-      't.id',
-      't.name',
-      't.network_id',
-      't.daemon_id',
-      't.discovery_type',
-      't.run_type',
-      tagIds(eb, 'Discovery'),
-      't.created_at',
-      't.updated_at',
-    ],
-    filters: {
-      network_id: 'network_id',
-      daemon_id: 'daemon_id',
-      ids: 'id',
-      run_type: () => variantOf('run_type'),
-    },
-    orderFields: {
-      created_at: 'created_at',
-      name: 'name',
-      updated_at: 'updated_at',
-      network_id: 'network_id',
-    },
-    csv: {
-      columns: [
-        'id',
-        'name',
-        'discovery_type',
-        'run_type',
-        'daemon_id',
-        'network_id',
-        'created_at',
-        'updated_at',
-      ],
-      exprs: { discovery_type: () => variantOf('discovery_type'), run_type: () => variantOf('run_type') },
-    },
-  }),
-};

@@ -15,7 +15,7 @@ const Fields = {
   tags: Type.Optional(UuidArray),
 };
 // Daemons send whole Subnet objects (client id, source, timestamps); users send the editable fields.
-const CreateSubnet = Type.Object(
+export const CreateSubnet = Type.Object(
   {
     ...Fields,
     network_id: Uuid,

@@ -1,4 +1,4 @@
-import { SERVER_VERSION } from '../../version.ts';
+import { SERVER_VERSION } from '../version.ts';
 
 export const MINIMUM_DAEMON_VERSION = '0.1.0';
 
@@ -42,4 +42,18 @@ export function daemonVersionStatus(version: string | null) {
     };
   }
   return { status: 'Current' as const, version, warnings: [] };
+}
+
+/** What the server tells a daemon about itself (registration, startup, server_poll first contact). */
+export const serverCapabilities = () => ({
+  server_version: SERVER_VERSION,
+  minimum_daemon_version: MINIMUM_DAEMON_VERSION,
+  deprecation_warnings: [],
+});
+
+/** The reference accepts the v0.13 names as aliases. */
+export function normalizeMode(mode: string): 'daemon_poll' | 'server_poll' {
+  const m = mode.toLowerCase();
+  if (m === 'server_poll' || m === 'push') return 'server_poll';
+  return 'daemon_poll';
 }

@@ -3,10 +3,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { repoRoot, type ServerConfig } from '../config.ts';
-import type { Db } from '../db/client.ts';
-import { createDaemonKey } from '../entities/api-keys/api-keys.routes.ts';
-
-const STATE_KEY = 'integrated_daemon';
+import type { DaemonApiKeysService } from './daemon-api-keys.service.ts';
+import type { DaemonsRepository } from './daemons.repository.ts';
 
 /**
  * Runs the daemon as a separate program beside the server (it always speaks the HTTP protocol, even here). It is
@@ -22,7 +20,8 @@ export class IntegratedDaemon {
 
   constructor(
     private readonly config: ServerConfig,
-    private readonly db: Db,
+    private readonly daemons: DaemonsRepository,
+    private readonly keys: DaemonApiKeysService,
     private readonly log: FastifyBaseLogger,
   ) {
     this.configPath = path.join(config.dataDir, 'daemon', 'config.json');
@@ -31,35 +30,24 @@ export class IntegratedDaemon {
   /** At boot: start the daemon when it was provisioned before; otherwise wait for the first account. */
   async start(serverUrl: string): Promise<void> {
     this.serverUrl = serverUrl;
-    const [state] = await this.db.query<{ value: { network_id: string } }>(
-      'SELECT value FROM server_state WHERE key = $1',
-      [STATE_KEY],
-    );
+    const state = await this.daemons.integratedState();
     if (!state) {
       this.log.info('integrated daemon waits for the first account');
       return;
     }
     if (!this.hasPersistedKey()) {
       // The daemon's own config was lost (e.g. the data dir was replaced): provision a fresh key.
-      const [owner] = await this.db.query<{ id: string }>(
-        `SELECT u.id FROM users u JOIN networks n ON n.organization_id = u.organization_id
-         WHERE n.id = $1 AND u.permissions = 'Owner' ORDER BY u.created_at LIMIT 1`,
-        [state.value.network_id],
-      );
-      if (owner) await this.provision(state.value.network_id, owner.id);
+      const owner = await this.daemons.firstOwnerOfNetwork(state.network_id);
+      if (owner) await this.provision(state.network_id, owner);
       return;
     }
     this.spawn({});
   }
 
   async provision(networkId: string, userId: string): Promise<void> {
-    const { key } = await this.db.transaction(async (tx) => {
-      const created = await createDaemonKey(tx, networkId, 'Integrated daemon');
-      await tx.query(
-        `INSERT INTO server_state (key, value) VALUES ($1, $2)
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-        [STATE_KEY, JSON.stringify({ network_id: networkId, api_key_id: created.id })],
-      );
+    const { key } = await this.daemons.transaction(async (trx) => {
+      const created = await this.keys.createKey(trx, networkId, 'Integrated daemon');
+      await this.daemons.saveIntegratedState(trx, { network_id: networkId, api_key_id: created.id });
       return created;
     });
     this.log.info({ network_id: networkId }, 'integrated daemon provisioned');

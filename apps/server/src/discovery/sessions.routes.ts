@@ -1,33 +1,13 @@
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { DiscoveryHostRequest, DiscoveryUpdatePayload, HostResponse } from '@scanopy/contracts';
-import type { Db } from '../db/client.ts';
-import type { DaemonPrincipal } from '../auth/principal.ts';
+import { DiscoveryUpdatePayload } from '@scanopy/contracts';
 import { principal } from '../http/crud.ts';
 import { ok } from '../http/envelope.ts';
+import type { RouteApp } from '../http/route-app.ts';
 import { ItemResponse, Uuid } from '../http/schemas.ts';
-import { IngestionService, type DiscoveryHostBody } from './ingestion.service.ts';
-import { SessionsService, type DiscoveryUpdate } from './sessions.service.ts';
+import type { Services } from '../services.ts';
 
-/** Discovery sessions (users start, cancel and watch them) and the results daemons post, under /api/v1. */
-export async function discoveryRoutes(app: FastifyInstance, opts: { db: Db }) {
-  const ingestion = new IngestionService(opts.db);
-  const sessions = new SessionsService(opts.db);
-
-  app.post(
-    '/hosts/discovery',
-    {
-      config: { access: 'daemon' },
-      schema: {
-        operationId: 'discover_host',
-        tags: ['hosts'],
-        body: DiscoveryHostRequest,
-        response: { 200: ItemResponse(HostResponse) },
-      },
-    },
-    async (req) => ok(await ingestion.discoverHost(principal(req), req.body as DiscoveryHostBody)),
-  );
-
+/** Discovery sessions: users start, cancel and watch them, under /api/v1. */
+export async function sessionRoutes(app: RouteApp, { discoverySessions }: Services) {
   app.post(
     '/discovery/start-session',
     {
@@ -44,7 +24,7 @@ export async function discoveryRoutes(app: FastifyInstance, opts: { db: Db }) {
         response: { 200: ItemResponse(DiscoveryUpdatePayload) },
       },
     },
-    async (req) => ok(await sessions.start(principal(req), req.body as string)),
+    async (req) => ok(await discoverySessions.start(principal(req), req.body)),
   );
 
   app.post(
@@ -64,7 +44,7 @@ export async function discoveryRoutes(app: FastifyInstance, opts: { db: Db }) {
       },
     },
     async (req) => {
-      await sessions.cancel(principal(req), (req.params as { session_id: string }).session_id);
+      await discoverySessions.cancel(principal(req), req.params.session_id);
       return ok(null);
     },
   );
@@ -80,29 +60,6 @@ export async function discoveryRoutes(app: FastifyInstance, opts: { db: Db }) {
         response: { 200: ItemResponse(Type.Array(DiscoveryUpdatePayload)) },
       },
     },
-    async (req) => ok(await sessions.active(principal(req))),
-  );
-
-  app.post(
-    '/discovery/:session_id/update',
-    {
-      config: { access: 'daemon' },
-      schema: {
-        operationId: 'update_discovery_session',
-        tags: ['discovery'],
-        params: Type.Object({ session_id: Uuid }),
-        body: DiscoveryUpdatePayload,
-        response: { 200: ItemResponse(Type.Null()) },
-      },
-    },
-    async (req) => {
-      const p = principal(req) as DaemonPrincipal;
-      const body = req.body as DiscoveryUpdate;
-      await sessions.update(p.daemonId, p.networkId, {
-        ...body,
-        session_id: (req.params as { session_id: string }).session_id,
-      });
-      return ok(null);
-    },
+    async (req) => ok(await discoverySessions.active(principal(req))),
   );
 }

@@ -1,6 +1,6 @@
 /**
  * The server's side of server_poll mode (daemon.md §2.5): calls to a daemon's own HTTP API, authenticated with the
- * daemon's key. Only discovery/server-poll.service.ts uses it.
+ * daemon's key. Only server-poll.service.ts uses it.
  */
 
 /** `transport` = no usable answer (refused, timed out, 5xx): worth retrying; anything else is the daemon's verdict. */

@@ -1,9 +1,24 @@
-import type { FastifyBaseLogger, FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { Db } from '../db/client.ts';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Static, TSchema } from 'typebox';
+import { DiscoveryHostRequest, DiscoveryUpdatePayload } from '@scanopy/contracts';
+import type { AuthService } from '../auth/auth.service.ts';
+import type { DaemonPrincipal } from '../auth/principal.ts';
 import { sha256Hex } from '../auth/tokens.ts';
-import { DaemonCallError, DaemonClient, type DaemonPoll, type EntitiesCreated } from './daemon-client.ts';
-import { serverCapabilities } from './daemon-protocol.routes.ts';
-import { runningPhases, terminalPhases, type SessionRow, type SessionsService } from './sessions.service.ts';
+import type { IngestionService } from '../discovery/ingestion.service.ts';
+import type { JobsService } from '../discovery/jobs.service.ts';
+import { runningPhases, terminalPhases, type SessionsService } from '../discovery/sessions.service.ts';
+import { CreateSubnet } from '../entities/subnets/subnets.routes.ts';
+import type { SubnetsService } from '../entities/subnets/subnets.service.ts';
+import {
+  DaemonCallError,
+  DaemonClient,
+  type DaemonPoll,
+  type DaemonStatus,
+  type EntitiesCreated,
+} from './daemon-client.ts';
+import { serverCapabilities } from './daemon-version.ts';
+import type { DaemonsRepository, PolledDaemon } from './daemons.repository.ts';
+import { ReportChecker } from './report-checker.ts';
 
 export interface ServerPollOptions {
   /** Per request to a daemon (the reference uses 10 s). */
@@ -27,37 +42,33 @@ export const SERVER_POLL_DEFAULTS: Omit<ServerPollOptions, 'holdSeconds'> = {
   concurrency: 10,
 };
 
-interface PolledDaemon {
-  id: string;
-  network_id: string;
-  host_id: string;
-  name: string | null;
-  url: string;
-  version: string | null;
-  last_seen: Date | null;
-  plaintext_key: string | null;
-  key_hash: string | null;
-}
-
 /**
  * server_poll ("DMZ mode", daemon.md §2.5): the daemon never calls out; the server calls its HTTP API. Each poll
  * (first-contact or status, then poll, entities-created, cancel, initiate) is claimed by one replica through
- * server_poll_claims. What the daemon reports is replayed through the server's own daemon routes (in-process, with
- * the daemon's key), so both modes share validation, merge rules, session logic and events.
+ * server_poll_claims. What the daemon reports goes, as the daemon with its own key, through the checks of the daemon
+ * routes (report-checker.ts) to the service methods those routes call, so both modes share validation, merge rules,
+ * session logic and events.
  */
 export class ServerPoller {
   private readonly opts: ServerPollOptions;
+  private readonly checker: ReportChecker;
 
   constructor(
     private readonly deps: {
-      app: FastifyInstance;
-      db: Db;
+      daemons: DaemonsRepository;
+      auth: AuthService;
       sessions: SessionsService;
+      jobs: JobsService;
+      ingestion: Pick<IngestionService, 'discoverHost'>;
+      subnets: Pick<SubnetsService, 'create'>;
       log: FastifyBaseLogger;
+      /** The largest body the daemon routes accept (config.bodyLimitBytes). */
+      bodyLimitBytes: number;
       options: ServerPollOptions;
     },
   ) {
     this.opts = deps.options;
+    this.checker = new ReportChecker(deps.bodyLimitBytes);
   }
 
   /** Polls every server_poll daemon no other replica is polling; returns how many were polled. */
@@ -72,10 +83,7 @@ export class ServerPoller {
         } catch (err) {
           this.deps.log.error({ err, daemon_id: d.id }, 'server_poll of daemon failed');
         } finally {
-          await this.deps.db.query(
-            `UPDATE server_poll_claims SET claimed_until = now() + make_interval(secs => $2) WHERE daemon_id = $1`,
-            [d.id, this.opts.holdSeconds],
-          );
+          await this.deps.daemons.holdClaim(d.id, this.opts.holdSeconds);
         }
       }
     };
@@ -88,18 +96,7 @@ export class ServerPoller {
     const leaseSeconds = Math.ceil(
       (this.opts.attempts * (this.opts.timeoutMs + this.opts.backoffMaxMs)) / 1000 + 60,
     );
-    return this.deps.db.query<PolledDaemon>(
-      `WITH claimed AS (
-         INSERT INTO server_poll_claims (daemon_id, claimed_until)
-         SELECT id, now() + make_interval(secs => $1) FROM daemons
-         WHERE mode = 'server_poll' AND NOT is_unreachable AND NOT standby
-         ON CONFLICT (daemon_id) DO UPDATE SET claimed_until = EXCLUDED.claimed_until
-           WHERE server_poll_claims.claimed_until < now()
-         RETURNING daemon_id)
-       SELECT d.id, d.network_id, d.host_id, d.name, d.url, d.version, d.last_seen, k.plaintext_key, k.key_hash
-       FROM claimed c JOIN daemons d ON d.id = c.daemon_id LEFT JOIN api_keys k ON k.id = d.api_key_id`,
-      [leaseSeconds],
-    );
+    return this.deps.daemons.claimServerPoll(leaseSeconds);
   }
 
   private async pollOne(d: PolledDaemon): Promise<void> {
@@ -130,22 +127,17 @@ export class ServerPoller {
       return;
     }
 
-    const asDaemon = this.injector(d, key, status.version ?? d.version);
+    const reporter = await this.reporter(d, key, status.version ?? d.version, log);
     const progress = polled.progress as { session_id?: string; phase?: string } | null;
-    if (progress?.session_id) {
-      const res = await asDaemon('POST', `/api/v1/discovery/${progress.session_id}/update`, progress);
-      if (res.statusCode !== 200) log.warn({ status: res.statusCode, body: res.body }, 'progress refused');
+    if (reporter) {
+      if (progress?.session_id) await this.reportProgress(reporter, polled.progress, log);
+      await this.ingest(client, reporter, polled, log);
     }
-    await this.ingest(client, asDaemon, polled, log);
 
     // The daemon runs at most one session; what it reports running is the truth.
     const runningThere =
       progress?.session_id && !terminalPhases.includes(progress.phase ?? '') ? progress.session_id : null;
-    const mine = await this.deps.db.query<SessionRow>(
-      `SELECT * FROM discovery_sessions WHERE daemon_id = $1 AND (phase = ANY($2) OR cancel_requested)
-       ORDER BY created_at`,
-      [d.id, runningPhases],
-    );
+    const mine = await this.deps.sessions.openOrCancelling(d.id);
     for (const s of mine) {
       if (s.id === runningThere) continue;
       if (runningPhases.includes(s.phase)) {
@@ -157,10 +149,7 @@ export class ServerPoller {
     if (runningThere && (current?.cancel_requested || !current)) {
       // Cancelled by a user, or closed by the server (stalled) while the daemon kept going.
       await this.tryCall(log, 'cancel', () => client.cancel(runningThere));
-      await this.deps.db.query(
-        `UPDATE discovery_sessions SET cancel_requested = false WHERE id = $1 AND phase = ANY($2)`,
-        [runningThere, terminalPhases],
-      );
+      await this.deps.sessions.cancelDelivered(runningThere);
       return;
     }
     if (runningThere) return;
@@ -169,7 +158,7 @@ export class ServerPoller {
 
   /** Hands the daemon its oldest Pending session; a dispatch that fails puts it back in the queue. */
   private async dispatch(d: PolledDaemon, client: DaemonClient, log: FastifyBaseLogger): Promise<void> {
-    const next = await this.deps.db.transaction((tx) => this.deps.sessions.claimNext(tx, d.id));
+    const next = await this.deps.sessions.dispatchNext(d.id);
     if (!next) return;
     try {
       await client.initiate(next.id, next.discovery_type);
@@ -180,36 +169,94 @@ export class ServerPoller {
     }
   }
 
+  /**
+   * The daemon's key as the daemon routes' auth would take it (enabled, not expired, last_used); null when refused,
+   * and then nothing the daemon reported is stored this time.
+   */
+  private async reporter(
+    d: PolledDaemon,
+    key: string,
+    version: string | null,
+    log: FastifyBaseLogger,
+  ): Promise<DaemonPrincipal | null> {
+    try {
+      const { principal } = await this.deps.auth.resolve({
+        bearer: key,
+        daemonId: d.id,
+        daemonVersion: version ?? undefined,
+      });
+      if (principal?.kind === 'daemon') return principal;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, "daemon key refused; the daemon's reports wait");
+    }
+    return null;
+  }
+
+  private async reportProgress(p: DaemonPrincipal, progress: unknown, log: FastifyBaseLogger): Promise<void> {
+    const checked = this.checker.check(DiscoveryUpdatePayload, progress);
+    if (!checked.ok) {
+      log.warn({ reason: checked.reason }, 'progress refused');
+      return;
+    }
+    try {
+      await this.deps.sessions.update(p.daemonId, p.networkId, checked.value);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'progress refused');
+    }
+  }
+
   /** Subnets first (hosts refer to them), then hosts; each on its own, so one bad entity does not sink the rest. */
   private async ingest(
     client: DaemonClient,
-    asDaemon: ReturnType<ServerPoller['injector']>,
+    p: DaemonPrincipal,
     polled: DaemonPoll,
     log: FastifyBaseLogger,
   ): Promise<void> {
     const created: EntitiesCreated = { subnets: [], hosts: [] };
     for (const subnet of polled.entities.subnets) {
-      const res = await asDaemon('POST', '/api/v1/subnets', subnet);
-      if (res.statusCode === 200)
-        created.subnets.push([String(subnet.id), res.json<{ data: unknown }>().data]);
-      else log.warn({ status: res.statusCode, body: res.body.slice(0, 300) }, 'subnet from daemon refused');
+      const stored = await this.store(log, 'subnet', CreateSubnet, subnet, (body) =>
+        this.deps.subnets.create(p, body),
+      );
+      if (stored) created.subnets.push([String(subnet.id), stored]);
     }
     for (const host of polled.entities.hosts) {
-      const res = await asDaemon('POST', '/api/v1/hosts/discovery', host);
       const pendingId = String((host.host as { id?: unknown } | undefined)?.id);
-      if (res.statusCode === 200) created.hosts.push([pendingId, res.json<{ data: unknown }>().data]);
-      else log.warn({ status: res.statusCode, body: res.body.slice(0, 300) }, 'host from daemon refused');
+      const stored = await this.store(log, 'host', DiscoveryHostRequest, host, (body) =>
+        this.deps.ingestion.discoverHost(p, body),
+      );
+      if (stored) created.hosts.push([pendingId, stored]);
     }
     if (created.subnets.length || created.hosts.length) {
       await this.tryCall(log, 'entities-created', () => client.entitiesCreated(created));
     }
   }
 
-  private async applyStatus(
-    d: PolledDaemon,
-    status: { name?: string; mode?: string; version?: string | null; capabilities?: unknown },
-    firstContact: boolean,
-  ): Promise<void> {
+  /** Checks and stores one entity; returns it as stored (as the daemon route would answer), null when refused. */
+  private async store<S extends TSchema>(
+    log: FastifyBaseLogger,
+    what: string,
+    schema: S,
+    body: unknown,
+    save: (body: Static<S>) => Promise<unknown>,
+  ): Promise<unknown> {
+    const checked = this.checker.check(schema, body);
+    if (!checked.ok) {
+      log.warn({ reason: checked.reason }, `${what} from daemon refused`);
+      return null;
+    }
+    try {
+      return wire(await save(checked.value));
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, `${what} from daemon refused`);
+      return null;
+    }
+  }
+
+  /**
+   * Records what the daemon says about itself. At first contact the daemon has just probed its Docker socket, so its
+   * default jobs are created then, the same ones a daemon_poll daemon gets at registration.
+   */
+  private async applyStatus(d: PolledDaemon, status: DaemonStatus, firstContact: boolean): Promise<void> {
     if (status.mode && status.mode !== 'server_poll') {
       this.deps.log.warn(
         { daemon_id: d.id, mode: status.mode },
@@ -220,55 +267,28 @@ export class ServerPoller {
       { has_docker_socket?: unknown; interfaced_subnet_ids?: unknown } | undefined;
     const capabilities =
       caps && typeof caps.has_docker_socket === 'boolean' && Array.isArray(caps.interfaced_subnet_ids)
-        ? JSON.stringify({
+        ? {
             has_docker_socket: caps.has_docker_socket,
             interfaced_subnet_ids: caps.interfaced_subnet_ids.filter((x) => typeof x === 'string'),
-          })
+          }
         : null;
-    await this.deps.db.transaction(async (tx) => {
-      await tx.query(
-        `UPDATE daemons SET last_seen = now(), version = COALESCE($2, version), capabilities = COALESCE($3, capabilities),
-           updated_at = now() WHERE id = $1`,
-        [d.id, typeof status.version === 'string' ? status.version.slice(0, 50) : null, capabilities],
-      );
+    const version = typeof status.version === 'string' ? status.version.slice(0, 50) : null;
+    await this.deps.daemons.transaction(async (trx) => {
+      await this.deps.daemons.recordContact(trx, d.id, version, capabilities);
       if (!firstContact) return;
-      // As at registration: the daemon reports its own host once; scanning the network is the user's choice.
-      const [net] = await tx.query<{ name: string }>('SELECT name FROM networks WHERE id = $1', [
-        d.network_id,
-      ]);
-      await this.deps.sessions.createDiscovery(
-        tx,
-        d.id,
-        d.network_id,
-        `Self Report — ${net.name}`,
-        { type: 'SelfReport', host_id: d.host_id },
-        true,
-      );
+      await this.deps.jobs.createDefaultJobs(trx, {
+        id: d.id,
+        network_id: d.network_id,
+        host_id: d.host_id,
+        has_docker_socket: capabilities?.has_docker_socket ?? false,
+      });
     });
     if (firstContact)
       this.deps.log.info({ daemon_id: d.id }, 'server_poll daemon contacted for the first time');
   }
 
-  /** Calls the server's own daemon routes as this daemon (same validation and rules as a daemon_poll daemon). */
-  private injector(d: PolledDaemon, key: string, version: string | null) {
-    return (method: 'POST', url: string, body: unknown): Promise<LightMyRequestResponse> =>
-      this.deps.app.inject({
-        method,
-        url,
-        headers: {
-          authorization: `Bearer ${key}`,
-          'x-daemon-id': d.id,
-          ...(version ? { 'x-daemon-version': version } : {}),
-          'content-type': 'application/json',
-        },
-        payload: JSON.stringify(body),
-      });
-  }
-
   private async markUnreachable(d: PolledDaemon, log: FastifyBaseLogger, why: string): Promise<void> {
-    await this.deps.db.query('UPDATE daemons SET is_unreachable = true, updated_at = now() WHERE id = $1', [
-      d.id,
-    ]);
+    await this.deps.daemons.markUnreachable(d.id);
     log.warn({ url: d.url, err: why }, 'server_poll daemon unreachable; POST retry-connection to try again');
   }
 
@@ -293,4 +313,9 @@ export class ServerPoller {
       }
     }
   }
+}
+
+/** An entity as a daemon route answers it: JSON (timestamps as ISO strings). */
+function wire(stored: unknown): unknown {
+  return JSON.parse(JSON.stringify(stored)) as unknown;
 }
