@@ -1,5 +1,11 @@
-import { applyProcessTlsSetting, ConfigError, helpText, loadConfig, type LoadedConfig } from './config.ts';
-import { ConfigStore } from './config-store.ts';
+import {
+  applyProcessTlsSetting,
+  ConfigError,
+  helpText,
+  loadConfig,
+  type LoadedConfig,
+} from './config/index.ts';
+import { ConfigStore } from './config/store.ts';
 import { createLogger } from './logger.ts';
 import { DaemonRuntime } from './runtime.ts';
 import { DAEMON_VERSION } from './version.ts';

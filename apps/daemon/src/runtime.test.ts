@@ -13,8 +13,8 @@ import {
   type ProtocolServer,
   type RecordedRequest,
 } from '../test/support/protocol-server.ts';
-import { loadConfig } from './config.ts';
-import { ConfigStore } from './config-store.ts';
+import { loadConfig } from './config/index.ts';
+import { ConfigStore } from './config/store.ts';
 import { createLogger } from './logger.ts';
 import { DaemonRuntime } from './runtime.ts';
 

@@ -1,8 +1,8 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import type { ConfigStore } from './config-store.ts';
-import { serverUrlOf } from './config.ts';
+import type { ConfigStore } from './config/store.ts';
+import { serverUrlOf } from './config/index.ts';
 import { DockerDiscoveryRunner } from './discovery/docker-discovery.ts';
 import { SelfReportRunner, type SelfReportDeps } from './discovery/self-report.ts';
 import { hasSocketTables, ownServices, readListeners } from './discovery/own-services.ts';

@@ -13,7 +13,7 @@ import {
   type ProtocolServer,
   type RecordedRequest,
 } from '../../test/support/protocol-server.ts';
-import type { Capabilities } from '../config.ts';
+import type { Capabilities } from '../config/index.ts';
 import { ApiClient } from '../link/api-client.ts';
 import { ServerApi } from '../link/server-api.ts';
 import { silentLogger } from '../logger.ts';

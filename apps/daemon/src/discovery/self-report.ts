@@ -8,7 +8,7 @@ import type {
   Service,
   Subnet,
 } from '@scanopy/contracts';
-import type { Capabilities } from '../config.ts';
+import type { Capabilities } from '../config/index.ts';
 import type { DiscoverySink } from '../link/server-api.ts';
 import { isApiError, isTransportError } from '../link/api-client.ts';
 import { BACKOFF, retry, type BackoffPolicy } from '../link/retry.ts';

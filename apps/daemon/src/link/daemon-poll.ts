@@ -1,5 +1,5 @@
 import type { DaemonRegistrationRequest } from '@scanopy/contracts';
-import type { ConfigStore } from '../config-store.ts';
+import type { ConfigStore } from '../config/store.ts';
 import type { SessionManager } from '../discovery/session-manager.ts';
 import type { Logger } from '../logger.ts';
 import { isApiError, isTransportError } from './api-client.ts';

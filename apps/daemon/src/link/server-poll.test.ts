@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DiscoveryHostRequest, Subnet } from '@scanopy/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config.ts';
-import { ConfigStore } from '../config-store.ts';
+import { loadConfig } from '../config/index.ts';
+import { ConfigStore } from '../config/store.ts';
 import { DaemonRuntime } from '../runtime.ts';
 import { EntityBuffer } from './entity-buffer.ts';
 

@@ -7,7 +7,7 @@ import type {
   HostResponse,
   Subnet,
 } from '@scanopy/contracts';
-import type { ConfigStore } from '../config-store.ts';
+import type { ConfigStore } from '../config/store.ts';
 import type { SessionManager } from '../discovery/session-manager.ts';
 import type { Logger } from '../logger.ts';
 import { EntityBuffer, type CreatedEntities, type PendingEntities } from './entity-buffer.ts';

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import type { DaemonConfig } from '../config.ts';
+import type { DaemonConfig } from '../config/index.ts';
 import { formatCidr, parseCidr } from './ipv4.ts';
 
 /** Where the Docker Engine API is reached: a unix socket or an http(s) proxy. */

@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DaemonConfig, LoadedConfig } from './config.ts';
+import type { LoadedConfig } from './index.ts';
+import type { DaemonConfig } from './keys.ts';
 
 /** Fields the daemon itself learns or is handed at runtime; these are what the file must remember. */
 const RUNTIME_KEYS = ['id', 'network_id', 'daemon_api_key', 'capabilities', 'host_id'] as const;

@@ -1,13 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, helpText, KEY_SPECS, keyDocs, loadConfig, serverUrlOf } from './config.ts';
-import { ConfigStore } from './config-store.ts';
-
-const NETWORK = '6f1c2f0e-8d4b-4c1e-9a53-0b7d8f6a1c20';
-const OTHER_NETWORK = '0d6f2a44-3b1e-4f0a-8c55-5e2a7b9c1d33';
+import { ConfigError, loadConfig, serverUrlOf } from './index.ts';
 
 let dir: string;
 let env: Record<string, string>;
@@ -237,101 +232,9 @@ describe('config file location', () => {
   });
 });
 
-describe('config persistence', () => {
-  it('keeps the daemon id stable across restarts and writes atomically', async () => {
-    const first = loadConfig({ env: { ...env, SCANOPY_NAME: 'persist' }, platform: 'linux' });
-    const store = new ConfigStore(first);
-    expect(await store.persistIfChanged()).toBe(true);
-    const second = loadConfig({ env: { ...env, SCANOPY_NAME: 'persist' }, platform: 'linux' });
-    expect(second.configPath).toBe(first.configPath);
-    expect(second.config.id).toBe(first.config.id);
-    expect(await new ConfigStore(second).persistIfChanged()).toBe(false);
-    expect(readdirSync(path.dirname(first.configPath))).toEqual(['config.json']);
-    expect(statSync(first.configPath).mode & 0o777).toBe(0o600);
-  });
-
-  it('persists runtime fields, keeps user keys, and does not bake env values into the file', async () => {
-    const file = writeFile(path.join(dir, 'xdg', 'daemon', 'config.json'), {
-      log_level: 'warn',
-      custom_note: 'kept',
-    });
-    const loaded = loadConfig({
-      env: {
-        ...env,
-        SCANOPY_NETWORK_ID: NETWORK,
-        SCANOPY_DAEMON_API_KEY: 'scp_d_x',
-        SCANOPY_DAEMON_PORT: '1234',
-      },
-      platform: 'linux',
-    });
-    const store = new ConfigStore(loaded);
-    await store.persistIfChanged();
-    await store.update({
-      capabilities: { has_docker_socket: true, interfaced_subnet_ids: [OTHER_NETWORK] },
-      network_id: NETWORK,
-    });
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    expect(saved).toMatchObject({
-      log_level: 'warn',
-      custom_note: 'kept',
-      id: loaded.config.id,
-      network_id: NETWORK,
-      daemon_api_key: 'scp_d_x',
-      capabilities: { has_docker_socket: true, interfaced_subnet_ids: [OTHER_NETWORK] },
-    });
-    expect(saved).not.toHaveProperty('daemon_port');
-    // The next start reads the key and network back even without the env.
-    const again = loadConfig({ env, platform: 'linux' });
-    expect(again.config.network_id).toBe(NETWORK);
-    expect(again.config.daemon_api_key).toBe('scp_d_x');
-    expect(again.warnings).toContain(`config file ${file}: unknown key "custom_note" ignored`);
-  });
-
-  it('reports a failed save without throwing, and keeps the values in memory', async () => {
-    const blocker = writeFile(path.join(dir, 'not-a-dir'), 'x');
-    const loaded = loadConfig({ env, argv: ['--config', path.join(blocker, 'config.json')] });
-    const errors: string[] = [];
-    const store = new ConfigStore(loaded, (err) => errors.push(err.message));
-    await expect(store.persistIfChanged()).rejects.toThrow(/ENOTDIR|EEXIST/);
-    await store.update({ network_id: NETWORK });
-    expect(store.config.network_id).toBe(NETWORK);
-    expect(errors).toHaveLength(1);
-  });
-});
-
 describe('--help', () => {
-  it('lists every key with its env var, flag and default', () => {
-    const text = helpText('9.9.9');
-    for (const doc of keyDocs()) {
-      expect(text).toContain(`  ${doc.key}\n`);
-      if (doc.env) expect(text).toContain(`env ${doc.env}`);
-      if (doc.flag) expect(text).toContain(`flag ${doc.flag}`);
-    }
-    expect(text).toContain('flag -d, --daemon-port  env SCANOPY_DAEMON_PORT  default: 60073');
-    expect(text).toContain('flag --heartbeat-interval  env SCANOPY_HEARTBEAT_INTERVAL  default: 30');
-    expect(keyDocs().map((d) => d.key)).toEqual(KEY_SPECS.map((s) => s.key));
-  });
-
   it('is printed even when other values are invalid', () => {
     const loaded = loadConfig({ env: { ...env, SCANOPY_DAEMON_PORT: 'x' }, argv: ['--help'] });
     expect(loaded.help).toBe(true);
-  });
-});
-
-describe('docs/configuration.md', () => {
-  it('documents every daemon key with its env var, flag and default', () => {
-    const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-    const doc = readFileSync(path.join(repoRoot, 'docs/configuration.md'), 'utf8');
-    const section = doc.slice(doc.indexOf('## Daemon'));
-    for (const d of keyDocs()) {
-      const row = section.split('\n').find((l) => l.startsWith(`| \`${d.key}\` `));
-      expect(row, `${d.key} missing from the Daemon section`).toBeDefined();
-      const cells = row!.split('|').map((c) => c.trim());
-      expect(cells[2]).toBe(d.env ? `\`${d.env}\`` : '—');
-      expect(cells[3]).toBe(d.flag ? `\`${d.flag}\`` : '—');
-      const shown =
-        d.default === '(none)' ? 'unset' : d.default === '(all)' ? 'empty (all)' : `\`${d.default}\``;
-      expect(cells[4]).toBe(shown);
-    }
   });
 });
