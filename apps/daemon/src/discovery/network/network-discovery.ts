@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { DiscoveryMetadata, Subnet } from '@scanopy/contracts';
 import {
   catalogHttpEndpoints,
@@ -9,7 +8,6 @@ import {
   type SubnetType,
 } from '@scanopy/detection';
 import type { DiscoverySink } from '../../link/server-api.ts';
-import { BACKOFF, retry } from '../../link/retry.ts';
 import type { OwnAddress } from '../../platform/interfaces.ts';
 import { cidrContains, parseCidr } from '../../platform/ipv4.ts';
 import {
@@ -34,7 +32,8 @@ import {
   type PortPlan,
   type ScanSettings,
 } from '../../scanner/index.ts';
-import { isRetryableEntityError } from '../self-report.ts';
+import { newSubnet } from '../entities.ts';
+import { ReliableSink } from '../reliable-sink.ts';
 import type { DiscoveryRunner, SessionContext } from '../session-manager.ts';
 import { deriveSubnets } from '../subnets.ts';
 import { buildHostReport, type ScannedHost } from './report.ts';
@@ -94,8 +93,9 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
     const request = ctx.discoveryType as unknown as NetworkRequest;
     const config = this.deps.config();
     const log = ctx.log;
+    const sink = new ReliableSink(this.deps.sink, { log });
 
-    const targets = await this.targets(ctx, request);
+    const targets = await this.targets(ctx, sink, request);
     if (!targets.length)
       throw new Error('no subnet to scan: none of the chosen subnets is an IPv4 LAN subnet');
     const scope = ScanScope.create({
@@ -149,7 +149,7 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
       const result = event.result;
       if (result.status === 'cancelled') continue;
       posts.push(
-        this.finishHost(ctx, {
+        this.finishHost(ctx, sink, {
           ip: result.host,
           mac: macs.get(result.host) ?? null,
           openTcp: result.open,
@@ -174,6 +174,7 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
   /** Probes one scanned host (UDP, HTTP, name), matches its services and posts it. */
   private async finishHost(
     ctx: SessionContext,
+    sink: ReliableSink,
     h: {
       ip: string;
       mac: string | null;
@@ -236,25 +237,21 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
       metadata: h.metadata,
       namingFallback: h.request.host_naming_fallback,
     });
-    await retry(() => this.deps.sink.createHost(report, ctx.signal), {
-      policy: BACKOFF.entity,
-      shouldRetry: isRetryableEntityError,
-      signal: ctx.signal,
-    });
+    await sink.createHost(report, ctx.signal);
   }
 
   /**
    * The subnets to scan. Chosen ids are looked up on the server; without a choice, the LAN subnets of this
    * machine's own interfaces (as self-report created them). Never 0.0.0.0/0-style system subnets.
    */
-  private async targets(ctx: SessionContext, request: NetworkRequest): Promise<Target[]> {
+  private async targets(ctx: SessionContext, sink: ReliableSink, request: NetworkRequest): Promise<Target[]> {
     const scannable = (s: Subnet) => {
       const c = parseCidr(s.cidr);
       return c !== null && c.prefix >= 16 && !['Internet', 'Remote', 'DockerBridge'].includes(s.subnet_type);
     };
     if (request.subnet_ids?.length) {
-      if (!this.deps.sink.listSubnets) throw new Error('this daemon mode cannot look up subnets by id');
-      const all = await this.deps.sink.listSubnets(ctx.networkId, ctx.signal);
+      if (!sink.listSubnets) throw new Error('this daemon mode cannot look up subnets by id');
+      const all = await sink.listSubnets(ctx.networkId, ctx.signal);
       const chosen = all.filter((s) => request.subnet_ids!.includes(s.id));
       const skipped = chosen.filter((s) => !scannable(s));
       if (skipped.length)
@@ -262,30 +259,18 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
       return chosen.filter(scannable).map((s) => ({ subnet: s, cidr: s.cidr }));
     }
     // Creating an existing subnet returns the stored one (daemon.md §7.3): this yields the server's ids.
+    // Any subnet that cannot be created fails the session.
     const { subnets } = deriveSubnets(this.deps.listAddresses());
+    const results = await sink.createSubnets(
+      subnets.map((c) =>
+        newSubnet({ networkId: ctx.networkId, cidr: c.cidr, subnet_type: c.subnet_type, metadata: [] }),
+      ),
+      ctx.signal,
+    );
     const out: Target[] = [];
-    for (const candidate of subnets) {
-      const stamp = new Date().toISOString();
-      const stored = await retry(
-        () =>
-          this.deps.sink.createSubnet(
-            {
-              id: randomUUID(),
-              created_at: stamp,
-              updated_at: stamp,
-              network_id: ctx.networkId,
-              cidr: candidate.cidr,
-              name: candidate.cidr,
-              description: null,
-              subnet_type: candidate.subnet_type,
-              source: { type: 'Discovery', metadata: [] },
-              tags: [],
-            },
-            ctx.signal,
-          ),
-        { policy: BACKOFF.entity, shouldRetry: isRetryableEntityError, signal: ctx.signal },
-      );
-      if (scannable(stored)) out.push({ subnet: stored, cidr: stored.cidr });
+    for (const result of results) {
+      if (result.status === 'rejected') throw result.reason;
+      if (scannable(result.value)) out.push({ subnet: result.value, cidr: result.value.cidr });
     }
     return out;
   }

@@ -16,8 +16,7 @@ import {
   type ServiceMatch,
   type SubnetType,
 } from '@scanopy/detection';
-
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+import { NIL_UUID } from '../entities.ts';
 
 /** Everything the network scan learned about one live address. */
 export interface ScannedHost {

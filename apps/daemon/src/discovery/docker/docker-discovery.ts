@@ -4,7 +4,6 @@ import type {
   DiscoveryHostRequest,
   DiscoveryMetadata,
   Host,
-  HostResponse,
   Interface,
   Port,
   Service,
@@ -23,22 +22,23 @@ import {
   type PortRef,
   type ServiceMatch,
 } from '@scanopy/detection';
-import type { DiscoverySink } from '../link/server-api.ts';
-import { BACKOFF, retry, type BackoffPolicy } from '../link/retry.ts';
+import type { DiscoverySink } from '../../link/server-api.ts';
+import type { BackoffPolicy } from '../../link/retry.ts';
 import type {
   DockerClient,
   DockerContainerDetails,
   DockerContainerSummary,
   DockerNetworkInfo,
-} from '../platform/docker.ts';
-import type { OwnAddress } from '../platform/interfaces.ts';
-import { formatCidr, parseCidr } from '../platform/ipv4.ts';
-import { runPool } from '../probes/exchange.ts';
-import { scanHttpEndpoints } from '../probes/http.ts';
+} from '../../platform/docker.ts';
+import type { OwnAddress } from '../../platform/interfaces.ts';
+import { formatCidr, parseCidr } from '../../platform/ipv4.ts';
+import { runPool } from '../../probes/exchange.ts';
+import { scanHttpEndpoints } from '../../probes/http.ts';
 import { probeInContainer } from './docker-probe.ts';
-import { isRetryableEntityError, NIL_UUID } from './self-report.ts';
-import type { DiscoveryRunner, SessionContext } from './session-manager.ts';
-import { deriveSubnets, longestMatch, type SubnetCandidate } from './subnets.ts';
+import { NIL_UUID, newSubnet } from '../entities.ts';
+import { ReliableSink } from '../reliable-sink.ts';
+import type { DiscoveryRunner, SessionContext } from '../session-manager.ts';
+import { deriveSubnets, longestMatch, type SubnetCandidate } from '../subnets.ts';
 
 /** The service Docker discovery puts on the daemon's host; containers link to it (daemon.md §6). */
 export const DOCKER_SERVICE = 'Docker';
@@ -253,6 +253,7 @@ export class DockerDiscoveryRunner implements DiscoveryRunner {
     const discoveryType = ctx.discoveryType;
     if (discoveryType.type !== 'Docker') throw new Error('DockerDiscoveryRunner got a non-Docker session');
     const { signal, log } = ctx;
+    const sink = new ReliableSink(this.deps.sink, { policy: this.deps.entityPolicy, log });
     const hostId = discoveryType.host_id;
     const now = () => new Date().toISOString();
     const metadata = (): DiscoveryMetadata[] => [{ ...discoveryType, daemon_id: ctx.daemonId, date: now() }];
@@ -276,7 +277,7 @@ export class DockerDiscoveryRunner implements DiscoveryRunner {
     const addresses = this.deps.listAddresses();
     const { subnets: hostSubnets, assigned } = deriveSubnets(addresses);
     const plan = planDockerSubnets(hostSubnets, networks);
-    const subnets = await this.createSubnets(ctx, plan.subnets, metadata);
+    const subnets = await this.createSubnets(ctx, sink, plan.subnets, metadata);
 
     const hostInterfaces: HostInterface[] = [];
     for (const { address, cidr } of assigned) {
@@ -307,12 +308,15 @@ export class DockerDiscoveryRunner implements DiscoveryRunner {
     };
 
     const dockerService = this.dockerService(ctx, hostId);
-    const daemonHost = await this.storeHost(ctx, {
-      host: host(),
-      interfaces: hostInterfaces.map((h) => h.iface),
-      ports: [],
-      services: [dockerService],
-    });
+    const daemonHost = await sink.createHost(
+      {
+        host: host(),
+        interfaces: hostInterfaces.map((h) => h.iface),
+        ports: [],
+        services: [dockerService],
+      },
+      signal,
+    );
     const dockerServiceId =
       daemonHost.services.find((s) => s.service_definition === DOCKER_SERVICE)?.id ?? dockerService.id;
     log.info({ host_id: daemonHost.id, docker_service_id: dockerServiceId }, 'docker daemon service stored');
@@ -339,7 +343,7 @@ export class DockerDiscoveryRunner implements DiscoveryRunner {
         try {
           const request = await this.containerReport(world, summary);
           if (request) {
-            const result = await this.storeHost(ctx, request);
+            const result = await sink.createHost(request, signal);
             stored++;
             log.info(
               {
@@ -370,61 +374,35 @@ export class DockerDiscoveryRunner implements DiscoveryRunner {
     log.info({ containers: total, stored }, 'docker discovery done');
   }
 
-  /** Every subnet is created (the server may answer with an existing one); the first failure fails the session. */
+  /**
+   * Every subnet is created (the server may answer with an existing one), each on its own; the first
+   * failure (in plan order) fails the session once all have settled.
+   */
   private async createSubnets(
     ctx: SessionContext,
+    sink: ReliableSink,
     planned: readonly PlannedSubnet[],
     metadata: () => DiscoveryMetadata[],
   ): Promise<Map<string, Subnet>> {
-    const stored = await Promise.all(
-      planned.map((p) => {
-        const stamp = new Date().toISOString();
-        const subnet: Subnet = {
-          id: randomUUID(),
-          created_at: stamp,
-          updated_at: stamp,
-          network_id: ctx.networkId,
+    const results = await sink.createSubnets(
+      planned.map((p) =>
+        newSubnet({
+          networkId: ctx.networkId,
           cidr: p.cidr,
+          subnet_type: p.subnet_type,
           name: p.name,
           description: p.description,
-          subnet_type: p.subnet_type,
-          source: { type: 'Discovery', metadata: metadata() },
-          tags: [],
-        };
-        return retry(() => this.deps.sink.createSubnet(subnet, ctx.signal), {
-          policy: this.deps.entityPolicy ?? BACKOFF.entity,
-          shouldRetry: isRetryableEntityError,
-          onRetry: (err, attempt, ms) =>
-            ctx.log.warn(
-              { cidr: p.cidr, attempt, retry_in_ms: ms, err: (err as Error).message },
-              'subnet create failed; retrying',
-            ),
-          signal: ctx.signal,
-        });
-      }),
+          metadata: metadata(),
+        }),
+      ),
+      ctx.signal,
     );
     const byCidr = new Map<string, Subnet>();
-    planned.forEach((p, i) => {
-      byCidr.set(p.cidr, stored[i]);
-      ctx.log.info(
-        { cidr: p.cidr, subnet_id: stored[i].id, subnet_type: stored[i].subnet_type },
-        'subnet stored',
-      );
-    });
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'rejected') throw result.reason;
+      byCidr.set(planned[i].cidr, result.value);
+    }
     return byCidr;
-  }
-
-  private storeHost(ctx: SessionContext, request: DiscoveryHostRequest): Promise<HostResponse> {
-    return retry(() => this.deps.sink.createHost(request, ctx.signal), {
-      policy: this.deps.entityPolicy ?? BACKOFF.entity,
-      shouldRetry: isRetryableEntityError,
-      onRetry: (err, attempt, ms) =>
-        ctx.log.warn(
-          { attempt, retry_in_ms: ms, err: (err as Error).message },
-          'host report failed; retrying',
-        ),
-      signal: ctx.signal,
-    });
   }
 
   private interface(

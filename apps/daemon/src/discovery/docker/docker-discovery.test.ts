@@ -5,11 +5,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DiscoveryHostRequest, DiscoveryUpdatePayload, Subnet } from '@scanopy/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ok, startProtocolServer, until, type ProtocolServer } from '../../test/support/protocol-server.ts';
-import { ApiClient } from '../link/api-client.ts';
-import { ServerApi } from '../link/server-api.ts';
-import { silentLogger } from '../logger.ts';
-import { DockerClient, type DockerNetworkInfo } from '../platform/docker.ts';
+import {
+  ok,
+  startProtocolServer,
+  until,
+  type ProtocolServer,
+} from '../../../test/support/protocol-server.ts';
+import { ApiClient } from '../../link/api-client.ts';
+import { ServerApi } from '../../link/server-api.ts';
+import { silentLogger } from '../../logger.ts';
+import { DockerClient, type DockerNetworkInfo } from '../../platform/docker.ts';
 import {
   bridgeBindings,
   containerPorts,
@@ -18,7 +23,7 @@ import {
   planDockerSubnets,
   tidyBindings,
 } from './docker-discovery.ts';
-import { SessionManager } from './session-manager.ts';
+import { SessionManager } from '../session-manager.ts';
 
 describe('planDockerSubnets', () => {
   const network = (name: string, driver: string, ...config: Array<{ Subnet?: string; Gateway?: string }>) =>

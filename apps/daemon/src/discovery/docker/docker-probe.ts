@@ -1,5 +1,5 @@
 import type { HttpResponse } from '@scanopy/detection';
-import type { DockerClient } from '../platform/docker.ts';
+import type { DockerClient } from '../../platform/docker.ts';
 
 /**
  * In-container HTTP probes of Docker discovery (daemon.md §6, service-detection.md §6): each endpoint

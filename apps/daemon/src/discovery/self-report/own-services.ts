@@ -9,7 +9,8 @@ import {
   type HttpResponse,
   type PortRef,
 } from '@scanopy/detection';
-import { scanHttpEndpoints } from '../probes/index.ts';
+import { scanHttpEndpoints } from '../../probes/index.ts';
+import { NIL_UUID } from '../entities.ts';
 
 /**
  * The daemon's own services (self-report, issue 4 item 8). Which ports listen, and on which address, comes from
@@ -150,7 +151,7 @@ export async function ownServices(input: OwnServicesInput): Promise<OwnServices>
       id: randomUUID(),
       created_at: stamp,
       updated_at: stamp,
-      host_id: '00000000-0000-0000-0000-000000000000',
+      host_id: NIL_UUID,
       network_id: input.networkId,
       number: w.ref.number,
       protocol: w.ref.protocol === 'tcp' ? 'Tcp' : 'Udp',
@@ -177,7 +178,7 @@ export async function ownServices(input: OwnServicesInput): Promise<OwnServices>
       id,
       created_at: stamp,
       updated_at: stamp,
-      host_id: '00000000-0000-0000-0000-000000000000',
+      host_id: NIL_UUID,
       network_id: input.networkId,
       name: m.name,
       service_definition: m.definition.name,

@@ -12,15 +12,16 @@ import {
   type Handler,
   type ProtocolServer,
   type RecordedRequest,
-} from '../../test/support/protocol-server.ts';
-import type { Capabilities } from '../config/index.ts';
-import { ApiClient } from '../link/api-client.ts';
-import { ServerApi } from '../link/server-api.ts';
-import { silentLogger } from '../logger.ts';
-import { probeDocker, type DockerProbe } from '../platform/docker.ts';
-import type { OwnAddress } from '../platform/interfaces.ts';
-import { NIL_UUID, SelfReportRunner } from './self-report.ts';
-import { SessionManager } from './session-manager.ts';
+} from '../../../test/support/protocol-server.ts';
+import type { Capabilities } from '../../config/index.ts';
+import { ApiClient } from '../../link/api-client.ts';
+import { ServerApi } from '../../link/server-api.ts';
+import { silentLogger } from '../../logger.ts';
+import { probeDocker, type DockerProbe } from '../../platform/docker.ts';
+import type { OwnAddress } from '../../platform/interfaces.ts';
+import { NIL_UUID } from '../entities.ts';
+import { SelfReportRunner } from './self-report.ts';
+import { SessionManager } from '../session-manager.ts';
 
 const DAEMON_ID = randomUUID();
 const NETWORK_ID = randomUUID();

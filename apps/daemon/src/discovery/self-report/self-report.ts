@@ -8,19 +8,18 @@ import type {
   Service,
   Subnet,
 } from '@scanopy/contracts';
-import type { Capabilities } from '../config/index.ts';
-import type { DiscoverySink } from '../link/server-api.ts';
-import { isApiError, isTransportError } from '../link/api-client.ts';
-import { BACKOFF, retry, type BackoffPolicy } from '../link/retry.ts';
-import type { DockerProbe } from '../platform/docker.ts';
-import type { OwnAddress } from '../platform/interfaces.ts';
-import { cidrContains, parseCidr } from '../platform/ipv4.ts';
-import type { DiscoveryRunner, SessionContext } from './session-manager.ts';
-import { deriveSubnets, withoutDockerSubnets, type SubnetCandidate } from './subnets.ts';
+import type { Capabilities } from '../../config/index.ts';
+import type { DiscoverySink } from '../../link/server-api.ts';
+import type { BackoffPolicy } from '../../link/retry.ts';
+import type { DockerProbe } from '../../platform/docker.ts';
+import type { OwnAddress } from '../../platform/interfaces.ts';
+import { cidrContains, parseCidr } from '../../platform/ipv4.ts';
+import { NIL_UUID, newSubnet } from '../entities.ts';
+import { ReliableSink } from '../reliable-sink.ts';
+import type { DiscoveryRunner, SessionContext } from '../session-manager.ts';
+import { deriveSubnets, withoutDockerSubnets, type SubnetCandidate } from '../subnets.ts';
 import type { OwnServices } from './own-services.ts';
 
-/** Child host_id placeholders; the server sets the real host id (daemon.md §3.4). */
-export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 export const DAEMON_SERVICE = 'Scanopy Daemon';
 
 export interface SelfReportDeps {
@@ -44,11 +43,6 @@ export interface SelfReportDeps {
   entityPolicy?: BackoffPolicy;
 }
 
-/** Worth retrying: the server was unreachable or failed internally (not a 4xx about our data). */
-export function isRetryableEntityError(err: unknown): boolean {
-  return isTransportError(err) || (isApiError(err) && (err.status >= 500 || err.status === 429));
-}
-
 /**
  * SelfReport (daemon.md §5): own subnets, then the daemon's own host with its interfaces, its
  * listening port and the "Scanopy Daemon" service.
@@ -65,6 +59,7 @@ export class SelfReportRunner implements DiscoveryRunner {
       { type: 'SelfReport', host_id: hostId, daemon_id: ctx.daemonId, date: now() },
     ];
     const log = ctx.log;
+    const sink = new ReliableSink(this.deps.sink, { policy: this.deps.entityPolicy, log });
 
     const addresses = this.deps.listAddresses();
     log.info(
@@ -79,7 +74,7 @@ export class SelfReportRunner implements DiscoveryRunner {
     if (dropped.length)
       log.info({ cidrs: dropped.map((s) => s.cidr) }, 'left Docker subnets to Docker discovery');
 
-    const created = await this.createSubnets(ctx, kept, metadata);
+    const created = await this.createSubnets(ctx, sink, kept, metadata);
     if (kept.length > 0 && created.size === 0) throw new Error('no subnet could be created on the server');
 
     await ctx.started();
@@ -116,7 +111,7 @@ export class SelfReportRunner implements DiscoveryRunner {
       interfaced_subnet_ids: [...new Set([...created.values()].map((s) => s.id))],
     };
     await this.deps.saveCapabilities(capabilities);
-    await this.deps.sink.updateCapabilities(capabilities, ctx.signal);
+    await sink.updateCapabilities(capabilities, ctx.signal);
     log.info(capabilities, 'capabilities updated');
 
     const request = this.hostRequest(ctx, hostId, interfaces, [...created.values()], metadata, now);
@@ -132,13 +127,7 @@ export class SelfReportRunner implements DiscoveryRunner {
       request.services.push(...own.services);
       log.info({ ports: own.ports.length, services: own.services.map((x) => x.name) }, 'own services found');
     }
-    const host = await retry(() => this.deps.sink.createHost(request, ctx.signal), {
-      policy: this.deps.entityPolicy ?? BACKOFF.entity,
-      shouldRetry: isRetryableEntityError,
-      onRetry: (err, attempt, ms) =>
-        log.warn({ attempt, retry_in_ms: ms, err: (err as Error).message }, 'host report failed; retrying'),
-      signal: ctx.signal,
-    });
+    const host = await sink.createHost(request, ctx.signal);
     log.info(
       {
         host_id: host.id,
@@ -149,56 +138,28 @@ export class SelfReportRunner implements DiscoveryRunner {
     );
   }
 
-  /**
-   * Every subnet gets its own POST, concurrently; one failing never drops the others (the fix for
-   * the reference's first-self-report race). Returns CIDR → subnet as stored by the server.
-   */
+  /** Own subnets, each created on its own (see ReliableSink.createSubnets). Returns CIDR → subnet as stored by the server. */
   private async createSubnets(
     ctx: SessionContext,
+    sink: ReliableSink,
     candidates: SubnetCandidate[],
     metadata: () => DiscoveryMetadata[],
   ): Promise<Map<string, Subnet>> {
-    const results = await Promise.allSettled(
-      candidates.map((candidate) => {
-        const stamp = new Date().toISOString();
-        const subnet: Subnet = {
-          id: randomUUID(),
-          created_at: stamp,
-          updated_at: stamp,
-          network_id: ctx.networkId,
-          cidr: candidate.cidr,
-          name: candidate.cidr,
-          description: null,
-          subnet_type: candidate.subnet_type,
-          source: { type: 'Discovery', metadata: metadata() },
-          tags: [],
-        };
-        return retry(() => this.deps.sink.createSubnet(subnet, ctx.signal), {
-          policy: this.deps.entityPolicy ?? BACKOFF.entity,
-          shouldRetry: isRetryableEntityError,
-          onRetry: (err, attempt, ms) =>
-            ctx.log.warn(
-              { cidr: candidate.cidr, attempt, retry_in_ms: ms, err: (err as Error).message },
-              'subnet create failed; retrying',
-            ),
-          signal: ctx.signal,
-        });
-      }),
+    const results = await sink.createSubnets(
+      candidates.map((c) =>
+        newSubnet({
+          networkId: ctx.networkId,
+          cidr: c.cidr,
+          subnet_type: c.subnet_type,
+          metadata: metadata(),
+        }),
+      ),
+      ctx.signal,
     );
     const created = new Map<string, Subnet>();
     results.forEach((result, i) => {
-      const cidr = candidates[i].cidr;
-      if (result.status === 'fulfilled') {
-        created.set(cidr, result.value);
-        ctx.log.info(
-          { cidr, subnet_id: result.value.id, subnet_type: result.value.subnet_type },
-          'subnet stored',
-        );
-      } else {
-        ctx.log.error({ cidr, err: (result.reason as Error).message }, 'subnet could not be created');
-      }
+      if (result.status === 'fulfilled') created.set(candidates[i].cidr, result.value);
     });
-    if (ctx.signal.aborted) throw ctx.signal.reason;
     return created;
   }
 
