@@ -6,13 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { netnsAvailable, NetnsLab, sweepStaleLabs } from '@scanopy/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCidr } from '../src/platform/ipv4.ts';
+import { parseRouteTable } from '../src/platform/routes.ts';
 import {
   connectAndPeek,
   gatewaysOf,
   isGateway,
   lookupHostName,
   netbiosStatus,
-  parseRouteTable,
   scanHttpEndpoints,
   scanUdpPorts,
 } from '../src/probes/index.ts';

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import type { DaemonConfig } from '../config/index.ts';
 import { formatCidr, parseCidr } from './ipv4.ts';
 
 /** Where the Docker Engine API is reached: a unix socket or an http(s) proxy. */
@@ -18,16 +17,16 @@ export interface DockerProbe {
 /** The reference bounds every Docker connection check by a 5 s ping timeout. */
 export const DOCKER_TIMEOUT_MS = 5000;
 
-export function dockerEndpointOf(
-  config: Pick<
-    DaemonConfig,
-    | 'docker_proxy'
-    | 'docker_proxy_ssl_cert'
-    | 'docker_proxy_ssl_key'
-    | 'docker_proxy_ssl_chain'
-    | 'docker_socket'
-  >,
-): DockerEndpoint {
+/** The daemon's Docker settings (config keys of the same names); platform code depends on no other layer. */
+export interface DockerSettings {
+  docker_proxy: string | null;
+  docker_proxy_ssl_cert: string | null;
+  docker_proxy_ssl_key: string | null;
+  docker_proxy_ssl_chain: string | null;
+  docker_socket: string;
+}
+
+export function dockerEndpointOf(config: DockerSettings): DockerEndpoint {
   if (!config.docker_proxy) return { kind: 'socket', socketPath: config.docker_socket };
   const { docker_proxy_ssl_cert: cert, docker_proxy_ssl_key: key, docker_proxy_ssl_chain: ca } = config;
   // As in the reference, client TLS is used only for an https proxy with all three files set.

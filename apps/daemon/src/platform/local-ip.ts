@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseRouteTable } from '../probes/gateways.ts';
 import type { OwnAddress } from './interfaces.ts';
+import { parseRouteTable } from './routes.ts';
 
 /**
  * The daemon's "local IP" (daemon.md §5 step 9): the address of the interface that carries the

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCidr } from '../platform/ipv4.ts';
-import { broadcastAddressOf, gatewaysOf, isGateway, parseRouteTable, readGateways } from './gateways.ts';
+import { parseRouteTable } from '../platform/routes.ts';
+import { broadcastAddressOf, gatewaysOf, isGateway, readGateways } from './gateways.ts';
 
 // /proc/net/route of a little-endian machine: default via 10.77.50.1, a routed /24 via 10.77.51.254, one link route.
 const ROUTES_LE = [
@@ -14,29 +15,6 @@ const ROUTES_LE = [
 ].join('\n');
 
 describe('routing table', () => {
-  it('parses /proc/net/route in host byte order', () => {
-    const routes = parseRouteTable(ROUTES_LE, true);
-    expect(routes).toHaveLength(4);
-    expect(routes[0]).toEqual({
-      iface: 'eth0',
-      destination: '0.0.0.0',
-      gateway: '10.77.50.1',
-      mask: '0.0.0.0',
-      flags: 3,
-      metric: 100,
-    });
-    expect(routes[1]).toMatchObject({ destination: '10.77.50.0', gateway: '0.0.0.0', mask: '255.255.255.0' });
-    const bigEndian = parseRouteTable(
-      'Iface\tDestination\tGateway\nx\t0A4D3200\t0A4D3201\t0003\t0\t0\t0\tFFFFFF00',
-      false,
-    );
-    expect(bigEndian[0]).toMatchObject({
-      destination: '10.77.50.0',
-      gateway: '10.77.50.1',
-      mask: '255.255.255.0',
-    });
-  });
-
   it('lists each next hop once, skipping link routes', () => {
     expect(gatewaysOf(parseRouteTable(ROUTES_LE, true))).toEqual(['10.77.50.1', '10.77.51.254']);
   });

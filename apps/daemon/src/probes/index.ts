@@ -64,14 +64,7 @@ export {
   normalizeMac,
   normalizeVendor,
 } from './oui.ts';
-export {
-  broadcastAddressOf,
-  gatewaysOf,
-  isGateway,
-  parseRouteTable,
-  readGateways,
-  type Route,
-} from './gateways.ts';
+export { broadcastAddressOf, gatewaysOf, isGateway, readGateways } from './gateways.ts';
 export {
   ALWAYS_TLS_PORTS,
   BANNER_MAX_BYTES,

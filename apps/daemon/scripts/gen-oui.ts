@@ -4,10 +4,11 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
- * Regenerates `oui.tsv` from the IEEE registry CSVs of Debian's `ieee-data` package:
+ * Regenerates `src/probes/oui.tsv` from the IEEE registry CSVs of Debian's `ieee-data` package (a build
+ * step, run by hand when the registry should be refreshed; the daemon only reads the TSV):
  *
  *   apt-get install ieee-data
- *   node --import tsx apps/daemon/src/probes/gen-oui.ts [/usr/share/ieee-data]
+ *   npm run gen-oui -w apps/daemon [-- /usr/share/ieee-data]
  *
  * The IEEE asserts no copyright in its public registry listings and does not restrict their
  * distribution (see /usr/share/doc/ieee-data/copyright), which is why this data, and not nmap's
@@ -106,7 +107,7 @@ function main(): void {
   const stamp = existsSync(lastUpdate)
     ? new Date(Number(readFileSync(lastUpdate, 'utf8').trim()) * 1000).toISOString().slice(0, 10)
     : 'unknown date';
-  const out = fileURLToPath(new URL('./oui.tsv', import.meta.url));
+  const out = fileURLToPath(new URL('../src/probes/oui.tsv', import.meta.url));
   writeFileSync(
     out,
     renderTsv(entries, [
