@@ -102,14 +102,15 @@ export class DaemonsRepository {
 
   /** Marks the daemon seen now with the given fields; false when it does not exist. */
   async touch(id: string, fields: DaemonFields = {}): Promise<boolean> {
-    const set: Record<string, unknown> = {};
-    if (fields.name !== undefined) set.name = fields.name;
-    if (fields.mode !== undefined) set.mode = fields.mode;
-    if (fields.version !== undefined) set.version = fields.version;
-    if (fields.capabilities !== undefined) set.capabilities = JSON.stringify(fields.capabilities);
+    const { capabilities, ...plain } = fields;
     const updated = await this.db
       .updateTable('daemons')
-      .set({ last_seen: now(), updated_at: now(), ...set })
+      .set({
+        last_seen: now(),
+        updated_at: now(),
+        ...plain,
+        ...(capabilities !== undefined ? { capabilities: JSON.stringify(capabilities) } : {}),
+      })
       .where('id', '=', id)
       .returning('id')
       .executeTakeFirst();
