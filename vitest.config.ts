@@ -9,6 +9,7 @@ export default defineConfig({
     projects: [
       { test: { name: 'contracts', include: ['packages/contracts/src/**/*.test.ts'] } },
       { test: { name: 'detection', include: ['packages/detection/test/**/*.test.ts'] } },
+      { test: { name: 'env', include: ['packages/env/src/**/*.test.ts'] } },
       {
         test: {
           name: 'server',

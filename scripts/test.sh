@@ -20,7 +20,7 @@ npm run check
 echo "==> build web UI"
 npm run build -w apps/web
 echo "==> unit and integration tests"
-npx vitest run --project contracts --project detection --project server --project web --project daemon
+npx vitest run --project contracts --project detection --project env --project server --project web --project daemon
 echo "==> network-namespace lab tests"
 npx vitest run --project lab --project daemon-netns
 echo "==> browser tests"

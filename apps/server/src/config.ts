@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EnvValueError, parseBoolean, parseInteger, readVariable } from '@scanopy/env';
 import { oidcProviders } from './auth/oidc.settings.ts';
 
 /** Thrown at boot when a SCANOPY_* variable is invalid; main.ts prints it and exits. */
@@ -245,36 +245,22 @@ export type ServerConfig = { [K in keyof Settings]: ValueOf<Settings[K]> };
 
 const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
-function readRaw(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const direct = env[name];
-  if (direct !== undefined && direct !== '') return direct;
-  const file = env[`${name}_FILE`];
-  if (file) {
-    try {
-      return readFileSync(file, 'utf8').trim();
-    } catch (err) {
-      throw new ConfigError(`${name}_FILE: cannot read ${file}: ${(err as Error).message}`);
-    }
+/** Runs a reader or parser of @scanopy/env, turning its error into the server's ConfigError. */
+function shared<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof EnvValueError) throw new ConfigError(err.message);
+    throw err;
   }
-  return undefined;
 }
 
 function parse(name: string, s: Setting, raw: string): string | number | boolean {
   switch (s.kind) {
-    case 'int': {
-      if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
-      const n = Number(raw);
-      if ((s.min !== undefined && n < s.min) || (s.max !== undefined && n > s.max)) {
-        throw new ConfigError(`${name} must be between ${s.min} and ${s.max}, got ${n}`);
-      }
-      return n;
-    }
-    case 'bool': {
-      const v = raw.toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(v)) return true;
-      if (['false', '0', 'no', 'off'].includes(v)) return false;
-      throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-    }
+    case 'int':
+      return shared(() => parseInteger(raw, name, { min: s.min, max: s.max }));
+    case 'bool':
+      return shared(() => parseBoolean(raw, name));
     case 'url': {
       try {
         new URL(raw);
@@ -295,7 +281,7 @@ function parse(name: string, s: Setting, raw: string): string | number | boolean
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const out: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(serverSettings) as [string, Setting][]) {
-    const raw = readRaw(env, s.env);
+    const raw = shared(() => readVariable(env, s.env))?.value;
     out[key] = raw === undefined ? s.default : parse(s.env, s, raw);
   }
   const cfg = out as ServerConfig;

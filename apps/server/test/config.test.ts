@@ -27,6 +27,18 @@ describe('server configuration', () => {
     expect(c.integratedDaemon).toBe(false);
   });
 
+  it('trims only trailing whitespace of *_FILE contents, and reads every boolean word', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'scanopy-cfg-'));
+    const file = path.join(dir, 'smtp-password');
+    writeFileSync(file, '  pass word \r\n\n');
+    expect(loadConfig({ SCANOPY_SMTP_PASSWORD_FILE: file }).smtpPassword).toBe('  pass word');
+    for (const word of ['true', '1', 'YES', 'On'])
+      expect(loadConfig({ SCANOPY_TRUST_PROXY: word }).trustProxy).toBe(true);
+    for (const word of ['false', '0', 'No', 'OFF']) {
+      expect(loadConfig({ SCANOPY_INTEGRATED_DAEMON: word }).integratedDaemon).toBe(false);
+    }
+  });
+
   it.each([
     ['SCANOPY_SERVER_PORT', 'eighty'],
     ['SCANOPY_SERVER_PORT', '70000'],

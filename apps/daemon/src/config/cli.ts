@@ -1,3 +1,4 @@
+import { isBooleanWord } from '@scanopy/env';
 import { KEY_SPECS, type ConfigKey, type KeySpec } from './keys.ts';
 import { ConfigError } from './parse.ts';
 
@@ -16,7 +17,8 @@ for (const spec of KEY_SPECS) {
 
 /**
  * `--flag value`, `--flag=value` and `-d value`. A boolean flag alone means true, and takes a
- * following true/false/1/0 as its value (clap's `--allow-self-signed-certs true` form keeps working).
+ * following boolean word (true/false, 1/0, yes/no, on/off) as its value (clap's
+ * `--allow-self-signed-certs true` form keeps working).
  */
 export function parseArgs(argv: readonly string[]): CliArgs {
   const out: CliArgs = { values: {}, help: false, version: false };
@@ -46,7 +48,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     if (value === undefined) {
       const next = argv[i + 1];
       if (spec?.kind === 'bool') {
-        if (next !== undefined && /^(true|false|1|0)$/i.test(next)) {
+        if (next !== undefined && isBooleanWord(next)) {
           value = next;
           i++;
         } else value = 'true';

@@ -77,13 +77,18 @@ describe('config layering', () => {
     });
   });
 
-  it('reads SCANOPY_<KEY>_FILE for secrets and drops the trailing newline', () => {
-    const secret = writeFile(path.join(dir, 'key.txt'), 'scp_d_abcdefghijklmnopqrstuvwxyz012345\n');
-    const { config } = loadConfig({
+  it('reads SCANOPY_<KEY>_FILE for secrets and drops trailing whitespace and newlines', () => {
+    const secret = writeFile(path.join(dir, 'key.txt'), 'scp_d_abcdefghijklmnopqrstuvwxyz012345\r\n\n');
+    const { config, sources } = loadConfig({
       env: { ...env, SCANOPY_DAEMON_API_KEY_FILE: secret },
       platform: 'linux',
     });
     expect(config.daemon_api_key).toBe('scp_d_abcdefghijklmnopqrstuvwxyz012345');
+    expect(sources.daemon_api_key).toBe(`env SCANOPY_DAEMON_API_KEY_FILE (${secret})`);
+    const missing = path.join(dir, 'missing.txt');
+    expect(problemsOf(() => loadConfig({ env: { ...env, SCANOPY_DAEMON_API_KEY_FILE: missing } }))).toEqual([
+      expect.stringMatching(new RegExp(`^SCANOPY_DAEMON_API_KEY_FILE: cannot read ${missing}: ENOENT`)),
+    ]);
   });
 
   it('accepts legacy NETVISOR_* below SCANOPY_* with a deprecation warning', () => {
@@ -106,10 +111,15 @@ describe('config layering', () => {
     expect(fromFlag.config.interfaces).toEqual(['eth1', 'eth2']);
   });
 
-  it('parses booleans strictly and accepts a bare boolean flag', () => {
+  it('parses booleans strictly (true/false, 1/0, yes/no, on/off) and accepts a bare boolean flag', () => {
     expect(loadConfig({ env: { ...env, SCANOPY_USE_NPCAP_ARP: '1' } }).config.use_npcap_arp).toBe(true);
+    expect(loadConfig({ env: { ...env, SCANOPY_USE_NPCAP_ARP: 'Yes' } }).config.use_npcap_arp).toBe(true);
     expect(
       loadConfig({ env: { ...env, SCANOPY_ACCEPT_INVALID_SCAN_CERTS: 'FALSE' } }).config
+        .accept_invalid_scan_certs,
+    ).toBe(false);
+    expect(
+      loadConfig({ env: { ...env, SCANOPY_ACCEPT_INVALID_SCAN_CERTS: 'off' } }).config
         .accept_invalid_scan_certs,
     ).toBe(false);
     expect(loadConfig({ env, argv: ['--allow-self-signed-certs'] }).config.allow_self_signed_certs).toBe(
@@ -118,8 +128,11 @@ describe('config layering', () => {
     expect(
       loadConfig({ env, argv: ['--allow-self-signed-certs', 'false'] }).config.allow_self_signed_certs,
     ).toBe(false);
-    expect(problemsOf(() => loadConfig({ env: { ...env, SCANOPY_USE_NPCAP_ARP: 'yes' } }))).toEqual([
-      'env SCANOPY_USE_NPCAP_ARP: "yes" is not a boolean (use true, false, 1 or 0)',
+    expect(
+      loadConfig({ env, argv: ['--allow-self-signed-certs', 'no'] }).config.allow_self_signed_certs,
+    ).toBe(false);
+    expect(problemsOf(() => loadConfig({ env: { ...env, SCANOPY_USE_NPCAP_ARP: 'maybe' } }))).toEqual([
+      'env SCANOPY_USE_NPCAP_ARP: "maybe" is not a boolean (use true/false, 1/0, yes/no or on/off)',
     ]);
   });
 

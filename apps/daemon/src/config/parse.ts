@@ -1,3 +1,4 @@
+import { EnvValueError, parseBoolean, parseInteger, parseList } from '@scanopy/env';
 import { UINT32_MAX, type Capabilities, type KeySpec } from './keys.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -22,6 +23,16 @@ export class ConfigError extends Error {
 type Parsed = { ok: true; value: unknown } | { ok: false; error: string };
 
 const fail = (error: string): Parsed => ({ ok: false, error });
+
+/** Runs one of @scanopy/env's parsers; the caller prefixes the reason with where the value came from. */
+function shared(parse: () => unknown): Parsed {
+  try {
+    return { ok: true, value: parse() };
+  } catch (err) {
+    if (err instanceof EnvValueError) return fail(err.reason);
+    throw err;
+  }
+}
 
 /**
  * Parses one value strictly. Env and CLI values arrive as strings; file values arrive as JSON,
@@ -65,22 +76,16 @@ export function parseValue(spec: KeySpec, raw: unknown): Parsed {
     }
     case 'port':
     case 'uint': {
-      let n: number;
-      if (typeof raw === 'number') n = raw;
-      else if (typeof raw === 'string' && /^\d+$/.test(raw.trim())) n = Number(raw.trim());
-      else n = NaN;
-      if (!Number.isSafeInteger(n) || n < 0) return fail(`"${String(raw)}" is not a non-negative integer`);
+      if (typeof raw !== 'number' && typeof raw !== 'string')
+        return fail(`"${String(raw)}" is not a non-negative integer`);
       const min = spec.min ?? 0;
       const max = spec.kind === 'port' ? 65535 : (spec.max ?? UINT32_MAX);
-      if (n < min || n > max) return fail(`${n} is out of range ${min}–${max}`);
-      return { ok: true, value: n };
+      return shared(() => parseInteger(String(raw), spec.key, { min, max }));
     }
     case 'bool': {
       if (typeof raw === 'boolean') return { ok: true, value: raw };
-      const s = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
-      if (s === 'true' || s === '1') return { ok: true, value: true };
-      if (s === 'false' || s === '0') return { ok: true, value: false };
-      return fail(`"${String(raw)}" is not a boolean (use true, false, 1 or 0)`);
+      if (typeof raw !== 'string') return fail(`${JSON.stringify(raw)} is not a boolean (use true or false)`);
+      return shared(() => parseBoolean(raw, spec.key));
     }
     case 'mode': {
       const s = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
@@ -101,13 +106,7 @@ export function parseValue(spec: KeySpec, raw: unknown): Parsed {
         return { ok: true, value: raw.map((x: string) => x.trim()).filter(Boolean) };
       }
       if (typeof raw !== 'string') return fail('expected a comma-separated list');
-      return {
-        ok: true,
-        value: raw
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean),
-      };
+      return { ok: true, value: parseList(raw) };
     }
     case 'capabilities': {
       const c = raw as Partial<Capabilities>;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { EnvValueError, readVariable, type Env } from '@scanopy/env';
 import type { CliArgs } from './cli.ts';
 import { DEFAULT_NAME, envName, KEY_SPECS, type ConfigKey } from './keys.ts';
 
@@ -9,7 +10,7 @@ import { DEFAULT_NAME, envName, KEY_SPECS, type ConfigKey } from './keys.ts';
  * <NAME>_FILE). Values stay unparsed here; index.ts applies them layer by layer.
  */
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env };
 
 export interface EnvLayer {
   values: Partial<Record<ConfigKey, { raw: string; source: string }>>;
@@ -17,23 +18,21 @@ export interface EnvLayer {
   problems: string[];
 }
 
+/** One variable or its _FILE (rules of @scanopy/env); an unreadable file is a problem, not "unset". */
 function readEnvValue(
   env: Env,
   name: string,
   problems: string[],
 ): { raw: string; source: string } | undefined {
-  const direct = env[name];
-  const file = env[`${name}_FILE`];
-  if (direct !== undefined && direct !== '') return { raw: direct, source: `env ${name}` };
-  if (file !== undefined && file !== '') {
-    try {
-      // Secrets files usually end with a newline that is not part of the value.
-      return { raw: readFileSync(file, 'utf8').replace(/\r?\n$/, ''), source: `env ${name}_FILE (${file})` };
-    } catch (err) {
-      problems.push(`${name}_FILE: cannot read ${file}: ${(err as Error).message}`);
-    }
+  try {
+    const read = readVariable(env, name);
+    if (!read) return undefined;
+    return { raw: read.value, source: read.file ? `env ${read.variable} (${read.file})` : `env ${name}` };
+  } catch (err) {
+    if (!(err instanceof EnvValueError)) throw err;
+    problems.push(err.message);
+    return undefined;
   }
-  return undefined;
 }
 
 export function envLayer(env: Env): EnvLayer {

@@ -1,0 +1,3 @@
+export { EnvValueError } from './errors.ts';
+export { isBooleanWord, parseBoolean, parseInteger, parseList, type IntegerBounds } from './parse.ts';
+export { readVariable, type Env, type EnvValue } from './read.ts';
