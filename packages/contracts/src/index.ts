@@ -35,6 +35,7 @@ export * from './entities/tag.ts';
 export * from './entities/user.ts';
 export * from './envelope.ts';
 export * from './errors.ts';
+export * from './mac.ts';
 export * from './metadata.ts';
 
 const isSchema = (value: unknown): value is TSchema =>

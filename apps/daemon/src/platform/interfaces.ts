@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { normalizeMac } from '@scanopy/contracts';
 
 /** One IPv4 address of one of this machine's interfaces. */
 export interface OwnAddress {
@@ -11,8 +12,6 @@ export interface OwnAddress {
 }
 
 export type InterfaceTable = () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
-
-const ZERO_MAC = /^(00[:-]){5}00$/;
 
 /**
  * IPv4 addresses of non-loopback interfaces, optionally restricted to the exact names in `only`
@@ -33,7 +32,7 @@ export function listOwnIpv4(
         name,
         ip: info.address,
         prefix,
-        mac: ZERO_MAC.test(info.mac) ? null : info.mac.toLowerCase(),
+        mac: normalizeMac(info.mac),
       });
     }
   }

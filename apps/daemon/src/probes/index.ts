@@ -56,14 +56,7 @@ export {
   type NetbiosStatus,
   type ReverseDnsOptions,
 } from './names.ts';
-export {
-  OuiTable,
-  bundledOuiTable,
-  macVendor,
-  macVendorMatches,
-  normalizeMac,
-  normalizeVendor,
-} from './oui.ts';
+export { OuiTable, bundledOuiTable, macVendor, macDigits, macVendorMatches, normalizeVendor } from './oui.ts';
 export { broadcastAddressOf, gatewaysOf, isGateway, readGateways } from './gateways.ts';
 export {
   ALWAYS_TLS_PORTS,

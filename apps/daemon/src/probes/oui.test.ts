@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bundledOuiTable, macVendor, macVendorMatches, normalizeMac, normalizeVendor } from './oui.ts';
+import { bundledOuiTable, macVendor, macVendorMatches, macDigits, normalizeVendor } from './oui.ts';
 
 describe('MAC vendor lookup (bundled IEEE data)', () => {
   it('finds MA-L vendors whatever the MAC notation', () => {
@@ -35,9 +35,13 @@ describe('MAC vendor lookup (bundled IEEE data)', () => {
   });
 
   it('normalizes MACs and vendor names', () => {
-    expect(normalizeMac('0:1b:2:c:d:e')).toBe('001B020C0D0E');
-    expect(normalizeMac(' AA:BB:CC:DD:EE:FF ')).toBe('AABBCCDDEEFF');
-    expect(normalizeMac('aa:bb:cc:dd:ee:fg')).toBeNull();
+    expect(macDigits('0:1b:2:c:d:e')).toBe('001B020C0D0E');
+    expect(macDigits(' AA:BB:CC:DD:EE:FF ')).toBe('AABBCCDDEEFF');
+    expect(macDigits('aa-bb-cc-dd-ee-ff')).toBe('AABBCCDDEEFF');
+    expect(macDigits('0011.3200.0001')).toBe('001132000001');
+    expect(macDigits('aa:bb:cc:dd:ee:fg')).toBeNull();
+    expect(macDigits('aa::bb:cc:dd:ee')).toBeNull();
+    expect(macDigits('00:00:00:00:00:00')).toBeNull();
     expect(normalizeVendor('  TP-LINK TECHNOLOGIES CO.,LTD. ')).toBe('tplinktechnologiescoltd');
     expect(normalizeVendor('eero inc.')).toBe(normalizeVendor('eero Inc'));
   });

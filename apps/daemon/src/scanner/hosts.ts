@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import { readFile } from 'node:fs/promises';
+import { normalizeMac } from '@scanopy/contracts';
 import { listOwnIpv4, type OwnAddress } from '../platform/interfaces.ts';
 import { cidrContains, networkCidr, parseCidr } from '../platform/ipv4.ts';
 import { sleep, systemClock, type Clock } from './clock.ts';
@@ -45,7 +46,6 @@ export interface NeighbourSource {
 }
 
 const ATF_COM = 0x2;
-const ZERO_MAC = '00:00:00:00:00:00';
 
 /** Parses /proc/net/arp: complete entries only (ATF_COM), MACs lower-cased. */
 export function parseProcArp(text: string): NeighbourEntry[] {
@@ -54,8 +54,8 @@ export function parseProcArp(text: string): NeighbourEntry[] {
     const f = line.trim().split(/\s+/);
     if (f.length < 6) continue;
     const flags = Number.parseInt(f[2], 16);
-    const mac = f[3].toLowerCase();
-    if (!(flags & ATF_COM) || mac === ZERO_MAC || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) continue;
+    const mac = normalizeMac(f[3]);
+    if (!(flags & ATF_COM) || !mac) continue;
     out.push({ ip: f[0], mac, device: f[5] });
   }
   return out;

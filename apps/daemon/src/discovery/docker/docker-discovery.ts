@@ -10,6 +10,7 @@ import type {
   Subnet,
   SubnetType,
 } from '@scanopy/contracts';
+import { normalizeMac } from '@scanopy/contracts';
 import {
   catalogHttpEndpoints,
   isRawSocketPort,
@@ -220,12 +221,6 @@ export function bridgeBindings(
     }
   }
   return tidyBindings(out);
-}
-
-function normalizeMac(mac: string | undefined): string | null {
-  if (!mac) return null;
-  const lower = mac.toLowerCase();
-  return /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(lower) && lower !== '00:00:00:00:00:00' ? lower : null;
 }
 
 interface SessionWorld {
