@@ -37,12 +37,73 @@ export type SetupRequest = Static<typeof SetupRequest>;
 export const SetupResponse = Type.Object({ network_id: Uuid });
 export type SetupResponse = Static<typeof SetupResponse>;
 
+// check-email, resend-verification and forgot-password all take just an address.
+const EmailRequest = Type.Object({ email: Email }, strict);
+export const CheckEmailRequest = EmailRequest;
+export type CheckEmailRequest = Static<typeof EmailRequest>;
+export const ResendVerificationRequest = EmailRequest;
+export type ResendVerificationRequest = Static<typeof EmailRequest>;
+export const ForgotPasswordRequest = EmailRequest;
+export type ForgotPasswordRequest = Static<typeof EmailRequest>;
+
+/** The token of an emailed link. */
+export const VerifyEmailRequest = Type.Object({ token: Type.String({ maxLength: 256 }) }, strict);
+export type VerifyEmailRequest = Static<typeof VerifyEmailRequest>;
+
+export const ResetPasswordRequest = Type.Object(
+  { token: Type.String({ maxLength: 256 }), password: Type.String() },
+  strict,
+);
+export type ResetPasswordRequest = Static<typeof ResetPasswordRequest>;
+
+/** current_password is required when the account has one (accounts created through OIDC may not). */
+export const RequestEmailChangeRequest = Type.Object(
+  { current_password: Type.Optional(Nullable(Type.String())), new_email: Email },
+  strict,
+);
+export type RequestEmailChangeRequest = Static<typeof RequestEmailChangeRequest>;
+
+export const UpdatePasswordRequest = Type.Object(
+  { current_password: Type.Optional(Nullable(Type.String())), new_password: Type.String() },
+  strict,
+);
+export type UpdatePasswordRequest = Static<typeof UpdatePasswordRequest>;
+
 export const OidcProviderMetadata = Type.Object({
   name: Type.String(),
   slug: Type.String(),
   logo: Type.Optional(Nullable(Type.String())),
 });
 export type OidcProviderMetadata = Static<typeof OidcProviderMetadata>;
+
+/** Why the browser goes to the provider: sign in, create an account, or link the signed-in user. */
+export const OIDC_FLOWS = ['login', 'register', 'link'] as const;
+export const OidcFlow = Type.Union(
+  OIDC_FLOWS.map((f) => Type.Literal(f)),
+  { default: 'login' },
+);
+export type OidcFlow = Static<typeof OidcFlow>;
+
+export const OidcProviderParams = Type.Object({
+  slug: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,49}$' }),
+});
+export type OidcProviderParams = Static<typeof OidcProviderParams>;
+
+/** GET /api/auth/oidc/{slug}/authorize, a browser navigation. */
+export const OidcAuthorizeQuery = Type.Object({
+  flow: Type.Optional(OidcFlow),
+  return_url: Type.Optional(Type.String({ maxLength: 2048 })),
+  terms_accepted: Type.Optional(Type.Boolean()),
+  marketing_opt_in: Type.Optional(Type.Boolean()),
+});
+export type OidcAuthorizeQuery = Static<typeof OidcAuthorizeQuery>;
+
+// Providers may add their own parameters (session_state, iss, scope), so only the ones read are constrained.
+export const OidcCallbackQuery = Type.Object({
+  state: Type.Optional(Type.String({ maxLength: 1024 })),
+  code: Type.Optional(Type.String({ maxLength: 4096 })),
+});
+export type OidcCallbackQuery = Static<typeof OidcCallbackQuery>;
 
 export const DeploymentType = Type.Enum(['cloud', 'commercial', 'community']);
 export type DeploymentType = Static<typeof DeploymentType>;

@@ -3,6 +3,10 @@ import { Type, type Static, type TSchema } from 'typebox';
 export const Uuid = Type.String({ format: 'uuid' });
 export type Uuid = Static<typeof Uuid>;
 
+/** Ids in a request body or query string, capped so one request cannot carry an unbounded list. */
+export const UuidArray = Type.Array(Uuid, { maxItems: 1000 });
+export type UuidArray = Static<typeof UuidArray>;
+
 export const DateTime = Type.String({ format: 'date-time' });
 export type DateTime = Static<typeof DateTime>;
 
@@ -45,6 +49,9 @@ export type Color = Static<typeof Color>;
 
 export const PermissionLevel = Type.Enum(['Owner', 'Admin', 'Member', 'Viewer']);
 export type PermissionLevel = Static<typeof PermissionLevel>;
+
+/** The same levels weakest first: the order is their rank when permissions are compared. */
+export const PERMISSION_LEVELS_BY_RANK = ['Viewer', 'Member', 'Admin', 'Owner'] as const;
 
 export const SubnetType = Type.Enum([
   'Internet',
@@ -148,6 +155,10 @@ export type HostNamingFallback = Static<typeof HostNamingFallback>;
 export const MatchConfidence = Type.Enum(['NotApplicable', 'Low', 'Medium', 'High', 'Certain']);
 export type MatchConfidence = Static<typeof MatchConfidence>;
 
+/** Pacing of a Network discovery (docs/scanning.md); normal when absent. */
+export const ScanPreset = Type.Enum(['polite', 'normal', 'fast']);
+export type ScanPreset = Static<typeof ScanPreset>;
+
 export const SnmpVersion = Type.Enum(['V2c', 'V3']);
 export type SnmpVersion = Static<typeof SnmpVersion>;
 
@@ -175,7 +186,7 @@ const networkDiscoveryFields = {
   probe_raw_socket_ports: Type.Optional(Type.Boolean()),
   // Extensions of this implementation (absent = the reference's behaviour). See docs/scanning.md.
   /** Pacing preset: polite, normal (default) or fast. */
-  scan_preset: Type.Optional(Nullable(Type.Enum(['polite', 'normal', 'fast']))),
+  scan_preset: Type.Optional(Nullable(ScanPreset)),
   /** "all" (default: the catalog's ports first, then 1–65535), "catalog", or ranges such as "1-1024,8080". */
   ports: Type.Optional(Nullable(Type.String({ maxLength: 500, pattern: '^(all|catalog|[0-9, -]+)$' }))),
   /** Addresses or CIDRs never probed. */

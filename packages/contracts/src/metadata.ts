@@ -35,3 +35,10 @@ export const MetadataRegistry = Type.Object({
   concepts: Type.Array(EntityMetadata),
 });
 export type MetadataRegistry = Static<typeof MetadataRegistry>;
+
+/** GET /api/metadata: the registries of the reference plus the service categories. */
+export const MetadataResponse = Type.Object({
+  ...MetadataRegistry.properties,
+  service_categories: Type.Array(TypeMetadata),
+});
+export type MetadataResponse = Static<typeof MetadataResponse>;

@@ -107,6 +107,121 @@ describe('wire shapes match the reference OpenAPI document', () => {
       'BulkDeleteResponse',
       () => ({ deleted_count: 1, requested_count: 2 }),
     ],
+    ['AdHoc Discovery', c.Discovery, 'Discovery', () => f.discovery()],
+    ['Scheduled Discovery', c.Discovery, 'Discovery', () => f.discovery(f.scheduledRun())],
+    [
+      'Historical Discovery',
+      c.Discovery,
+      'Discovery',
+      () => f.discovery({ type: 'Historical', results: f.session() }),
+    ],
+    ['Group', c.Group, 'Group', f.group],
+    ['Topology', c.Topology, 'Topology', f.topology],
+    ['Share', c.Share, 'Share', f.share],
+    [
+      'PublicShareMetadata',
+      c.PublicShareMetadata,
+      'PublicShareMetadata',
+      () => ({ id: f.ids.share, name: 'Wiki embed', options: f.share().options, requires_password: true }),
+    ],
+    ['Invite', c.Invite, 'Invite', f.invite],
+    [
+      'DashboardSummary',
+      c.DashboardSummary,
+      'DashboardSummary',
+      () => ({
+        networks: [
+          {
+            id: f.ids.network,
+            name: 'Home',
+            host_count: 12,
+            service_count: 30,
+            subnet_count: 2,
+            daemon_count: 1,
+          },
+        ],
+        daemons: [f.daemonResponse()],
+        recent_discoveries: [f.discovery({ type: 'Historical', results: f.session() })],
+        plan_usage: {
+          host_count: 12,
+          network_count: 1,
+          seat_count: 3,
+          host_limit: null,
+          network_limit: null,
+          seat_limit: null,
+        },
+      }),
+    ],
+    [
+      'ProvisionDaemonResponse',
+      c.ProvisionDaemonResponse,
+      'ProvisionDaemonResponse',
+      () => ({ daemon: { ...f.daemonResponse(), mode: 'server_poll' }, daemon_api_key: 'scp_d_0123456789' }),
+    ],
+    [
+      'RegisterDaemonResponse',
+      c.RegisterDaemonResponse,
+      'DaemonRegistrationResponse',
+      () => ({
+        daemon: f.daemon(),
+        host_id: f.ids.host,
+        server_capabilities: { server_version: '0.1.0', minimum_daemon_version: '0.12.0' },
+      }),
+    ],
+    [
+      'VersionResponse',
+      c.VersionResponse,
+      'VersionInfo',
+      () => ({ api_version: 1, server_version: '0.1.0' }),
+    ],
+    [
+      'PublicConfig',
+      c.PublicConfig,
+      'PublicConfigResponse',
+      () => ({
+        server_port: 60072,
+        disable_registration: false,
+        oidc_providers: [{ name: 'Authentik', slug: 'authentik' }],
+        billing_enabled: false,
+        has_integrated_daemon: true,
+        has_email_service: true,
+        has_email_opt_in: false,
+        public_url: 'https://scanopy.example.com',
+        needs_cookie_consent: false,
+        deployment_type: 'community',
+        needs_setup: false,
+      }),
+    ],
+    ['BulkTagResponse', c.BulkTagResponse, 'BulkTagResponse', () => ({ affected_count: 3 })],
+    [
+      'MetadataResponse',
+      c.MetadataResponse,
+      'MetadataRegistry',
+      () => ({
+        service_definitions: [],
+        subnet_types: [
+          {
+            id: 'Lan',
+            name: 'LAN',
+            description: null,
+            category: null,
+            icon: 'network',
+            color: 'Blue',
+            metadata: {},
+          },
+        ],
+        edge_types: [],
+        group_types: [],
+        entities: [{ id: 'Host', color: 'Blue', icon: 'server' }],
+        ports: [],
+        discovery_types: [],
+        billing_plans: [],
+        features: [],
+        permissions: [],
+        concepts: [],
+        service_categories: [],
+      }),
+    ],
   ];
 
   it.each(entities)('%s', (_label, ours, referenceName, build) => {
@@ -239,6 +354,88 @@ describe('wire shapes match the reference OpenAPI document', () => {
       tags: [],
       bindings: [{ type: 'Interface', interface_id: f.ids.iface }],
     });
+  });
+
+  it('request bodies of the auth, invite, tag, provisioning and share routes', () => {
+    for (const schema of [c.CheckEmailRequest, c.ForgotPasswordRequest, c.ResendVerificationRequest]) {
+      expect(schema).toBe(c.CheckEmailRequest);
+    }
+    expectBoth(c.CheckEmailRequest, 'CheckEmailRequest', { email: 'owner@example.com' });
+    expectBoth(c.ForgotPasswordRequest, 'ForgotPasswordRequest', { email: 'owner@example.com' });
+    expectBoth(c.ResendVerificationRequest, 'ResendVerificationRequest', { email: 'owner@example.com' });
+    expectBoth(c.VerifyEmailRequest, 'VerifyEmailRequest', { token: 'abc' });
+    expectBoth(c.ResetPasswordRequest, 'ResetPasswordRequest', { token: 'abc', password: 'Secretpass12' });
+    expectBoth(c.UpdatePasswordRequest, 'UpdatePasswordRequest', {
+      current_password: null,
+      new_password: 'Secretpass12',
+    });
+    expectBoth(c.RequestEmailChangeRequest, 'RequestEmailChangeRequest', {
+      current_password: 'Secretpass1',
+      new_email: 'new@example.com',
+    });
+    expectBoth(c.CreateInviteRequest, 'CreateInviteRequest', {
+      permissions: 'Viewer',
+      network_ids: [f.ids.network],
+      send_to: null,
+      expiration_hours: 24,
+    });
+    expectBoth(c.SetTagsRequest, 'SetTagsRequest', {
+      entity_id: f.ids.host,
+      entity_type: 'Host',
+      tag_ids: [f.ids.tag],
+    });
+    expectBoth(c.BulkTagRequest, 'BulkTagRequest', {
+      entity_ids: [f.ids.host],
+      entity_type: 'Host',
+      tag_id: f.ids.tag,
+    });
+    expectBoth(c.ProvisionDaemonRequest, 'ProvisionDaemonRequest', {
+      name: 'remote scanner',
+      network_id: f.ids.network,
+      url: 'http://10.0.0.5:60073',
+    });
+    expectBoth(c.CreateUpdateShareRequest, 'CreateUpdateShareRequest', { share: f.share(), password: null });
+  });
+
+  const echoedMovedEntities: [string, TSchema, string, () => unknown][] = [
+    ['Discovery', c.DiscoveryRequest, 'Discovery', () => f.discovery(f.scheduledRun())],
+    ['Group', c.GroupRequest, 'Group', f.group],
+    ['Topology', c.TopologyRequest, 'Topology', f.topology],
+    ['User', c.UpdateUserRequest, 'User', f.user],
+  ];
+
+  it.each(echoedMovedEntities)(
+    'a whole %s is accepted by its route body',
+    (_label, ours, referenceName, build) => {
+      expectBoth(ours, referenceName, build());
+    },
+  );
+
+  it.each([
+    [
+      'RunType',
+      c.RunType,
+      'RunType',
+      [f.scheduledRun(), { type: 'AdHoc' }, { type: 'Historical', results: f.session() }],
+    ],
+  ] as const)('%s in every variant', (_label, ours, referenceName, values) => {
+    for (const value of values) expectBoth(ours, referenceName, value);
+  });
+
+  const enums: [string, { enum: readonly unknown[] }, string][] = [
+    ['GroupType', c.GroupType, 'GroupType'],
+    ['EdgeStyle', c.EdgeStyle, 'EdgeStyle'],
+    ['EdgeType', c.EdgeType, 'EdgeTypeDiscriminants'],
+    ['ServiceCategory', c.ServiceCategory, 'ServiceCategory'],
+  ];
+
+  it.each(enums)('%s has the reference values in the reference order', (_label, ours, referenceName) => {
+    expect(ours.enum).toEqual(f.referenceEnum(referenceName));
+  });
+
+  it('TaggableEntityType is a subset of the reference entity types', () => {
+    const reference = f.referenceEnum('EntityDiscriminants');
+    for (const type of c.TAGGABLE_ENTITY_TYPES) expect(reference).toContain(type);
   });
 
   // The reference's create/update bodies are whole entities; reference clients echo read-only fields.

@@ -14,6 +14,12 @@ import type { DaemonApiKey, UserApiKey } from './entities/api-key.ts';
 import type { User } from './entities/user.ts';
 import type { Organization } from './entities/organization.ts';
 import type { DiscoveryMetadata } from './common.ts';
+import type { Discovery, RunType } from './entities/discovery.ts';
+import type { Group } from './entities/group.ts';
+import type { Invite } from './entities/invite.ts';
+import type { Share } from './entities/share.ts';
+import type { Topology } from './entities/topology.ts';
+import type { DiscoveryUpdatePayload } from './daemon-protocol.ts';
 
 // The spec lives next to the repository checkout (../shared/spec), as in CI.
 export const referencePath = fileURLToPath(
@@ -53,6 +59,13 @@ export function checkReference(name: string, value: unknown): boolean {
   return validator.Check(value);
 }
 
+/** The values of a named enum of the reference OpenAPI document. */
+export function referenceEnum(name: string): unknown[] {
+  const schema = loadComponents()[name] as { enum?: unknown[] } | undefined;
+  if (!schema?.enum) throw new Error(`Reference schema ${name} is not an enum`);
+  return schema.enum;
+}
+
 export const ids = {
   org: '0b7c6f0e-8f8e-4d8a-9a53-3f8c2b1f0a01',
   user: '1b7c6f0e-8f8e-4d8a-9a53-3f8c2b1f0a02',
@@ -68,6 +81,11 @@ export const ids = {
   daemon: 'ab7c6f0e-8f8e-4d8a-9a53-3f8c2b1f0a12',
   apiKey: 'bb7c6f0e-8f8e-4d8a-9a53-3f8c2b1f0a13',
   session: 'cb7c6f0e-8f8e-4d8a-9a53-3f8c2b1f0a14',
+  discovery: 'db7c6f0e-8f8e-4d8a-9a53-3f8c2b1f0a15',
+  group: 'eb7c6f0e-8f8e-4d8a-9a53-3f8c2b1f0a16',
+  topology: 'fb7c6f0e-8f8e-4d8a-9a53-3f8c2b1f0a17',
+  share: '0c7c6f0e-8f8e-4d8a-9a53-3f8c2b1f0a18',
+  invite: '1c7c6f0e-8f8e-4d8a-9a53-3f8c2b1f0a19',
 };
 
 const stamps = { created_at: '2026-01-02T03:04:05.678Z', updated_at: '2026-01-02T03:04:05.678Z' };
@@ -261,5 +279,130 @@ export const organization = (): Organization => ({
   onboarding: ['OrgCreated'],
   has_payment_method: false,
   trial_end_date: null,
+  ...stamps,
+});
+
+export const session = (): DiscoveryUpdatePayload => ({
+  session_id: ids.session,
+  daemon_id: ids.daemon,
+  network_id: ids.network,
+  phase: 'Complete',
+  discovery_type: { type: 'SelfReport', host_id: ids.host },
+  progress: 100,
+  error: null,
+  started_at: '2026-01-02T03:04:05Z',
+  finished_at: '2026-01-02T03:05:05Z',
+});
+
+export const scheduledRun = (): RunType => ({
+  type: 'Scheduled',
+  cron_schedule: '0 3 * * *',
+  enabled: true,
+  last_run: null,
+  timezone: 'Europe/Paris',
+});
+
+export const discovery = (runType: RunType = { type: 'AdHoc', last_run: null }): Discovery => ({
+  id: ids.discovery,
+  name: 'Network scan',
+  network_id: ids.network,
+  daemon_id: ids.daemon,
+  discovery_type: {
+    type: 'Network',
+    subnet_ids: null,
+    host_naming_fallback: 'BestService',
+    scan_preset: 'polite',
+  },
+  run_type: runType,
+  tags: [],
+  ...stamps,
+});
+
+export const group = (): Group => ({
+  id: ids.group,
+  network_id: ids.network,
+  name: 'Web path',
+  description: null,
+  group_type: 'RequestPath',
+  color: 'Blue',
+  edge_style: 'SmoothStep',
+  source: { type: 'Manual' },
+  binding_ids: [ids.binding, ids.binding2],
+  tags: [],
+  ...stamps,
+});
+
+export const topology = (): Topology => ({
+  id: ids.topology,
+  network_id: ids.network,
+  name: 'Office',
+  options: {
+    local: {
+      hide_edge_types: ['HostVirtualization'],
+      hide_resize_handles: false,
+      left_zone_title: 'Infrastructure',
+      no_fade_edges: false,
+      tag_filter: { hidden_host_tag_ids: [ids.tag] },
+    },
+    request: {
+      group_docker_bridges_by_host: true,
+      hide_ports: false,
+      hide_service_categories: ['OpenPorts'],
+      hide_vm_title_on_docker_container: false,
+      left_zone_service_categories: ['DNS', 'ReverseProxy'],
+      show_gateway_in_left_zone: true,
+    },
+  },
+  nodes: [],
+  edges: [],
+  hosts: [host()],
+  interfaces: [iface()],
+  ports: [port()],
+  bindings: [interfaceBinding()],
+  subnets: [subnet()],
+  services: [service()],
+  groups: [group()],
+  if_entries: [],
+  entity_tags: [tag()],
+  removed_hosts: [],
+  removed_interfaces: [],
+  removed_subnets: [],
+  removed_services: [],
+  removed_groups: [],
+  removed_ports: [],
+  removed_bindings: [],
+  removed_if_entries: [],
+  is_stale: false,
+  last_refreshed: '2026-01-02T03:04:05Z',
+  is_locked: false,
+  locked_at: null,
+  locked_by: null,
+  parent_id: null,
+  tags: [],
+  ...stamps,
+});
+
+export const share = (): Share => ({
+  id: ids.share,
+  topology_id: ids.topology,
+  network_id: ids.network,
+  created_by: ids.user,
+  name: 'Wiki embed',
+  is_enabled: true,
+  expires_at: null,
+  allowed_domains: ['*.example.com', 'wiki.example.org:8443'],
+  options: { show_inspect_panel: true, show_zoom_controls: true, show_export_button: false },
+  ...stamps,
+});
+
+export const invite = (): Invite => ({
+  id: ids.invite,
+  organization_id: ids.org,
+  permissions: 'Member',
+  network_ids: [ids.network],
+  url: 'https://scanopy.example.com',
+  created_by: ids.user,
+  expires_at: '2026-01-09T03:04:05Z',
+  send_to: 'new@example.com',
   ...stamps,
 });

@@ -1,12 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
+  CheckEmailRequest,
+  ForgotPasswordRequest,
   LoginRequest,
-  Nullable,
   RegisterRequest,
+  RequestEmailChangeRequest,
+  ResendVerificationRequest,
+  ResetPasswordRequest,
   SetupRequest,
   SetupResponse,
+  UpdatePasswordRequest,
   User,
+  VerifyEmailRequest,
 } from '@scanopy/contracts';
 import type { ServerConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
@@ -17,22 +23,6 @@ import { SESSION_COOKIE, setSessionCookie } from './session-cookie.ts';
 import type { SessionStore } from './sessions.ts';
 import type { AccountService, SetupData } from './account.service.ts';
 import { randomUUID } from 'node:crypto';
-
-const Email = Type.String({ format: 'email', maxLength: 254 });
-const EmailBody = Type.Object({ email: Email }, { additionalProperties: false });
-const TokenBody = Type.Object({ token: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
-const ResetPasswordBody = Type.Object(
-  { token: Type.String({ maxLength: 256 }), password: Type.String() },
-  { additionalProperties: false },
-);
-const EmailChangeBody = Type.Object(
-  { current_password: Type.Optional(Nullable(Type.String())), new_email: Email },
-  { additionalProperties: false },
-);
-const UpdatePasswordBody = Type.Object(
-  { current_password: Type.Optional(Nullable(Type.String())), new_password: Type.String() },
-  { additionalProperties: false },
-);
 
 interface Opts {
   config: ServerConfig;
@@ -79,7 +69,7 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
         tags,
         description:
           'Answers 200 when no account uses the address (compared case-insensitively), 409 user_email_in_use otherwise.',
-        body: EmailBody,
+        body: CheckEmailRequest,
         response: { 200: ItemResponse(Type.Null()) },
       },
     },
@@ -180,7 +170,7 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
         description:
           'Verifies the address with the token from the emailed link (a new account, or an email change, which then ' +
           'takes effect) and logs the user in.',
-        body: TokenBody,
+        body: VerifyEmailRequest,
         response: { 200: ItemResponse(User) },
       },
     },
@@ -201,7 +191,7 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
         description:
           'Mails a new verification link to an unverified account (at most once a minute per address). ' +
           'Answers 200 whether or not the account exists.',
-        body: EmailBody,
+        body: ResendVerificationRequest,
         response: { 200: ItemResponse(Type.Null()) },
       },
     },
@@ -220,7 +210,7 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
         tags,
         description:
           'Mails a password reset link valid for one hour. Answers 200 whether or not the account exists.',
-        body: EmailBody,
+        body: ForgotPasswordRequest,
         response: { 200: ItemResponse(Type.Null()) },
       },
     },
@@ -239,7 +229,7 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
         tags,
         description:
           'Sets a new password with the token from the emailed link, ends all sessions of the user and logs in.',
-        body: ResetPasswordBody,
+        body: ResetPasswordRequest,
         response: { 200: ItemResponse(User) },
       },
     },
@@ -259,7 +249,7 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
         operationId: 'update_password_auth',
         tags,
         description: 'Changes the password (current one required) and ends the other sessions of the user.',
-        body: UpdatePasswordBody,
+        body: UpdatePasswordRequest,
         response: { 200: ItemResponse(User) },
       },
     },
@@ -288,7 +278,7 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
           'Mails a confirmation link (valid 24 hours) to the new address; following it (POST /api/auth/verify-email) ' +
           'switches the address. The current password is required when the account has one; accounts linked to an ' +
           'OIDC provider cannot change their address here. Needs email to be configured.',
-        body: EmailChangeBody,
+        body: RequestEmailChangeRequest,
         response: { 200: ItemResponse(Type.Null()) },
       },
     },

@@ -1,6 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { OidcProviderMetadata, User } from '@scanopy/contracts';
+import {
+  OidcAuthorizeQuery,
+  OidcCallbackQuery,
+  OidcProviderMetadata,
+  OidcProviderParams,
+  User,
+} from '@scanopy/contracts';
 import { setSessionCookie } from './session-cookie.ts';
 import type { ServerConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
@@ -8,26 +14,8 @@ import { ok } from '../http/envelope.ts';
 import { AppError, badRequest } from '../http/errors.ts';
 import { ItemResponse } from '../http/schemas.ts';
 import type { AccountService, SetupData } from './account.service.ts';
-import { oidcFlows, OidcService, type OidcFlow, type PendingAuth } from './oidc.service.ts';
+import { OidcService, type OidcFlow, type PendingAuth } from './oidc.service.ts';
 import type { SessionStore } from './sessions.ts';
-
-const SlugParams = Type.Object({ slug: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,49}$' }) });
-const AuthorizeQuery = Type.Object({
-  flow: Type.Optional(
-    Type.Union(
-      oidcFlows.map((f) => Type.Literal(f)),
-      { default: 'login' },
-    ),
-  ),
-  return_url: Type.Optional(Type.String({ maxLength: 2048 })),
-  terms_accepted: Type.Optional(Type.Boolean()),
-  marketing_opt_in: Type.Optional(Type.Boolean()),
-});
-// Providers may add their own parameters (session_state, iss, scope), so only the ones read are constrained.
-const CallbackQuery = Type.Object({
-  state: Type.Optional(Type.String({ maxLength: 1024 })),
-  code: Type.Optional(Type.String({ maxLength: 4096 })),
-});
 
 /**
  * A path on this server to send the browser back to, or undefined when `raw` points elsewhere (no open redirect).
@@ -104,7 +92,7 @@ export async function oidcRoutes(app: FastifyInstance, opts: Opts) {
     {
       config: { access: 'public' },
       // A browser navigation answered with a redirect, not a JSON API call.
-      schema: { hide: true, params: SlugParams, querystring: AuthorizeQuery },
+      schema: { hide: true, params: OidcProviderParams, querystring: OidcAuthorizeQuery },
     },
     async (req, reply) => {
       const { slug } = req.params as { slug: string };
@@ -143,7 +131,7 @@ export async function oidcRoutes(app: FastifyInstance, opts: Opts) {
     '/oidc/:slug/callback',
     {
       config: { access: 'public' },
-      schema: { hide: true, params: SlugParams, querystring: CallbackQuery },
+      schema: { hide: true, params: OidcProviderParams, querystring: OidcCallbackQuery },
     },
     async (req, reply) => {
       const { slug } = req.params as { slug: string };
@@ -192,7 +180,7 @@ export async function oidcRoutes(app: FastifyInstance, opts: Opts) {
         description:
           'Removes the link between the signed-in user and the provider. Needs a password on the account ' +
           '(403 auth_password_required otherwise); a provider the user is not linked to is left as it is.',
-        params: SlugParams,
+        params: OidcProviderParams,
         response: { 200: ItemResponse(User) },
       },
     },

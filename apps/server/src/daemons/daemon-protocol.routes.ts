@@ -1,14 +1,17 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
-  Daemon,
   DaemonCapabilities,
+  DaemonHeartbeatBody,
   DaemonRegistrationRequest,
   DaemonStartupRequest,
   DaemonStatusPayload,
   DiscoveryHostRequest,
+  DiscoverySessionParams,
   DiscoveryUpdatePayload,
   HostResponse,
+  RegisterDaemonResponse,
+  RequestWorkArray,
   ServerCapabilities,
 } from '@scanopy/contracts';
 import type { DaemonPrincipal } from '../auth/principal.ts';
@@ -16,7 +19,7 @@ import { principal } from '../http/crud.ts';
 import { ok } from '../http/envelope.ts';
 import { AppError } from '../http/errors.ts';
 import type { RouteApp } from '../http/route-app.ts';
-import { IdParams, ItemResponse, Uuid } from '../http/schemas.ts';
+import { IdParams, ItemResponse } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
 import { serverCapabilities } from './daemon-version.ts';
 
@@ -40,11 +43,7 @@ export async function daemonProtocolRoutes(app: RouteApp, { daemons }: Services)
         operationId: 'register_daemon',
         tags,
         body: DaemonRegistrationRequest,
-        response: {
-          200: ItemResponse(
-            Type.Object({ daemon: Daemon, host_id: Type.String(), server_capabilities: ServerCapabilities }),
-          ),
-        },
+        response: { 200: ItemResponse(RegisterDaemonResponse) },
       },
     },
     async (req) => {
@@ -102,16 +101,8 @@ export async function daemonProtocolRoutes(app: RouteApp, { daemons }: Services)
         tags,
         params: IdParams,
         body: DaemonStatusPayload,
-        // [payload | null, cancel]. Declared as a 2-item array of a union: fast-json-stringify mis-serializes a
-        // tuple whose item is itself a union.
-        response: {
-          200: ItemResponse(
-            Type.Array(Type.Union([DiscoveryUpdatePayload, Type.Null(), Type.Boolean()]), {
-              minItems: 2,
-              maxItems: 2,
-            }),
-          ),
-        },
+        // [payload | null, cancel].
+        response: { 200: ItemResponse(RequestWorkArray) },
       },
     },
     async (req) => ok(await daemons.requestWork(daemonOf(req, req.params.id), req.body)),
@@ -125,7 +116,7 @@ export async function daemonProtocolRoutes(app: RouteApp, { daemons }: Services)
         operationId: 'daemon_heartbeat',
         tags,
         params: IdParams,
-        body: Type.Object({}, { additionalProperties: true }),
+        body: DaemonHeartbeatBody,
         response: { 200: ItemResponse(Type.Null()) },
       },
     },
@@ -165,7 +156,7 @@ export async function sessionReportRoutes(app: RouteApp, { discoverySessions }: 
       schema: {
         operationId: 'update_discovery_session',
         tags: ['discovery'],
-        params: Type.Object({ session_id: Uuid }),
+        params: DiscoverySessionParams,
         body: DiscoveryUpdatePayload,
         response: { 200: ItemResponse(Type.Null()) },
       },

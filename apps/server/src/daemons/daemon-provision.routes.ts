@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { DaemonResponse } from '@scanopy/contracts';
+import { DaemonResponse, ProvisionDaemonRequest, ProvisionDaemonResponse } from '@scanopy/contracts';
 import { principal, type EntityResource } from '../http/crud.ts';
 import { ok } from '../http/envelope.ts';
 import type { RouteApp } from '../http/route-app.ts';
@@ -14,15 +14,6 @@ export const daemonResource: EntityResource = {
   schema: DaemonResponse,
   access: { read: 'viewer', write: 'member' },
 };
-
-const ProvisionDaemonRequest = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
-    network_id: Uuid,
-    url: Type.String({ minLength: 1, maxLength: 2000 }),
-  },
-  { additionalProperties: false },
-);
 
 /** server_poll provisioning (daemon.md §2.5): the user registers a daemon the server will call. */
 export async function daemonProvisionRoutes(app: RouteApp, { daemons }: Services) {
@@ -39,9 +30,7 @@ export async function daemonProvisionRoutes(app: RouteApp, { daemons }: Services
           'key is shown once: configure the daemon with SCANOPY_MODE=server_poll, this key and the network id. ' +
           'The server then contacts the daemon (first-contact, status, poll) on its discovery loop.',
         body: ProvisionDaemonRequest,
-        response: {
-          201: ItemResponse(Type.Object({ daemon: DaemonResponse, daemon_api_key: Type.String() })),
-        },
+        response: { 201: ItemResponse(ProvisionDaemonResponse) },
       },
     },
     async (req, reply) => {

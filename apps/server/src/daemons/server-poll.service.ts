@@ -1,13 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Static, TSchema } from 'typebox';
-import { DiscoveryHostRequest, DiscoveryUpdatePayload } from '@scanopy/contracts';
+import { CreateSubnetBody, DiscoveryHostRequest, DiscoveryUpdatePayload } from '@scanopy/contracts';
 import type { AuthService } from '../auth/auth.service.ts';
 import type { DaemonPrincipal } from '../auth/principal.ts';
 import { sha256Hex } from '../auth/tokens.ts';
 import type { IngestionService } from '../discovery/ingestion.service.ts';
 import type { JobsService } from '../discovery/jobs.service.ts';
 import { runningPhases, terminalPhases, type SessionsService } from '../discovery/sessions.service.ts';
-import { CreateSubnet } from '../entities/subnets/subnets.routes.ts';
 import type { SubnetsService } from '../entities/subnets/subnets.service.ts';
 import {
   DaemonCallError,
@@ -214,7 +213,7 @@ export class ServerPoller {
   ): Promise<void> {
     const created: EntitiesCreated = { subnets: [], hosts: [] };
     for (const subnet of polled.entities.subnets) {
-      const stored = await this.store(log, 'subnet', CreateSubnet, subnet, (body) =>
+      const stored = await this.store(log, 'subnet', CreateSubnetBody, subnet, (body) =>
         this.deps.subnets.create(p, body),
       );
       if (stored) created.subnets.push([String(subnet.id), stored]);

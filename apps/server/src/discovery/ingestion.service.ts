@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { DiscoveryHostBody } from '@scanopy/contracts';
 import type { Db, Queryable } from '../db/client.ts';
 import { AppError } from '../http/errors.ts';
 import { getVisible } from '../http/crud.ts';
@@ -9,49 +10,6 @@ import { freshId, NIL } from '../entities/hosts/hosts.service.ts';
 import { HostServiceMerger, mergeSource, type MappedBinding } from './service-merge.ts';
 
 type Json = Record<string, unknown>;
-
-export interface IncomingInterface {
-  id: string;
-  subnet_id: string;
-  ip_address: string;
-  mac_address?: string | null;
-  name?: string | null;
-}
-export interface IncomingPort {
-  id: string;
-  number: number;
-  protocol: 'Tcp' | 'Udp';
-  type?: string;
-}
-export interface IncomingBinding {
-  id?: string;
-  type: 'Interface' | 'Port';
-  interface_id?: string | null;
-  port_id?: string | null;
-}
-export interface IncomingService {
-  id: string;
-  name: string;
-  service_definition: string;
-  bindings?: IncomingBinding[];
-  source?: Json;
-  virtualization?: Json | null;
-}
-export interface DiscoveryHostBody {
-  host: {
-    id: string;
-    name: string;
-    hostname?: string | null;
-    description?: string | null;
-    network_id: string;
-    source?: Json;
-    virtualization?: Json | null;
-    hidden?: boolean;
-  };
-  interfaces?: IncomingInterface[];
-  ports?: IncomingPort[];
-  services?: IncomingService[];
-}
 
 const normMac = (m?: string | null) =>
   m && !/^(00[:-]?){5}00$/i.test(m) ? m.toLowerCase().replace(/-/g, ':') : null;

@@ -1,10 +1,9 @@
-import { Type } from 'typebox';
+import { Discovery, DiscoveryRequest, RunTypeFilter } from '@scanopy/contracts';
 import { principal, type EntityResource } from '../http/crud.ts';
 import { ok } from '../http/envelope.ts';
 import type { RouteApp } from '../http/route-app.ts';
 import { IdParams, ItemResponse, Uuid, UuidArray } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
-import { Discovery, DiscoveryRequest } from '../entities/discovery/discovery-config.defs.ts';
 
 export const discoveryResource: EntityResource = {
   name: 'Discovery',
@@ -14,7 +13,7 @@ export const discoveryResource: EntityResource = {
     daemon_id: Uuid,
     ids: UuidArray,
     // Repeat the key for several: ?run_type=AdHoc&run_type=Scheduled lists the jobs without the history.
-    run_type: Type.Array(Type.Enum(['AdHoc', 'Scheduled', 'Historical']), { maxItems: 3 }),
+    run_type: RunTypeFilter,
   },
   csvFile: 'Discoveries',
   schema: Discovery,

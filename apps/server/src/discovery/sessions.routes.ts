@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { DiscoveryUpdatePayload } from '@scanopy/contracts';
+import { DiscoverySessionParams, DiscoveryUpdatePayload } from '@scanopy/contracts';
 import { principal } from '../http/crud.ts';
 import { ok } from '../http/envelope.ts';
 import type { RouteApp } from '../http/route-app.ts';
@@ -39,7 +39,7 @@ export async function sessionRoutes(app: RouteApp, { discoverySessions }: Servic
           'A Pending session is Cancelled at once. A running one is flagged: its daemon is told on its next ' +
           'poll and reports Cancelled (the stall sweep closes it if the daemon never does). Answers data: null, as ' +
           'the reference does, also for a session that does not exist or is not visible (cancel is idempotent).',
-        params: Type.Object({ session_id: Uuid }),
+        params: DiscoverySessionParams,
         response: { 200: ItemResponse(Type.Null()) },
       },
     },

@@ -1,9 +1,11 @@
 import { Type, type TSchema } from 'typebox';
+import { IdParams, Uuid, UuidArray } from '@scanopy/contracts';
 import type { ListQuery } from '../db/entity-repository.ts';
 
 /** Route-level schema helpers shared by every entity (wire shapes themselves come from @scanopy/contracts). */
-export const Uuid = Type.String({ format: 'uuid' });
-export const IdParams = Type.Object({ id: Uuid });
+
+// The contracts' id schemas, re-exported so path and filter schemas come from the same module as the helpers.
+export { IdParams, Uuid, UuidArray };
 
 const Meta = Type.Object({ api_version: Type.Integer(), server_version: Type.String() });
 const PageMeta = Type.Object({
@@ -46,5 +48,3 @@ function listQueryObject(filters: Record<string, TSchema>, orderFields: string[]
     ...Object.fromEntries(Object.entries(filters).map(([k, s]) => [k, Type.Optional(s)])),
   });
 }
-
-export const UuidArray = Type.Array(Uuid, { maxItems: 1000 });

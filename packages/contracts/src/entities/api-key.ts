@@ -5,10 +5,12 @@ import {
   entityMeta,
   Name,
   Nullable,
+  PERMISSION_LEVELS_BY_RANK,
   PermissionLevel,
   strict,
   TagIds,
   Uuid,
+  UuidArray,
 } from '../common.ts';
 
 /** Stored keys are SHA-256 hashes; the wire always shows this mask. The plaintext is returned once on create. */
@@ -72,3 +74,31 @@ export type DaemonApiKeyResponse = Static<typeof DaemonApiKeyResponse>;
 
 export const UserApiKeyResponse = Type.Object({ api_key: UserApiKey, key: Type.String() });
 export type UserApiKeyResponse = Static<typeof UserApiKeyResponse>;
+
+// The bodies the key routes validate. Narrower than the Create…Request shapes above: read-only fields a reference
+// client echoes (id, key, user_id, …) are refused with a 400 rather than ignored.
+const keyBodyFields = {
+  expires_at: Type.Optional(Nullable(DateTime)),
+  is_enabled: Type.Optional(Type.Boolean()),
+  tags: Type.Optional(UuidArray),
+};
+
+export const CreateDaemonApiKeyBody = Type.Object({ name: Name, network_id: Uuid, ...keyBodyFields }, strict);
+export type CreateDaemonApiKeyBody = Static<typeof CreateDaemonApiKeyBody>;
+
+/** A daemon key stays on its network. */
+export const UpdateDaemonApiKeyBody = Type.Object({ name: Name, ...keyBodyFields }, strict);
+export type UpdateDaemonApiKeyBody = Static<typeof UpdateDaemonApiKeyBody>;
+
+export const CreateUserApiKeyBody = Type.Object(
+  {
+    name: Name,
+    permissions: Type.Optional(Type.Union(PERMISSION_LEVELS_BY_RANK.map((r) => Type.Literal(r)))),
+    network_ids: Type.Optional(UuidArray),
+    ...keyBodyFields,
+  },
+  strict,
+);
+export type CreateUserApiKeyBody = Static<typeof CreateUserApiKeyBody>;
+export const UpdateUserApiKeyBody = CreateUserApiKeyBody;
+export type UpdateUserApiKeyBody = CreateUserApiKeyBody;

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DaemonMode, DateTime, entityMeta, Nullable, strict, TagIds, Uuid } from '../common.ts';
+import { DaemonMode, DateTime, entityMeta, Name, Nullable, strict, TagIds, Uuid } from '../common.ts';
 
 /** Also the body of POST /api/daemons/{id}/update-capabilities. */
 export const DaemonCapabilities = Type.Object(
@@ -48,3 +48,18 @@ export type DaemonVersionStatus = Static<typeof DaemonVersionStatus>;
 
 export const DaemonResponse = Type.Object({ ...Daemon.properties, version_status: DaemonVersionStatus });
 export type DaemonResponse = Static<typeof DaemonResponse>;
+
+/** POST /api/v1/daemons/provision: a server_poll daemon the server will call at `url`. */
+export const ProvisionDaemonRequest = Type.Object(
+  {
+    name: Name,
+    network_id: Uuid,
+    url: Type.String({ minLength: 1, maxLength: 2000 }),
+  },
+  strict,
+);
+export type ProvisionDaemonRequest = Static<typeof ProvisionDaemonRequest>;
+
+/** The key is shown once, here. */
+export const ProvisionDaemonResponse = Type.Object({ daemon: DaemonResponse, daemon_api_key: Type.String() });
+export type ProvisionDaemonResponse = Static<typeof ProvisionDaemonResponse>;

@@ -95,3 +95,7 @@ export const UpdateHostRequest = Type.Object(
   strict,
 );
 export type UpdateHostRequest = Static<typeof UpdateHostRequest>;
+
+/** PUT /api/v1/hosts/{destination_host}/consolidate/{other_host}: other_host is merged into destination_host. */
+export const ConsolidateHostsParams = Type.Object({ destination_host: Uuid, other_host: Uuid });
+export type ConsolidateHostsParams = Static<typeof ConsolidateHostsParams>;

@@ -23,3 +23,43 @@ export const CreateTagRequest = Type.Object(
 export type CreateTagRequest = Static<typeof CreateTagRequest>;
 export const UpdateTagRequest = CreateTagRequest;
 export type UpdateTagRequest = CreateTagRequest;
+
+/** Taggable entity types (entity_tags.entity_type), in the order the API documents them. */
+export const TAGGABLE_ENTITY_TYPES = [
+  'Host',
+  'Service',
+  'Subnet',
+  'Group',
+  'Network',
+  'Daemon',
+  'DaemonApiKey',
+  'UserApiKey',
+  'Discovery',
+] as const;
+export const TaggableEntityType = Type.Enum([...TAGGABLE_ENTITY_TYPES]);
+export type TaggableEntityType = Static<typeof TaggableEntityType>;
+
+/** PUT /api/v1/tags/assign: the entity's tags become exactly these. */
+export const SetTagsRequest = Type.Object(
+  {
+    entity_id: Uuid,
+    entity_type: TaggableEntityType,
+    tag_ids: Type.Array(Uuid, { maxItems: 1000 }),
+  },
+  strict,
+);
+export type SetTagsRequest = Static<typeof SetTagsRequest>;
+
+/** POST /api/v1/tags/assign/bulk-add and bulk-remove: one tag on many entities. */
+export const BulkTagRequest = Type.Object(
+  {
+    entity_ids: Type.Array(Uuid, { minItems: 1, maxItems: 10000 }),
+    entity_type: TaggableEntityType,
+    tag_id: Uuid,
+  },
+  strict,
+);
+export type BulkTagRequest = Static<typeof BulkTagRequest>;
+
+export const BulkTagResponse = Type.Object({ affected_count: Type.Integer() });
+export type BulkTagResponse = Static<typeof BulkTagResponse>;

@@ -1,10 +1,19 @@
 import { Type } from 'typebox';
-import { DaemonApiKey, UserApiKey } from '@scanopy/contracts';
+import {
+  CreateDaemonApiKeyBody,
+  CreateUserApiKeyBody,
+  DaemonApiKey,
+  DaemonApiKeyResponse,
+  UpdateDaemonApiKeyBody,
+  UpdateUserApiKeyBody,
+  UserApiKey,
+  UserApiKeyResponse,
+} from '@scanopy/contracts';
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
 import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
-import { requireUser, roles } from '../../auth/principal.ts';
+import { requireUser } from '../../auth/principal.ts';
 import type { Services } from '../../services.ts';
 
 export const daemonApiKeyResource: EntityResource = {
@@ -25,42 +34,6 @@ export const userApiKeyResource: EntityResource = {
   access: { read: 'session', write: 'session' },
 };
 
-const Name = Type.String({ minLength: 1, maxLength: 100 });
-const Expires = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
-const RoleSchema = Type.Union(roles.map((r) => Type.Literal(r)));
-
-const CreateDaemonKey = Type.Object(
-  {
-    name: Name,
-    network_id: Uuid,
-    expires_at: Type.Optional(Expires),
-    is_enabled: Type.Optional(Type.Boolean()),
-    tags: Type.Optional(UuidArray),
-  },
-  { additionalProperties: false },
-);
-const UpdateDaemonKey = Type.Object(
-  {
-    name: Name,
-    expires_at: Type.Optional(Expires),
-    is_enabled: Type.Optional(Type.Boolean()),
-    tags: Type.Optional(UuidArray),
-  },
-  { additionalProperties: false },
-);
-const CreateUserKey = Type.Object(
-  {
-    name: Name,
-    permissions: Type.Optional(RoleSchema),
-    network_ids: Type.Optional(UuidArray),
-    expires_at: Type.Optional(Expires),
-    is_enabled: Type.Optional(Type.Boolean()),
-    tags: Type.Optional(UuidArray),
-  },
-  { additionalProperties: false },
-);
-const UpdateUserKey = CreateUserKey;
-
 /**
  * API keys: daemon keys (daemons/daemon-api-keys.service.ts, one network each) and user keys
  * (user-api-keys.service.ts, managed by their owner from a browser session).
@@ -73,8 +46,8 @@ export async function apiKeyRoutes(app: RouteApp, { daemonApiKeys, userApiKeys }
       schema: {
         operationId: 'create_daemon_api_key',
         tags: ['auth/daemon'],
-        body: CreateDaemonKey,
-        response: { 200: ItemResponse(Type.Object({ api_key: DaemonApiKey, key: Type.String() })) },
+        body: CreateDaemonApiKeyBody,
+        response: { 200: ItemResponse(DaemonApiKeyResponse) },
       },
     },
     async (req) => ok(await daemonApiKeys.create(principal(req), req.body)),
@@ -88,7 +61,7 @@ export async function apiKeyRoutes(app: RouteApp, { daemonApiKeys, userApiKeys }
         operationId: 'update_daemon_api_key',
         tags: ['auth/daemon'],
         params: IdParams,
-        body: UpdateDaemonKey,
+        body: UpdateDaemonApiKeyBody,
         response: { 200: ItemResponse(DaemonApiKey) },
       },
     },
@@ -116,8 +89,8 @@ export async function apiKeyRoutes(app: RouteApp, { daemonApiKeys, userApiKeys }
       schema: {
         operationId: 'create_user_api_key',
         tags: ['auth/keys'],
-        body: CreateUserKey,
-        response: { 200: ItemResponse(Type.Object({ api_key: UserApiKey, key: Type.String() })) },
+        body: CreateUserApiKeyBody,
+        response: { 200: ItemResponse(UserApiKeyResponse) },
       },
     },
     async (req) => ok(await userApiKeys.create(requireUser(req.principal), req.body)),
@@ -131,7 +104,7 @@ export async function apiKeyRoutes(app: RouteApp, { daemonApiKeys, userApiKeys }
         operationId: 'update_user_api_key',
         tags: ['auth/keys'],
         params: IdParams,
-        body: UpdateUserKey,
+        body: UpdateUserApiKeyBody,
         response: { 200: ItemResponse(UserApiKey) },
       },
     },

@@ -1,9 +1,9 @@
+import { Group, GroupRequest } from '@scanopy/contracts';
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
 import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
-import { Group, GroupRequest } from './groups.defs.ts';
 
 export const groupResource: EntityResource = {
   name: 'Group',

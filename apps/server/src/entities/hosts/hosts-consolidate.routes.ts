@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
-import { HostResponse } from '@scanopy/contracts';
+import { ConsolidateHostsParams, HostResponse } from '@scanopy/contracts';
 import type { Db, Queryable } from '../../db/client.ts';
 import { getVisible, principal } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import { AppError, badRequest } from '../../http/errors.ts';
-import { ItemResponse, Uuid } from '../../http/schemas.ts';
+import { ItemResponse } from '../../http/schemas.ts';
 import { hostDef } from './hosts.defs.ts';
 import { renumberInterfaces } from './hosts.service.ts';
 
@@ -131,7 +130,7 @@ export async function hostConsolidateRoutes(app: FastifyInstance, opts: { db: Db
       schema: {
         operationId: 'consolidate_hosts',
         tags: ['hosts'],
-        params: Type.Object({ destination_host: Uuid, other_host: Uuid }),
+        params: ConsolidateHostsParams,
         response: { 200: ItemResponse(HostResponse) },
       },
     },

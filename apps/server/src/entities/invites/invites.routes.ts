@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
-import { DateTime, Nullable, PermissionLevel } from '@scanopy/contracts';
+import { CreateInviteRequest, Invite } from '@scanopy/contracts';
 import type { ServerConfig } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { setSessionCookie } from '../../auth/session-cookie.ts';
@@ -11,33 +11,8 @@ import { requireUser, roleRank, type Role, type UserPrincipal } from '../../auth
 import { ok } from '../../http/envelope.ts';
 import { AppError, notFound } from '../../http/errors.ts';
 import { Where } from '../../http/query.ts';
-import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
+import { IdParams, ItemResponse } from '../../http/schemas.ts';
 import { rankSql } from '../users/users.service.ts';
-
-/** Wire shape of the reference's Invite (not in @scanopy/contracts yet). */
-export const Invite = Type.Object({
-  id: Uuid,
-  created_at: DateTime,
-  updated_at: DateTime,
-  organization_id: Uuid,
-  permissions: PermissionLevel,
-  network_ids: Type.Array(Uuid),
-  /** The server's public URL; the link to hand out is `{url}/api/v1/invites/{id}/accept`. */
-  url: Type.String(),
-  created_by: Uuid,
-  expires_at: DateTime,
-  send_to: Nullable(Type.String()),
-});
-
-const CreateInviteBody = Type.Object(
-  {
-    permissions: PermissionLevel,
-    network_ids: UuidArray,
-    send_to: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 320 }))),
-    expiration_hours: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 8760 }))),
-  },
-  { additionalProperties: false },
-);
 
 const columns = `t.id, t.created_at, t.updated_at, t.organization_id, t.permissions, t.network_ids, t.url,
   t.created_by, t.expires_at, t.send_to`;
@@ -75,7 +50,7 @@ export async function inviteRoutes(
       schema: {
         operationId: 'create_invite',
         tags,
-        body: CreateInviteBody,
+        body: CreateInviteRequest,
         response: { 200: ItemResponse(Invite) },
       },
     },

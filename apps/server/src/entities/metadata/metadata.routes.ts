@@ -1,14 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
-import { MetadataRegistry, TypeMetadata } from '@scanopy/contracts';
+import { MetadataResponse } from '@scanopy/contracts';
 import { ok } from '../../http/envelope.ts';
 import { ItemResponse } from '../../http/schemas.ts';
 import { metadataRegistry } from './metadata.registry.ts';
-
-const MetadataResponse = Type.Object({
-  ...MetadataRegistry.properties,
-  service_categories: Type.Array(TypeMetadata),
-});
 
 export async function metadataRoutes(app: FastifyInstance) {
   app.get(

@@ -1,5 +1,4 @@
-import { Type } from 'typebox';
-import { Network } from '@scanopy/contracts';
+import { CreateNetworkBody, Network, UpdateNetworkBody } from '@scanopy/contracts';
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
@@ -15,11 +14,6 @@ export const networkResource: EntityResource = {
   access: { read: 'viewer', write: 'admin' },
 };
 
-const NetworkBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100 }), tags: Type.Optional(UuidArray) },
-  { additionalProperties: false },
-);
-
 export async function networkRoutes(app: RouteApp, { networks }: Services) {
   app.post(
     '/networks',
@@ -28,7 +22,7 @@ export async function networkRoutes(app: RouteApp, { networks }: Services) {
       schema: {
         operationId: 'create_network',
         tags: ['networks'],
-        body: NetworkBody,
+        body: CreateNetworkBody,
         response: { 200: ItemResponse(Network) },
       },
     },
@@ -43,7 +37,7 @@ export async function networkRoutes(app: RouteApp, { networks }: Services) {
         operationId: 'update_network',
         tags: ['networks'],
         params: IdParams,
-        body: NetworkBody,
+        body: UpdateNetworkBody,
         response: { 200: ItemResponse(Network) },
       },
     },

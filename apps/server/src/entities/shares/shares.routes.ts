@@ -1,5 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import {
+  CreateUpdateShareRequest,
+  PublicShareMetadata,
+  Share,
+  SharePassword,
+  ShareTopologyQuery,
+  ShareTopologyRequest,
+  ShareWithTopology,
+} from '@scanopy/contracts';
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import { AppError } from '../../http/errors.ts';
@@ -7,13 +16,6 @@ import type { RouteApp } from '../../http/route-app.ts';
 import { IdParams, ItemResponse, Uuid } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 import { embedAllowed, frameAncestors } from './shares.service.ts';
-import {
-  CreateUpdateShareRequest,
-  PublicShareMetadata,
-  Share,
-  ShareTopologyRequest,
-  ShareWithTopology,
-} from './shares.defs.ts';
 
 export const shareResource: EntityResource = {
   name: 'Share',
@@ -94,7 +96,7 @@ export async function shareRoutes(app: RouteApp, { shares }: Services) {
           'true when the password is right (or the share has none); 401 share_password_incorrect when wrong. Wrong ' +
           'guesses are limited per share (5, then one per 180 s) and per client IP; beyond that 429 with Retry-After.',
         params: IdParams,
-        body: Type.String({ maxLength: 256 }),
+        body: SharePassword,
         response: { 200: ItemResponse(Type.Boolean()) },
       },
     },
@@ -113,7 +115,7 @@ export async function shareRoutes(app: RouteApp, { shares }: Services) {
         tags: ['shares'],
         summary: 'The shared topology (no authentication; the password when the share has one)',
         params: IdParams,
-        querystring: Type.Object({ embed: Type.Optional(Type.Boolean()) }),
+        querystring: ShareTopologyQuery,
         body: ShareTopologyRequest,
         response: { 200: ItemResponse(ShareWithTopology) },
       },

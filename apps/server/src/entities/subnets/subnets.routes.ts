@@ -1,42 +1,9 @@
-import { Type } from 'typebox';
-import { EntitySource, Subnet, SubnetType } from '@scanopy/contracts';
+import { CreateSubnetBody, Subnet, UpdateSubnetBody } from '@scanopy/contracts';
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
 import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
-
-const Cidr = Type.String({ minLength: 3, maxLength: 64, pattern: '^[0-9a-fA-F:.]+/[0-9]{1,3}$' });
-const Fields = {
-  cidr: Cidr,
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  description: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
-  subnet_type: SubnetType,
-  tags: Type.Optional(UuidArray),
-};
-// Daemons send whole Subnet objects (client id, source, timestamps); users send the editable fields.
-export const CreateSubnet = Type.Object(
-  {
-    ...Fields,
-    network_id: Uuid,
-    id: Type.Optional(Uuid),
-    source: Type.Optional(EntitySource),
-    created_at: Type.Optional(Type.String()),
-    updated_at: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
-const UpdateSubnet = Type.Object(
-  {
-    ...Fields,
-    id: Type.Optional(Uuid),
-    network_id: Type.Optional(Uuid),
-    source: Type.Optional(EntitySource),
-    created_at: Type.Optional(Type.String()),
-    updated_at: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
 
 export const subnetResource: EntityResource = {
   name: 'Subnet',
@@ -55,7 +22,7 @@ export async function subnetRoutes(app: RouteApp, { subnets }: Services) {
       schema: {
         operationId: 'create_subnet',
         tags: ['subnets'],
-        body: CreateSubnet,
+        body: CreateSubnetBody,
         response: { 200: ItemResponse(Subnet) },
       },
     },
@@ -70,7 +37,7 @@ export async function subnetRoutes(app: RouteApp, { subnets }: Services) {
         operationId: 'update_subnet',
         tags: ['subnets'],
         params: IdParams,
-        body: UpdateSubnet,
+        body: UpdateSubnetBody,
         response: { 200: ItemResponse(Subnet) },
       },
     },

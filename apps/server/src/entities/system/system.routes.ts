@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { HealthFailureResponse, HealthResponse, PublicConfig, VersionResponse } from '@scanopy/contracts';
 import type { RouteApp } from '../../http/route-app.ts';
 import type { Services } from '../../services.ts';
 import { ok } from '../../http/envelope.ts';
@@ -6,22 +6,6 @@ import { ItemResponse } from '../../http/schemas.ts';
 import { SERVER_VERSION } from '../../version.ts';
 import { emailEnabled } from '../../auth/email.service.ts';
 import { oidcProviders } from '../../auth/oidc.settings.ts';
-
-const PublicConfig = Type.Object({
-  server_port: Type.Integer(),
-  disable_registration: Type.Boolean(),
-  oidc_providers: Type.Array(
-    Type.Object({ name: Type.String(), slug: Type.String(), logo: Type.Optional(Type.String()) }),
-  ),
-  billing_enabled: Type.Boolean(),
-  has_integrated_daemon: Type.Boolean(),
-  has_email_service: Type.Boolean(),
-  has_email_opt_in: Type.Boolean(),
-  public_url: Type.String(),
-  needs_cookie_consent: Type.Boolean(),
-  deployment_type: Type.String(),
-  needs_setup: Type.Boolean(),
-});
 
 export async function systemRoutes(app: RouteApp, { config, system }: Services) {
   // Name, slug and logo only: issuers and client credentials stay on the server.
@@ -39,8 +23,8 @@ export async function systemRoutes(app: RouteApp, { config, system }: Services) 
         operationId: 'get_health',
         tags: ['system'],
         response: {
-          200: Type.Object({ success: Type.Boolean(), data: Type.String(), error: Type.Null() }),
-          503: Type.Object({ success: Type.Boolean(), data: Type.Null(), error: Type.String() }),
+          200: HealthResponse,
+          503: HealthFailureResponse,
         },
       },
     },
@@ -60,9 +44,7 @@ export async function systemRoutes(app: RouteApp, { config, system }: Services) 
       schema: {
         operationId: 'get_version',
         tags: ['system'],
-        response: {
-          200: ItemResponse(Type.Object({ api_version: Type.Integer(), server_version: Type.String() })),
-        },
+        response: { 200: ItemResponse(VersionResponse) },
       },
     },
     async () => ok({ api_version: 1, server_version: SERVER_VERSION }),

@@ -1,9 +1,16 @@
 import { Type } from 'typebox';
-import { CreateTagRequest, Tag, UpdateTagRequest, strict } from '@scanopy/contracts';
+import {
+  BulkTagRequest,
+  BulkTagResponse,
+  CreateTagRequest,
+  SetTagsRequest,
+  Tag,
+  UpdateTagRequest,
+} from '@scanopy/contracts';
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
-import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
+import { IdParams, ItemResponse, UuidArray } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 
 export const tagResource: EntityResource = {
@@ -14,38 +21,6 @@ export const tagResource: EntityResource = {
   schema: Tag,
   access: { read: 'viewer', write: 'member' },
 };
-
-/** Taggable entity types (entity_tags.entity_type), in the order the API documents them. */
-export const taggableTypes = [
-  'Host',
-  'Service',
-  'Subnet',
-  'Group',
-  'Network',
-  'Daemon',
-  'DaemonApiKey',
-  'UserApiKey',
-  'Discovery',
-] as const;
-const TaggableType = Type.Enum([...taggableTypes]);
-
-const AssignBody = Type.Object(
-  {
-    entity_id: Uuid,
-    entity_type: TaggableType,
-    tag_ids: Type.Array(Uuid, { maxItems: 1000 }),
-  },
-  strict,
-);
-const BulkAssignBody = Type.Object(
-  {
-    entity_ids: Type.Array(Uuid, { minItems: 1, maxItems: 10000 }),
-    entity_type: TaggableType,
-    tag_id: Uuid,
-  },
-  strict,
-);
-const AffectedResponse = Type.Object({ affected_count: Type.Integer() });
 
 export async function tagRoutes(app: RouteApp, { tags }: Services) {
   app.post(
@@ -84,7 +59,7 @@ export async function tagRoutes(app: RouteApp, { tags }: Services) {
       schema: {
         operationId: 'set_entity_tags',
         tags: ['tags'],
-        body: AssignBody,
+        body: SetTagsRequest,
         response: { 200: ItemResponse(Type.Null()) },
       },
     },
@@ -102,8 +77,8 @@ export async function tagRoutes(app: RouteApp, { tags }: Services) {
         schema: {
           operationId: `bulk_${op}_tag`,
           tags: ['tags'],
-          body: BulkAssignBody,
-          response: { 200: ItemResponse(AffectedResponse) },
+          body: BulkTagRequest,
+          response: { 200: ItemResponse(BulkTagResponse) },
         },
       },
       async (req) => {

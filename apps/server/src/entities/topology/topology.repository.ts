@@ -1,7 +1,7 @@
 import type { Kdb } from '../../db/client.ts';
 import { entitySpec } from '../../db/entity-repository.ts';
 import { freshId } from '../../db/fresh-id.ts';
-import { removedNames, snapshotNames } from './topology.defs.ts';
+import { removedNames, snapshotNames } from '@scanopy/contracts';
 
 export const topologySpec = entitySpec({
   table: 'topologies',

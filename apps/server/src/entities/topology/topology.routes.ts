@@ -1,9 +1,9 @@
+import { Topology, TopologyRequest } from '@scanopy/contracts';
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
 import { ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
-import { Topology, TopologyRequest } from './topology.defs.ts';
 
 export const topologyResource: EntityResource = {
   name: 'Topology',

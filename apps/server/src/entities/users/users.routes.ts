@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { DateTime, Nullable, PermissionLevel, User } from '@scanopy/contracts';
+import { AdminUpdateUserRequest, UpdateUserRequest, User } from '@scanopy/contracts';
 import type { Db, Queryable } from '../../db/client.ts';
 import { userColumns } from '../../auth/account.service.ts';
 import { requireUser, roleRank, type Role, type UserPrincipal } from '../../auth/principal.ts';
@@ -23,39 +23,11 @@ import {
   ItemResponse,
   ListResponse,
   listQuery,
-  Uuid,
   UuidArray,
 } from '../../http/schemas.ts';
 import { deleteUsers, rankSql } from './users.service.ts';
 
 const tags = ['users'];
-
-/**
- * The reference UI sends the whole User back; only the read-only echo is accepted. Changing role, organization,
- * email or network grants here is refused (admins use PUT /users/:id/admin; email and password go through /api/auth).
- */
-const UpdateUserBody = Type.Object(
-  {
-    id: Type.Optional(Uuid),
-    created_at: Type.Optional(DateTime),
-    updated_at: Type.Optional(DateTime),
-    email: Type.Optional(Type.String({ maxLength: 320 })),
-    organization_id: Type.Optional(Uuid),
-    permissions: Type.Optional(PermissionLevel),
-    network_ids: Type.Optional(UuidArray),
-    email_verified: Type.Optional(Type.Boolean()),
-    has_password: Type.Optional(Type.Boolean()),
-    oidc_provider: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
-    oidc_linked_at: Type.Optional(Nullable(DateTime)),
-    terms_accepted_at: Type.Optional(Nullable(DateTime)),
-  },
-  { additionalProperties: false },
-);
-
-const AdminUpdateBody = Type.Object(
-  { permissions: PermissionLevel, network_ids: UuidArray },
-  { additionalProperties: false },
-);
 
 type UserRow = {
   id: string;
@@ -185,7 +157,7 @@ export async function userRoutes(app: FastifyInstance, opts: { db: Db }) {
         operationId: 'update_user',
         tags,
         params: IdParams,
-        body: UpdateUserBody,
+        body: UpdateUserRequest,
         response: { 200: ItemResponse(User) },
       },
     },
@@ -220,7 +192,7 @@ export async function userRoutes(app: FastifyInstance, opts: { db: Db }) {
         operationId: 'admin_update_user',
         tags,
         params: IdParams,
-        body: AdminUpdateBody,
+        body: AdminUpdateUserRequest,
         response: { 200: ItemResponse(User) },
       },
     },

@@ -1,0 +1,173 @@
+import { Type, type Static } from 'typebox';
+import { DateTime, echoedMeta, entityMeta, Name, Nullable, strict, Uuid, UuidArray } from '../common.ts';
+
+/** The kinds of topology edge (the reference calls this enum EdgeTypeDiscriminants). */
+export const EdgeType = Type.Enum([
+  'Interface',
+  'HostVirtualization',
+  'ServiceVirtualization',
+  'RequestPath',
+  'HubAndSpoke',
+  'PhysicalLink',
+]);
+export type EdgeType = Static<typeof EdgeType>;
+
+/**
+ * Categories of the service catalog, in the reference's order. @scanopy/detection keeps the same list to check its
+ * catalog (a test holds the two together); it is repeated here so the contracts do not load the catalog.
+ */
+export const SERVICE_CATEGORIES = [
+  'NetworkCore',
+  'NetworkAccess',
+  'NetworkSecurity',
+  'Storage',
+  'Backup',
+  'Media',
+  'HomeAutomation',
+  'Virtualization',
+  'DNS',
+  'VPN',
+  'SNMP',
+  'Monitoring',
+  'AdBlock',
+  'ReverseProxy',
+  'Workstation',
+  'Mobile',
+  'IoT',
+  'Printer',
+  'Database',
+  'Development',
+  'Dashboard',
+  'MessageQueue',
+  'IdentityAndAccess',
+  'Office',
+  'ProjectManagement',
+  'Messaging',
+  'Conferencing',
+  'Telephony',
+  'Email',
+  'Publishing',
+  'Unknown',
+  'Custom',
+  'Scanopy',
+  'OpenPorts',
+] as const;
+
+export const ServiceCategory = Type.Enum([...SERVICE_CATEGORIES]);
+export type ServiceCategory = Static<typeof ServiceCategory>;
+
+const Categories = Type.Array(ServiceCategory, { maxItems: 100 });
+
+export const TopologyTagFilter = Type.Object(
+  {
+    hidden_host_tag_ids: Type.Optional(UuidArray),
+    hidden_service_tag_ids: Type.Optional(UuidArray),
+    hidden_subnet_tag_ids: Type.Optional(UuidArray),
+  },
+  strict,
+);
+export type TopologyTagFilter = Static<typeof TopologyTagFilter>;
+
+/** Applied by the viewer only. */
+export const TopologyLocalOptions = Type.Object(
+  {
+    hide_edge_types: Type.Array(EdgeType, { maxItems: 20 }),
+    hide_resize_handles: Type.Boolean(),
+    left_zone_title: Type.String({ maxLength: 100 }),
+    no_fade_edges: Type.Boolean(),
+    tag_filter: Type.Optional(TopologyTagFilter),
+  },
+  strict,
+);
+export type TopologyLocalOptions = Static<typeof TopologyLocalOptions>;
+
+/** Change the graph the server builds. */
+export const TopologyRequestOptions = Type.Object(
+  {
+    group_docker_bridges_by_host: Type.Boolean(),
+    hide_ports: Type.Boolean(),
+    hide_service_categories: Categories,
+    hide_vm_title_on_docker_container: Type.Boolean(),
+    left_zone_service_categories: Categories,
+    show_gateway_in_left_zone: Type.Boolean(),
+  },
+  strict,
+);
+export type TopologyRequestOptions = Static<typeof TopologyRequestOptions>;
+
+export const TopologyOptions = Type.Object(
+  { local: TopologyLocalOptions, request: TopologyRequestOptions },
+  strict,
+);
+export type TopologyOptions = Static<typeof TopologyOptions>;
+
+/** Snapshot arrays hold whole entities as they were when the graph was built. */
+const Snapshot = Type.Array(Type.Unknown());
+export const snapshotNames = [
+  'nodes',
+  'edges',
+  'hosts',
+  'interfaces',
+  'ports',
+  'bindings',
+  'subnets',
+  'services',
+  'groups',
+  'if_entries',
+  'entity_tags',
+] as const;
+export const removedNames = [
+  'removed_hosts',
+  'removed_interfaces',
+  'removed_subnets',
+  'removed_services',
+  'removed_groups',
+  'removed_ports',
+  'removed_bindings',
+  'removed_if_entries',
+] as const;
+
+/** One property per name; typed, unlike a bare Object.fromEntries, so the static types list every array. */
+const fields = <K extends string, S>(names: readonly K[], schema: () => S) =>
+  Object.fromEntries(names.map((n) => [n, schema()])) as Record<K, S>;
+
+export const Topology = Type.Object({
+  ...entityMeta,
+  network_id: Uuid,
+  name: Type.String(),
+  options: TopologyOptions,
+  ...fields(snapshotNames, () => Snapshot),
+  ...fields(removedNames, () => Type.Array(Uuid)),
+  is_stale: Type.Boolean(),
+  last_refreshed: DateTime,
+  is_locked: Type.Boolean(),
+  locked_at: Nullable(DateTime),
+  locked_by: Nullable(Uuid),
+  parent_id: Nullable(Uuid),
+  tags: Type.Array(Uuid),
+});
+export type Topology = Static<typeof Topology>;
+
+/**
+ * The reference UI posts a whole Topology; the server takes name, network, options, parent and tags from it and keeps
+ * its own graph, snapshots and state (built later by the server, never by the client).
+ */
+export const TopologyRequest = Type.Object(
+  {
+    ...echoedMeta,
+    network_id: Uuid,
+    name: Name,
+    options: Type.Optional(TopologyOptions),
+    parent_id: Type.Optional(Nullable(Uuid)),
+    tags: Type.Optional(UuidArray),
+    ...fields(snapshotNames, () => Type.Optional(Snapshot)),
+    ...fields(removedNames, () => Type.Optional(Type.Array(Uuid))),
+    is_stale: Type.Optional(Type.Boolean()),
+    last_refreshed: Type.Optional(DateTime),
+    is_locked: Type.Optional(Type.Boolean()),
+    locked_at: Type.Optional(Nullable(DateTime)),
+    locked_by: Type.Optional(Nullable(Uuid)),
+  },
+  strict,
+);
+export type TopologyRequest = Static<typeof TopologyRequest>;
