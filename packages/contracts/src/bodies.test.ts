@@ -1,6 +1,7 @@
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
+import { serviceCategoryIds } from '@scanopy/detection';
 import * as c from './index.ts';
 import * as f from './test-fixtures.ts';
 
@@ -88,6 +89,72 @@ const validBodies: [string, TSchema, () => Record<string, unknown>][] = [
     c.DiscoveryHostRequest,
     () => ({ host: f.host(), interfaces: [], ports: [], services: [] }),
   ],
+  // The bodies the server's routes validate.
+  ['CreateNetworkBody', c.CreateNetworkBody, () => ({ name: 'Lab' })],
+  [
+    'CreateSubnetBody',
+    c.CreateSubnetBody,
+    () => ({ network_id: f.ids.network, cidr: '10.0.0.0/24', name: 'LAN', subnet_type: 'Lan' }),
+  ],
+  ['UpdateSubnetBody', c.UpdateSubnetBody, () => ({ cidr: '10.0.0.0/24', name: 'LAN', subnet_type: 'Lan' })],
+  [
+    'CreateDaemonApiKeyBody',
+    c.CreateDaemonApiKeyBody,
+    () => ({ name: 'scanner', network_id: f.ids.network }),
+  ],
+  ['UpdateDaemonApiKeyBody', c.UpdateDaemonApiKeyBody, () => ({ name: 'scanner', is_enabled: false })],
+  ['CreateUserApiKeyBody', c.CreateUserApiKeyBody, () => ({ name: 'ci', permissions: 'Member' })],
+  [
+    'DiscoveryRequest',
+    c.DiscoveryRequest,
+    () => ({
+      name: 'Self report',
+      network_id: f.ids.network,
+      daemon_id: f.ids.daemon,
+      discovery_type: { type: 'SelfReport', host_id: f.ids.host },
+      run_type: { type: 'AdHoc' },
+    }),
+  ],
+  [
+    'GroupRequest',
+    c.GroupRequest,
+    () => ({ network_id: f.ids.network, name: 'Web', group_type: 'RequestPath', color: 'Blue' }),
+  ],
+  ['TopologyRequest', c.TopologyRequest, () => ({ network_id: f.ids.network, name: 'Office' })],
+  [
+    'CreateUpdateShareRequest',
+    c.CreateUpdateShareRequest,
+    () => ({ share: { topology_id: f.ids.topology, network_id: f.ids.network, name: 'Embed' } }),
+  ],
+  ['ShareTopologyRequest', c.ShareTopologyRequest, () => ({ password: 'hunter2' })],
+  [
+    'CreateInviteRequest',
+    c.CreateInviteRequest,
+    () => ({ permissions: 'Viewer', network_ids: [f.ids.network] }),
+  ],
+  ['SetTagsRequest', c.SetTagsRequest, () => ({ entity_id: f.ids.host, entity_type: 'Host', tag_ids: [] })],
+  [
+    'BulkTagRequest',
+    c.BulkTagRequest,
+    () => ({ entity_ids: [f.ids.host], entity_type: 'Host', tag_id: f.ids.tag }),
+  ],
+  ['UpdateUserRequest', c.UpdateUserRequest, () => ({ id: f.ids.user, email: 'owner@example.com' })],
+  [
+    'AdminUpdateUserRequest',
+    c.AdminUpdateUserRequest,
+    () => ({ permissions: 'Member', network_ids: [f.ids.network] }),
+  ],
+  [
+    'ProvisionDaemonRequest',
+    c.ProvisionDaemonRequest,
+    () => ({ name: 'remote', network_id: f.ids.network, url: 'http://10.0.0.5:60073' }),
+  ],
+  ['ScanEstimateRequest', c.ScanEstimateRequest, () => ({ network_id: f.ids.network, subnet_ids: null })],
+  ['CheckEmailRequest', c.CheckEmailRequest, () => ({ email: 'a@example.com' })],
+  ['VerifyEmailRequest', c.VerifyEmailRequest, () => ({ token: 'abc' })],
+  ['ResetPasswordRequest', c.ResetPasswordRequest, () => ({ token: 'abc', password: 'Secretpass12' })],
+  ['RequestEmailChangeRequest', c.RequestEmailChangeRequest, () => ({ new_email: 'b@example.com' })],
+  ['UpdatePasswordRequest', c.UpdatePasswordRequest, () => ({ new_password: 'Secretpass12' })],
 ];
 
 describe('request bodies', () => {
@@ -158,6 +225,45 @@ describe('request bodies', () => {
     ).toBe(false);
   });
 
+  it('takes a subnet CIDR only with its prefix length', () => {
+    const body = validBody('CreateSubnetBody');
+    expect(Value.Check(c.CreateSubnetBody, { ...body, cidr: 'fd00::/64' })).toBe(true);
+    expect(Value.Check(c.CreateSubnetBody, { ...body, cidr: '10.0.0.0' })).toBe(false);
+    expect(Value.Check(c.CreateSubnetBody, { ...body, cidr: 'lan/24' })).toBe(false);
+  });
+
+  it('takes only host names (with an optional port or leading wildcard) in a share allow-list', () => {
+    for (const ok of ['example.com', '*.example.com', 'wiki.example.org:8443']) {
+      expect(Value.Check(c.AllowedDomain, ok), ok).toBe(true);
+    }
+    for (const bad of ['', 'example.com; script-src *', 'https://example.com', 'a.*.example.com']) {
+      expect(Value.Check(c.AllowedDomain, bad), bad).toBe(false);
+    }
+  });
+
+  it('refuses unknown permissions, taggable types and run types in the route bodies', () => {
+    expect(Value.Check(c.CreateUserApiKeyBody, { name: 'ci', permissions: 'God' })).toBe(false);
+    expect(
+      Value.Check(c.SetTagsRequest, { ...validBody('SetTagsRequest'), entity_type: 'Organization' }),
+    ).toBe(false);
+    expect(
+      Value.Check(c.DiscoveryRequest, { ...validBody('DiscoveryRequest'), run_type: { type: 'Hourly' } }),
+    ).toBe(false);
+  });
+
+  it('reads every valid host report as the ingestion sees it', () => {
+    const request: c.DiscoveryHostRequest = {
+      host: { ...f.host(), source: { type: 'Discovery', metadata: [f.discoveryMetadata()] } },
+      interfaces: [{ ...f.iface(), host_id: '00000000-0000-0000-0000-000000000000' }],
+      ports: [f.port()],
+      services: [f.service()],
+    };
+    expect(Value.Errors(c.DiscoveryHostRequest, request)).toEqual([]);
+    // The ingestion's type accepts the request's as is; the check below holds at run time too.
+    const body: c.DiscoveryHostBody = request;
+    expect(Value.Errors(c.DiscoveryHostBody, body)).toEqual([]);
+  });
+
   it('requires an email address for login and registration', () => {
     expect(Value.Check(c.LoginRequest, { email: 'not-an-email', password: 'x' })).toBe(false);
   });
@@ -186,6 +292,10 @@ describe('package surface', () => {
       expect(c.componentSchemas[name], name).toBeDefined();
     }
     for (const schema of Object.values(c.componentSchemas)) expect(schema).not.toHaveProperty('$id');
+  });
+
+  it('lists the service categories @scanopy/detection checks its catalog against', () => {
+    expect(c.SERVICE_CATEGORIES).toEqual(serviceCategoryIds);
   });
 
   it('knows our own error codes besides the reference ones', () => {
