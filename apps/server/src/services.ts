@@ -7,11 +7,21 @@ import { SystemService } from './entities/system/system.service.ts';
 import { DashboardRepository } from './entities/dashboard/dashboard.repository.ts';
 import { DashboardService } from './entities/dashboard/dashboard.service.ts';
 import { AccountService } from './auth/account.service.ts';
+import { AuthRepository } from './auth/auth.repository.ts';
 import { AuthService } from './auth/auth.service.ts';
 import { EmailService } from './auth/email.service.ts';
+import { OidcIdentitiesRepository } from './auth/oidc-identities.repository.ts';
 import { OidcService } from './auth/oidc.service.ts';
 import { oidcProviders } from './auth/oidc.settings.ts';
+import { BrowserSessionsRepository } from './auth/sessions.repository.ts';
 import { SessionStore } from './auth/sessions.ts';
+import { UserTokensRepository } from './auth/user-tokens.repository.ts';
+import { UsersRepository } from './entities/users/users.repository.ts';
+import { UsersService } from './entities/users/users.service.ts';
+import { OrganizationsRepository } from './entities/organizations/organizations.repository.ts';
+import { OrganizationsService } from './entities/organizations/organizations.service.ts';
+import { InvitesRepository } from './entities/invites/invites.repository.ts';
+import { InvitesService } from './entities/invites/invites.service.ts';
 import { IngestionService } from './discovery/ingestion.service.ts';
 import { SchedulesRepository } from './discovery/schedules.repository.ts';
 import { SchedulesService } from './discovery/schedules.service.ts';
@@ -65,7 +75,7 @@ export function createServices(deps: ServiceDeps) {
   const { config, db, log } = deps;
   const k = db.kysely;
   const bus = deps.bus ?? new EventBus();
-  const sessions = new SessionStore(db, config.sessionTtlHours * 3600_000);
+  const sessions = new SessionStore(new BrowserSessionsRepository(k), config.sessionTtlHours * 3600_000);
   const email = new EmailService(config, log);
   const discoverySessions = new SessionsService(new SessionsRepository(k));
   const entity = <TB extends TableName>(def: EntityDef<TB>) => new EntityService(k, def.spec, def.name);
@@ -99,17 +109,49 @@ export function createServices(deps: ServiceDeps) {
   const integratedDaemon = config.integratedDaemon
     ? new IntegratedDaemon(config, daemonsRepository, daemonApiKeys, log)
     : undefined;
-  const accounts = new AccountService(db, email, integratedDaemon);
+  const usersRepository = new UsersRepository(k);
+  const organizationsRepository = new OrganizationsRepository(k);
+  const invitesRepository = new InvitesRepository(k);
+  const networksRepository = new NetworksRepository(k);
+  const oidcIdentities = new OidcIdentitiesRepository(k);
+  const accounts = new AccountService(
+    usersRepository,
+    new UserTokensRepository(k),
+    organizationsRepository,
+    networksRepository,
+    invitesRepository,
+    oidcIdentities,
+    sessions,
+    email,
+    { disableRegistration: config.disableRegistration, integratedDaemon },
+  );
   const services = {
     config,
     db,
     bus,
     log,
     sessions,
-    auth: new AuthService(db, sessions),
+    auth: new AuthService(new AuthRepository(k), sessions),
     email,
     accounts,
-    oidc: new OidcService(db, accounts, oidcProviders(config), config.publicUrl, config.disableRegistration),
+    oidc: new OidcService(
+      oidcIdentities,
+      usersRepository,
+      accounts,
+      sessions,
+      oidcProviders(config),
+      config.publicUrl,
+    ),
+    users: new UsersService(usersRepository),
+    organizations: new OrganizationsService(organizationsRepository, networksRepository),
+    invites: new InvitesService(
+      invitesRepository,
+      usersRepository,
+      organizationsRepository,
+      sessions,
+      email,
+      config.publicUrl,
+    ),
     discoverySessions,
     schedules: new SchedulesService(new SchedulesRepository(k), discoverySessions, log),
     jobs,

@@ -1,21 +1,48 @@
-import { randomUUID } from 'node:crypto';
-import { isPgError, type Db, type Queryable } from '../db/client.ts';
-import { AppError } from '../http/errors.ts';
-import { NetworksRepository } from '../entities/networks/networks.repository.ts';
-import type { IntegratedDaemon } from '../daemons/integrated-daemon.ts';
-import { burnVerify, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
-import type { EmailService } from './email.service.ts';
-import { sha256Hex } from './tokens.ts';
 import { randomBytes } from 'node:crypto';
+import type { Kdb } from '../db/client.ts';
+import { isPgError } from '../db/client.ts';
+import { AppError } from '../http/errors.ts';
+import type { IntegratedDaemon } from '../daemons/integrated-daemon.ts';
+import type { InvitesRepository } from '../entities/invites/invites.repository.ts';
+import type { NetworksRepository } from '../entities/networks/networks.repository.ts';
+import type { OrganizationsRepository } from '../entities/organizations/organizations.repository.ts';
+import type { UserRow, UsersRepository } from '../entities/users/users.repository.ts';
+import type { EmailService } from './email.service.ts';
+import type { OidcIdentitiesRepository, OidcIdentity } from './oidc-identities.repository.ts';
+import { burnVerify, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import type { Role } from './principal.ts';
+import type { SessionRow, SessionStore } from './sessions.ts';
+import { sha256Hex } from './tokens.ts';
+import type { UserTokensRepository } from './user-tokens.repository.ts';
 
-export const userColumns = `u.id, u.email, u.organization_id, u.permissions, u.email_verified,
-  (u.password_hash IS NOT NULL) AS has_password, u.terms_accepted_at, u.oidc_provider, u.oidc_linked_at,
-  COALESCE((SELECT array_agg(a.network_id) FROM user_network_access a WHERE a.user_id = u.id), '{}') AS network_ids,
-  u.created_at, u.updated_at`;
-
+/** What POST /api/auth/setup keeps in the session until the first account registers. */
 export interface SetupData {
   organization_name: string;
   network: { name: string };
+}
+
+/** An identity a registration through an OIDC provider links in the same transaction. */
+export interface OidcSignUp extends OidcIdentity {
+  /** The provider vouches for the address, so no verification mail is needed. */
+  emailVerified: boolean;
+}
+
+export interface Registration {
+  email: string;
+  /** null: registration through an OIDC provider, without a password. */
+  password: string | null;
+  termsAccepted: boolean;
+  /** Names for the new organization and network (setup before the first account). */
+  setup?: SetupData;
+  /** Join this invite's organization instead of making a new one. */
+  inviteId?: string;
+  oidc?: OidcSignUp;
+}
+
+/** A user who just proved who they are, with the cookie value of their new session (none while unverified). */
+export interface SignedIn {
+  user: UserRow;
+  token?: string;
 }
 
 const LOCK_AFTER = 5;
@@ -26,7 +53,7 @@ const RESEND_COOLDOWN_MS = 60_000;
 
 type TokenPurpose = 'verify_email' | 'reset_password' | 'change_email';
 
-/** Registration and login rules, kept apart from HTTP. */
+/** Registration, sign-in, lockout and the mailed-link flows (verification, reset, email change). */
 export class AccountService {
   /** Failed logins per lower-cased email (in memory: a restart forgives, which is acceptable for a lockout). */
   private readonly failures = new Map<string, { count: number; until: number }>();
@@ -34,89 +61,142 @@ export class AccountService {
   private readonly lastResend = new Map<string, number>();
 
   constructor(
-    private readonly db: Db,
+    private readonly users: UsersRepository,
+    private readonly tokens: UserTokensRepository,
+    private readonly organizations: OrganizationsRepository,
+    private readonly networks: NetworksRepository,
+    private readonly invites: InvitesRepository,
+    private readonly identities: OidcIdentitiesRepository,
+    private readonly sessions: SessionStore,
     private readonly email: EmailService,
-    private readonly integratedDaemon?: IntegratedDaemon,
+    private readonly opts: {
+      /** Only the first account may register (invites still work). */
+      disableRegistration: boolean;
+      /** Provisioned when the first account registers. */
+      integratedDaemon?: IntegratedDaemon;
+    },
   ) {}
 
-  async getUser(id: string) {
-    const [u] = await this.db.query(`SELECT ${userColumns} FROM users u WHERE u.id = $1`, [id]);
+  async getUser(id: string): Promise<UserRow> {
+    const u = await this.users.find(id);
     if (!u) throw new AppError('auth_not_authenticated');
     return u;
   }
 
   /** Answers whether an address is free for a new account; a taken one (any case) is a 409. */
   async checkEmail(email: string): Promise<void> {
-    const [taken] = await this.db.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [email]);
-    if (taken) throw new AppError('user_email_in_use');
+    if (await this.users.emailTaken(email)) throw new AppError('user_email_in_use');
   }
 
-  async register(
-    email: string,
-    password: string | null,
-    termsAccepted: boolean,
-    setup?: SetupData,
-    disableRegistration = false,
-    inviteId?: string,
-    /** Registration through an OIDC provider: no password, the identity is linked in the same transaction. */
-    oidc?: OidcIdentity,
-  ) {
+  /** Keeps the setup names in the browser's session for the registration that follows; returns a new cookie value. */
+  async startSetup(
+    session: SessionRow | undefined,
+    setup: SetupData,
+    networkId: string,
+  ): Promise<string | undefined> {
+    return this.sessions.remember(session, { pending_setup: { ...setup, network_id: networkId } });
+  }
+
+  /**
+   * Registration from the browser: the session's pending setup or invite applies, and the account is signed in
+   * unless its address still has to be verified (the emailed link signs it in then).
+   */
+  async signUp(
+    session: SessionRow | undefined,
+    input: { email: string; password: string; terms_accepted?: boolean },
+  ): Promise<SignedIn> {
+    const user = await this.register({
+      email: input.email,
+      password: input.password,
+      termsAccepted: input.terms_accepted ?? false,
+      setup: session?.data.pending_setup as SetupData | undefined,
+      inviteId: session?.data.pending_invite_id as string | undefined,
+    }).catch(async (err: unknown) => {
+      // A spent or expired invite must not block this browser from registering on its own later.
+      if (session && err instanceof AppError && err.code === 'invite_invalid') {
+        await this.sessions.forget(session, 'pending_invite_id');
+      }
+      throw err;
+    });
+    if (session) await this.sessions.destroy(session.id);
+    if (!user.email_verified) return { user };
+    return { user, token: (await this.sessions.create(user.id)).token };
+  }
+
+  async register(r: Registration): Promise<UserRow> {
     let hash: string | null = null;
-    if (password !== null) {
-      const problem = passwordProblem(password);
+    if (r.password !== null) {
+      const problem = passwordProblem(r.password);
       if (problem) throw new AppError('auth_password_invalid', { detail: problem });
-      hash = await hashPassword(password);
+      hash = await hashPassword(r.password);
     }
     const mailing = this.email.enabled;
-    const result = await this.db.transaction(async (tx) => {
-      // Serialize registrations so "first user becomes Owner" holds even under concurrent sign-ups.
-      await tx.query('SELECT pg_advisory_xact_lock(7206073)');
-      const [{ n }] = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
-      if (n > 0 && disableRegistration) throw new AppError('auth_registration_disabled');
-      const [dupe] = await tx.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [email]);
-      if (dupe) throw new AppError('user_email_in_use');
+    const result = await this.users.transaction(async (trx) => {
+      await this.users.lockRegistrations(trx);
+      const n = await this.users.count(trx);
+      if (n > 0 && this.opts.disableRegistration) throw new AppError('auth_registration_disabled');
+      if (await this.users.emailTaken(r.email, trx)) throw new AppError('user_email_in_use');
       // The setup owner stays verified even with email on, so a fresh install is never locked out by a bad SMTP
       // setting; everyone else proves their address when the server can mail them.
-      const verified = (oidc?.emailVerified ?? false) || !mailing || n === 0;
-      if (inviteId) {
-        const userId = await joinByInvite(tx, inviteId, email, hash, termsAccepted, verified);
-        if (oidc) await linkOidcIdentity(tx, userId, oidc);
+      const verified = (r.oidc?.emailVerified ?? false) || !mailing || n === 0;
+      if (r.inviteId) {
+        const userId = await this.joinByInvite(trx, r.inviteId, r, hash, verified);
+        if (r.oidc) await this.identities.link(userId, r.oidc, trx);
         return { userId, networkId: '', first: false, verified };
       }
-      const orgId = randomUUID();
-      await tx.query('INSERT INTO organizations (id, name) VALUES ($1, $2)', [
-        orgId,
-        setup?.organization_name || 'My Organization',
-      ]);
-      const userId = randomUUID();
-      await tx.query(
-        `INSERT INTO users (id, organization_id, email, password_hash, permissions, email_verified, terms_accepted_at)
-         VALUES ($1, $2, $3, $4, 'Owner', $5, $6)`,
-        [userId, orgId, email, hash, verified, termsAccepted ? new Date() : null],
-      );
-      if (oidc) await linkOidcIdentity(tx, userId, oidc);
-      const networkId = await new NetworksRepository(tx.kysely).create(
-        tx.kysely,
-        orgId,
-        setup?.network.name || 'My Network',
-      );
+      const orgId = await this.organizations.insert(trx, r.setup?.organization_name || 'My Organization');
+      const userId = await this.users.insert(trx, {
+        organizationId: orgId,
+        email: r.email,
+        passwordHash: hash,
+        permissions: 'Owner',
+        emailVerified: verified,
+        termsAccepted: r.termsAccepted,
+      });
+      if (r.oidc) await this.identities.link(userId, r.oidc, trx);
+      const networkId = await this.networks.create(trx, orgId, r.setup?.network.name || 'My Network');
       return { userId, networkId, first: n === 0, verified };
     });
-    if (result.first) await this.integratedDaemon?.provision(result.networkId, result.userId);
-    if (!result.verified) await this.sendVerification(result.userId, email);
+    if (result.first) await this.opts.integratedDaemon?.provision(result.networkId, result.userId);
+    if (!result.verified) await this.sendVerification(result.userId, r.email);
     return this.getUser(result.userId);
   }
 
-  async login(email: string, password: string) {
+  /** Registration through an invite: the user joins the invite's org with its role and networks; the invite is spent. */
+  private async joinByInvite(
+    trx: Kdb,
+    inviteId: string,
+    r: Registration,
+    hash: string | null,
+    verified: boolean,
+  ): Promise<string> {
+    const inv = await this.invites.lockLive(trx, inviteId);
+    if (!inv) throw new AppError('invite_invalid');
+    if (inv.send_to && inv.send_to.toLowerCase() !== r.email.toLowerCase()) {
+      throw new AppError('invite_email_mismatch');
+    }
+    await this.invites.delete(inviteId, trx);
+    const userId = await this.users.insert(trx, {
+      organizationId: inv.organization_id,
+      email: r.email,
+      passwordHash: hash,
+      permissions: inv.permissions as Role,
+      emailVerified: verified,
+      termsAccepted: r.termsAccepted,
+    });
+    // Networks deleted since the invite was made are skipped rather than failing the registration.
+    await this.users.grantExistingNetworks(trx, userId, inv.organization_id, inv.network_ids);
+    return userId;
+  }
+
+  /** Checks the password (with a lockout after repeated failures) and signs the user in with a fresh session. */
+  async login(session: SessionRow | undefined, email: string, password: string): Promise<Required<SignedIn>> {
     const key = email.toLowerCase();
     const f = this.failures.get(key);
     if (f && f.count >= LOCK_AFTER && f.until > Date.now()) {
       throw new AppError('auth_too_many_attempts', { seconds: Math.ceil((f.until - Date.now()) / 1000) });
     }
-    const [row] = await this.db.query<{ id: string; password_hash: string | null; email_verified: boolean }>(
-      'SELECT id, password_hash, email_verified FROM users WHERE lower(email) = lower($1)',
-      [email],
-    );
+    const row = await this.users.credentialsByEmail(email);
     const good = row
       ? await verifyPassword(row.password_hash, password)
       : (await burnVerify(password), false);
@@ -132,34 +212,31 @@ export class AccountService {
     this.failures.delete(key);
     // Checked after the password so the answer reveals nothing about accounts to someone without it.
     if (!row.email_verified) throw new AppError('auth_email_not_verified');
-    return this.getUser(row.id);
+    return this.signIn(session, row.id);
+  }
+
+  /** Ends the browser's session, if any. */
+  async logout(session: SessionRow | undefined): Promise<void> {
+    if (session) await this.sessions.destroy(session.id);
   }
 
   /**
-   * Consumes a mailed verification token; returns the now verified user. The same link format completes an email
+   * Consumes a mailed verification token and signs the now verified user in. The same link format completes an email
    * change: then the pending address becomes the account's address.
    */
-  async verifyEmail(token: string) {
+  async verifyEmail(session: SessionRow | undefined, token: string): Promise<Required<SignedIn>> {
     const { userId, purpose } = await this.consumeToken(token, ['verify_email', 'change_email']);
     if (purpose === 'verify_email') {
-      await this.db.query('UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1', [
-        userId,
-      ]);
-      return this.getUser(userId);
+      await this.users.markVerified(userId);
+      return this.signIn(session, userId);
     }
-    const [changed] = await this.db
-      .query<{ email: string }>(
-        `UPDATE users SET email = pending_email, pending_email = NULL, email_verified = true, updated_at = now()
-         WHERE id = $1 AND pending_email IS NOT NULL RETURNING email`,
-        [userId],
-      )
-      .catch((err: unknown) => {
-        // Someone registered the address between the request and the click.
-        if (isPgError(err) && err.code === '23505') throw new AppError('user_email_in_use');
-        throw err;
-      });
+    const changed = await this.users.applyPendingEmail(userId).catch((err: unknown) => {
+      // Someone registered the address between the request and the click.
+      if (isPgError(err) && err.code === '23505') throw new AppError('user_email_in_use');
+      throw err;
+    });
     if (!changed) throw new AppError('auth_token_invalid');
-    return this.getUser(userId);
+    return this.signIn(session, userId);
   }
 
   /**
@@ -169,25 +246,16 @@ export class AccountService {
    */
   async requestEmailChange(userId: string, current: string | null | undefined, newEmail: string) {
     if (!this.email.enabled) throw new AppError('email_not_configured');
-    const [row] = await this.db.query<{
-      email: string;
-      password_hash: string | null;
-      oidc_provider: string | null;
-    }>('SELECT email, password_hash, oidc_provider FROM users WHERE id = $1', [userId]);
+    const row = await this.users.credentialsById(userId);
     if (!row) throw new AppError('auth_not_authenticated');
     if (row.oidc_provider) throw new AppError('user_email_managed_by_oidc', { provider: row.oidc_provider });
-    if (row.password_hash !== null) {
-      if (!current) throw new AppError('auth_password_invalid', { detail: 'Current password is required' });
-      if (!(await verifyPassword(row.password_hash, current))) {
-        throw new AppError('auth_password_invalid', { detail: 'Current password is incorrect' });
-      }
-    }
+    await checkCurrentPassword(row.password_hash, current);
     if (newEmail.toLowerCase() === row.email.toLowerCase()) {
       throw new AppError('validation_failed', { detail: 'new_email is already the address of this account' });
     }
     await this.checkEmail(newEmail);
-    const token = await this.issueToken(userId, 'change_email', VERIFY_TTL_MS, (tx) =>
-      tx.query('UPDATE users SET pending_email = $2, updated_at = now() WHERE id = $1', [userId, newEmail]),
+    const token = await this.issueToken(userId, 'change_email', VERIFY_TTL_MS, (trx) =>
+      this.users.setPendingEmail(trx, userId, newEmail),
     );
     this.mailLater({
       to: newEmail,
@@ -218,20 +286,14 @@ export class AccountService {
         if (Date.now() - t >= RESEND_COOLDOWN_MS) this.lastResend.delete(k);
     }
     this.lastResend.set(key, Date.now());
-    const [row] = await this.db.query<{ id: string; email: string }>(
-      'SELECT id, email FROM users WHERE lower(email) = lower($1) AND NOT email_verified',
-      [email],
-    );
-    if (row) await this.sendVerification(row.id, row.email);
+    const row = await this.users.credentialsByEmail(email);
+    if (row && !row.email_verified) await this.sendVerification(row.id, row.email);
   }
 
   /** Mails a password reset link when the account exists; the caller answers the same either way. */
   async forgotPassword(email: string): Promise<void> {
     if (!this.email.enabled) throw new AppError('email_not_configured');
-    const [row] = await this.db.query<{ id: string; email: string }>(
-      'SELECT id, email FROM users WHERE lower(email) = lower($1)',
-      [email],
-    );
+    const row = await this.users.credentialsByEmail(email);
     if (!row) return;
     const token = await this.issueToken(row.id, 'reset_password', RESET_TTL_MS);
     this.mailLater({
@@ -245,21 +307,22 @@ export class AccountService {
   }
 
   /**
-   * Sets a new password from a mailed reset token and ends every session of the user. Following the link proves the
-   * address, so the account counts as verified afterwards.
+   * Sets a new password from a mailed reset token, ends every session of the user and signs them in. Following the
+   * link proves the address, so the account counts as verified afterwards.
    */
-  async resetPassword(token: string, password: string) {
+  async resetPassword(
+    session: SessionRow | undefined,
+    token: string,
+    password: string,
+  ): Promise<Required<SignedIn>> {
     const problem = passwordProblem(password);
     if (problem) throw new AppError('auth_password_invalid', { detail: problem });
     const hash = await hashPassword(password);
     const { userId } = await this.consumeToken(token, ['reset_password']);
-    const [u] = await this.db.query<{ email: string }>(
-      `UPDATE users SET password_hash = $2, email_verified = true, updated_at = now() WHERE id = $1 RETURNING email`,
-      [userId, hash],
-    );
-    await this.db.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+    const u = await this.users.setPassword(userId, hash, true);
+    await this.sessions.endAllOf(userId);
     this.failures.delete(u.email.toLowerCase());
-    return this.getUser(userId);
+    return this.signIn(session, userId);
   }
 
   /** Changes the password of a signed-in user and ends their other sessions. */
@@ -268,32 +331,26 @@ export class AccountService {
     currentSessionId: string,
     current: string | null | undefined,
     next: string,
-  ) {
-    const [row] = await this.db.query<{ email: string; password_hash: string | null }>(
-      'SELECT email, password_hash FROM users WHERE id = $1',
-      [userId],
-    );
+  ): Promise<UserRow> {
+    const row = await this.users.credentialsById(userId);
     if (!row) throw new AppError('auth_not_authenticated');
     // An account made through OIDC has no password yet: it may set one without a current password.
-    if (row.password_hash !== null) {
-      if (!current) throw new AppError('auth_password_invalid', { detail: 'Current password is required' });
-      if (!(await verifyPassword(row.password_hash, current))) {
-        throw new AppError('auth_password_invalid', { detail: 'Current password is incorrect' });
-      }
-    }
+    await checkCurrentPassword(row.password_hash, current);
     const problem = passwordProblem(next);
     if (problem) throw new AppError('auth_password_invalid', { detail: problem });
-    await this.db.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [
-      userId,
-      await hashPassword(next),
-    ]);
-    await this.db.query('DELETE FROM sessions WHERE user_id = $1 AND id <> $2', [userId, currentSessionId]);
+    await this.users.setPassword(userId, await hashPassword(next));
+    await this.sessions.endAllOf(userId, currentSessionId);
     this.mailLater({
       to: row.email,
       subject: 'Your Scanopy password was changed',
       text: `The password of your Scanopy account was just changed. If this was not you, reset it at once:\n${this.email.link('/reset-password')}`,
     });
     return this.getUser(userId);
+  }
+
+  private async signIn(session: SessionRow | undefined, userId: string): Promise<Required<SignedIn>> {
+    const token = await this.sessions.signIn(session, userId);
+    return { user: await this.getUser(userId), token };
   }
 
   private async sendVerification(userId: string, email: string): Promise<void> {
@@ -315,16 +372,17 @@ export class AccountService {
     userId: string,
     purpose: TokenPurpose,
     ttlMs: number,
-    alongside?: (tx: Queryable) => Promise<unknown>,
+    alongside?: (trx: Kdb) => Promise<unknown>,
   ): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    await this.db.transaction(async (tx) => {
-      await alongside?.(tx);
-      await tx.query('DELETE FROM user_tokens WHERE user_id = $1 AND purpose = $2', [userId, purpose]);
-      await tx.query(
-        'INSERT INTO user_tokens (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)',
-        [sha256Hex(token), userId, purpose, new Date(Date.now() + ttlMs)],
-      );
+    await this.tokens.transaction(async (trx) => {
+      await alongside?.(trx);
+      await this.tokens.replace(trx, {
+        userId,
+        purpose,
+        tokenHash: sha256Hex(token),
+        expiresAt: new Date(Date.now() + ttlMs),
+      });
     });
     return token;
   }
@@ -334,13 +392,9 @@ export class AccountService {
     token: string,
     purposes: TokenPurpose[],
   ): Promise<{ userId: string; purpose: TokenPurpose }> {
-    const [row] = await this.db.query<{ user_id: string; purpose: TokenPurpose; valid: boolean }>(
-      `DELETE FROM user_tokens WHERE token_hash = $1 AND purpose = ANY($2::text[])
-       RETURNING user_id, purpose, expires_at > now() AS valid`,
-      [sha256Hex(token), purposes],
-    );
+    const row = await this.tokens.take(sha256Hex(token), purposes);
     if (!row?.valid) throw new AppError('auth_token_invalid');
-    return { userId: row.user_id, purpose: row.purpose };
+    return { userId: row.user_id, purpose: row.purpose as TokenPurpose };
   }
 
   /** SMTP can be slow; requests do not wait for it and EmailService logs failures. */
@@ -349,56 +403,14 @@ export class AccountService {
   }
 }
 
-/** An identity at an OIDC provider (the provider's slug and the subject it asserts). */
-export interface OidcIdentity {
-  provider: string;
-  subject: string;
-  /** The provider vouches for the address, so no verification mail is needed. */
-  emailVerified: boolean;
-}
-
-/** Links a user to an identity; the unique index on (oidc_provider, oidc_subject) refuses a second user. */
-export async function linkOidcIdentity(tx: Queryable, userId: string, id: OidcIdentity): Promise<void> {
-  await tx.query(
-    `UPDATE users SET oidc_provider = $2, oidc_subject = $3, oidc_linked_at = now(), updated_at = now()
-     WHERE id = $1`,
-    [userId, id.provider, id.subject],
-  );
-}
-
-/** Registration through an invite: the user joins the invite's org with its role and networks; the invite is spent. */
-async function joinByInvite(
-  tx: Queryable,
-  inviteId: string,
-  email: string,
-  hash: string | null,
-  terms: boolean,
-  verified: boolean,
-) {
-  const [inv] = await tx.query<{
-    organization_id: string;
-    permissions: string;
-    network_ids: string[];
-    send_to: string | null;
-  }>(
-    'SELECT organization_id, permissions, network_ids, send_to FROM invites WHERE id = $1 AND expires_at > now() FOR UPDATE',
-    [inviteId],
-  );
-  if (!inv) throw new AppError('invite_invalid');
-  if (inv.send_to && inv.send_to.toLowerCase() !== email.toLowerCase())
-    throw new AppError('invite_email_mismatch');
-  await tx.query('DELETE FROM invites WHERE id = $1', [inviteId]);
-  const userId = randomUUID();
-  await tx.query(
-    `INSERT INTO users (id, organization_id, email, password_hash, permissions, email_verified, terms_accepted_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [userId, inv.organization_id, email, hash, inv.permissions, verified, terms ? new Date() : null],
-  );
-  // Networks deleted since the invite was made are skipped rather than failing the registration.
-  await tx.query(
-    `INSERT INTO user_network_access (user_id, network_id)
-     SELECT $1, id FROM networks WHERE organization_id = $2 AND id = ANY($3::uuid[])`,
-    [userId, inv.organization_id, inv.network_ids],
-  );
-  return userId;
+/** A password change needs the current password when the account has one. */
+async function checkCurrentPassword(
+  stored: string | null,
+  current: string | null | undefined,
+): Promise<void> {
+  if (stored === null) return;
+  if (!current) throw new AppError('auth_password_invalid', { detail: 'Current password is required' });
+  if (!(await verifyPassword(stored, current))) {
+    throw new AppError('auth_password_invalid', { detail: 'Current password is incorrect' });
+  }
 }

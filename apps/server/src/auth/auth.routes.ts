@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import {
   CheckEmailRequest,
@@ -14,25 +14,14 @@ import {
   User,
   VerifyEmailRequest,
 } from '@scanopy/contracts';
-import type { ServerConfig } from '../config.ts';
-import type { Db } from '../db/client.ts';
 import { ok } from '../http/envelope.ts';
 import { AppError } from '../http/errors.ts';
+import type { RouteApp } from '../http/route-app.ts';
 import { ItemResponse } from '../http/schemas.ts';
-import { SESSION_COOKIE, setSessionCookie } from './session-cookie.ts';
-import type { SessionStore } from './sessions.ts';
-import type { AccountService, SetupData } from './account.service.ts';
-import { randomUUID } from 'node:crypto';
+import type { Services } from '../services.ts';
+import { clearSessionCookie, setSessionCookie } from './session-cookie.ts';
 
-interface Opts {
-  config: ServerConfig;
-  db: Db;
-  sessions: SessionStore;
-  accounts: AccountService;
-}
-
-export async function authRoutes(app: FastifyInstance, opts: Opts) {
-  const { config, sessions, accounts } = opts;
+export async function authRoutes(app: RouteApp, { config, accounts }: Services) {
   const tags = ['auth'];
 
   app.post(
@@ -47,15 +36,9 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
       },
     },
     async (req, reply) => {
-      const body = req.body as SetupData;
       const networkId = randomUUID();
-      const data = { pending_setup: { ...body, network_id: networkId } };
-      if (req.session) {
-        await sessions.setData(req.session.id, { ...req.session.data, ...data });
-      } else {
-        const { token } = await sessions.create(null, data);
-        setSessionCookie(reply, config, token);
-      }
+      const token = await accounts.startSetup(req.session, req.body, networkId);
+      if (token) setSessionCookie(reply, config, token);
       return ok({ network_id: networkId });
     },
   );
@@ -74,7 +57,7 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
       },
     },
     async (req) => {
-      await accounts.checkEmail((req.body as { email: string }).email);
+      await accounts.checkEmail(req.body.email);
       return ok(null);
     },
   );
@@ -86,39 +69,10 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
       schema: { operationId: 'register', tags, body: RegisterRequest, response: { 200: ItemResponse(User) } },
     },
     async (req, reply) => {
-      const body = req.body as {
-        email: string;
-        password: string;
-        terms_accepted?: boolean;
-        website?: string;
-      };
-      const setup = req.session?.data.pending_setup as SetupData | undefined;
-      const invite = req.session?.data.pending_invite_id as string | undefined;
-      const user = (await accounts
-        .register(
-          body.email,
-          body.password,
-          body.terms_accepted ?? false,
-          setup,
-          config.disableRegistration,
-          invite,
-        )
-        .catch(async (err: unknown) => {
-          // A spent or expired invite must not block this browser from registering on its own later.
-          if (req.session && err instanceof AppError && err.code === 'invite_invalid') {
-            const { pending_invite_id: _, ...rest } = req.session.data;
-            await sessions.setData(req.session.id, rest);
-          }
-          throw err;
-        })) as { id: string };
-      if (req.session) await sessions.destroy(req.session.id);
+      const { user, token } = await accounts.signUp(req.session, req.body);
       // An unverified account gets no session: the emailed link logs it in once the address is proven.
-      if ((user as { email_verified?: boolean }).email_verified !== false) {
-        const { token } = await sessions.create(user.id);
-        setSessionCookie(reply, config, token);
-      } else {
-        reply.clearCookie(SESSION_COOKIE, { path: '/' });
-      }
+      if (token) setSessionCookie(reply, config, token);
+      else clearSessionCookie(reply);
       return ok(user);
     },
   );
@@ -130,11 +84,7 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
       schema: { operationId: 'login', tags, body: LoginRequest, response: { 200: ItemResponse(User) } },
     },
     async (req, reply) => {
-      const body = req.body as { email: string; password: string };
-      const user = (await accounts.login(body.email, body.password)) as { id: string };
-      // A fresh session id on login defeats session fixation.
-      if (req.session) await sessions.destroy(req.session.id);
-      const { token } = await sessions.create(user.id);
+      const { user, token } = await accounts.login(req.session, req.body.email, req.body.password);
       setSessionCookie(reply, config, token);
       return ok(user);
     },
@@ -147,18 +97,11 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
       schema: { operationId: 'logout', tags, response: { 200: ItemResponse(Type.Null()) } },
     },
     async (req, reply) => {
-      if (req.session) await sessions.destroy(req.session.id);
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      await accounts.logout(req.session);
+      clearSessionCookie(reply);
       return ok(null);
     },
   );
-
-  /** A fresh session for a user who just proved who they are (fixation defence: the old id is dropped). */
-  async function logIn(req: FastifyRequest, reply: FastifyReply, userId: string) {
-    if (req.session) await sessions.destroy(req.session.id);
-    const { token } = await sessions.create(userId);
-    setSessionCookie(reply, config, token);
-  }
 
   app.post(
     '/verify-email',
@@ -175,8 +118,8 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
       },
     },
     async (req, reply) => {
-      const user = (await accounts.verifyEmail((req.body as { token: string }).token)) as { id: string };
-      await logIn(req, reply, user.id);
+      const { user, token } = await accounts.verifyEmail(req.session, req.body.token);
+      setSessionCookie(reply, config, token);
       return ok(user);
     },
   );
@@ -196,7 +139,7 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
       },
     },
     async (req) => {
-      await accounts.resendVerification((req.body as { email: string }).email);
+      await accounts.resendVerification(req.body.email);
       return ok(null);
     },
   );
@@ -215,7 +158,7 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
       },
     },
     async (req) => {
-      await accounts.forgotPassword((req.body as { email: string }).email);
+      await accounts.forgotPassword(req.body.email);
       return ok(null);
     },
   );
@@ -234,9 +177,8 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
       },
     },
     async (req, reply) => {
-      const body = req.body as { token: string; password: string };
-      const user = (await accounts.resetPassword(body.token, body.password)) as { id: string };
-      await logIn(req, reply, user.id);
+      const { user, token } = await accounts.resetPassword(req.session, req.body.token, req.body.password);
+      setSessionCookie(reply, config, token);
       return ok(user);
     },
   );
@@ -255,14 +197,9 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
     },
     async (req) => {
       if (req.principal?.kind !== 'session' || !req.session) throw new AppError('auth_not_authenticated');
-      const body = req.body as { current_password?: string | null; new_password: string };
+      const { current_password, new_password } = req.body;
       return ok(
-        await accounts.changePassword(
-          req.principal.userId,
-          req.session.id,
-          body.current_password,
-          body.new_password,
-        ),
+        await accounts.changePassword(req.principal.userId, req.session.id, current_password, new_password),
       );
     },
   );
@@ -284,8 +221,7 @@ export async function authRoutes(app: FastifyInstance, opts: Opts) {
     },
     async (req) => {
       if (req.principal?.kind !== 'session') throw new AppError('auth_not_authenticated');
-      const body = req.body as { current_password?: string | null; new_email: string };
-      await accounts.requestEmailChange(req.principal.userId, body.current_password, body.new_email);
+      await accounts.requestEmailChange(req.principal.userId, req.body.current_password, req.body.new_email);
       return ok(null);
     },
   );

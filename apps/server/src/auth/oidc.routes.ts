@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
   OidcAuthorizeQuery,
@@ -8,33 +8,12 @@ import {
   User,
 } from '@scanopy/contracts';
 import { setSessionCookie } from './session-cookie.ts';
-import type { ServerConfig } from '../config.ts';
-import type { Db } from '../db/client.ts';
 import { ok } from '../http/envelope.ts';
-import { AppError, badRequest } from '../http/errors.ts';
+import { AppError } from '../http/errors.ts';
+import type { RouteApp } from '../http/route-app.ts';
 import { ItemResponse } from '../http/schemas.ts';
-import type { AccountService, SetupData } from './account.service.ts';
-import { OidcService, type OidcFlow, type PendingAuth } from './oidc.service.ts';
-import type { SessionStore } from './sessions.ts';
-
-/**
- * A path on this server to send the browser back to, or undefined when `raw` points elsewhere (no open redirect).
- * Absolute URLs of the public origin are reduced to their path.
- */
-export function safeReturnUrl(raw: string | undefined, publicUrl: string): string | undefined {
-  if (!raw) return '/';
-  // Browsers read a backslash as a slash ("/\evil.example" is protocol-relative); control characters have no use.
-  if (/[\\\p{Cc}]/u.test(raw)) return undefined;
-  const base = new URL(publicUrl);
-  let url: URL;
-  try {
-    url = new URL(raw, base);
-  } catch {
-    return undefined;
-  }
-  if (url.origin !== base.origin) return undefined;
-  return url.pathname + url.search + url.hash;
-}
+import type { Services } from '../services.ts';
+import type { OidcFlow } from './oidc.service.ts';
 
 function withQuery(path: string, params: Record<string, string>): string {
   const url = new URL(path, 'http://placeholder');
@@ -42,17 +21,8 @@ function withQuery(path: string, params: Record<string, string>): string {
   return url.pathname + url.search + url.hash;
 }
 
-interface Opts {
-  config: ServerConfig;
-  db: Db;
-  sessions: SessionStore;
-  accounts: AccountService;
-  oidc: OidcService;
-}
-
 /** OIDC routes under /api/auth (api-model.md §3.5): provider list, browser redirects and unlinking. */
-export async function oidcRoutes(app: FastifyInstance, opts: Opts) {
-  const { config, sessions, accounts, oidc } = opts;
+export async function oidcRoutes(app: RouteApp, { config, accounts, oidc }: Services) {
   const tags = ['auth'];
 
   /** Audit line for the Auth events of the reference (register, login_success, oidc_linked, oidc_unlinked). */
@@ -95,34 +65,21 @@ export async function oidcRoutes(app: FastifyInstance, opts: Opts) {
       schema: { hide: true, params: OidcProviderParams, querystring: OidcAuthorizeQuery },
     },
     async (req, reply) => {
-      const { slug } = req.params as { slug: string };
-      const q = req.query as { flow: OidcFlow; return_url?: string; terms_accepted?: boolean };
-      const back = safeReturnUrl(q.return_url, config.publicUrl);
-      if (!back) throw badRequest('return_url must be a path on this server');
+      const { slug } = req.params;
+      const flow = req.query.flow ?? 'login';
+      const back = oidc.returnPath(req.query.return_url);
       oidc.provider(slug);
       try {
-        let userId: string | undefined;
-        if (q.flow === 'link') {
-          if (req.principal?.kind !== 'session') throw new AppError('auth_not_authenticated');
-          userId = req.principal.userId;
-        }
-        const { url, pending } = await oidc.begin(slug, {
-          flow: q.flow,
+        const { url, token } = await oidc.start(slug, req.session, {
+          flow,
           return_url: back,
-          ...(userId ? { user_id: userId } : {}),
-          terms_accepted: q.terms_accepted ?? false,
+          terms_accepted: req.query.terms_accepted ?? false,
+          ...(req.principal?.kind === 'session' ? { userId: req.principal.userId } : {}),
         });
-        // The secrets live server-side in the session; the browser only carries the session cookie (SameSite=Lax
-        // still sends it on the provider's top-level redirect back).
-        if (req.session) {
-          await sessions.setData(req.session.id, { ...req.session.data, oidc_pending_auth: pending });
-        } else {
-          const { token } = await sessions.create(null, { oidc_pending_auth: pending });
-          setSessionCookie(reply, config, token);
-        }
+        if (token) setSessionCookie(reply, config, token);
         return reply.redirect(url, 302);
       } catch (err) {
-        return failTo(req, reply, back, err, q.flow);
+        return failTo(req, reply, back, err, flow);
       }
     },
   );
@@ -134,22 +91,14 @@ export async function oidcRoutes(app: FastifyInstance, opts: Opts) {
       schema: { hide: true, params: OidcProviderParams, querystring: OidcCallbackQuery },
     },
     async (req, reply) => {
-      const { slug } = req.params as { slug: string };
-      const data = req.session?.data ?? {};
-      const pending = data.oidc_pending_auth as PendingAuth | undefined;
+      const { slug } = req.params;
+      const pending = oidc.pendingOf(req.session);
       const back = pending?.return_url ?? '/';
       try {
-        if (req.session && pending) {
-          // Single use, whatever the outcome.
-          const { oidc_pending_auth: _, ...rest } = data;
-          await sessions.setData(req.session.id, rest);
-        }
+        // The provider's own parameters are passed on as they came (the token exchange checks them all).
         const search = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
-        const done = await oidc.complete(slug, pending, new URLSearchParams(search), {
-          setup: data.pending_setup as SetupData | undefined,
-          inviteId: data.pending_invite_id as string | undefined,
-        });
-        if (pending!.flow === 'link') {
+        const done = await oidc.finish(slug, req.session, new URLSearchParams(search));
+        if (done.flow === 'link') {
           audit(req, 'oidc_linked', done.userId, slug);
           return reply.redirect(withQuery(back, { modal: 'settings' }), 302);
         }
@@ -159,10 +108,7 @@ export async function oidcRoutes(app: FastifyInstance, opts: Opts) {
           done.userId,
           slug,
         );
-        // A fresh session id on sign-in defeats session fixation.
-        if (req.session) await sessions.destroy(req.session.id);
-        const { token } = await sessions.create(done.userId);
-        setSessionCookie(reply, config, token);
+        if (done.token) setSessionCookie(reply, config, done.token);
         return reply.redirect(back, 302);
       } catch (err) {
         return failTo(req, reply, back, err, pending?.flow);
@@ -186,7 +132,7 @@ export async function oidcRoutes(app: FastifyInstance, opts: Opts) {
     },
     async (req) => {
       if (req.principal?.kind !== 'session') throw new AppError('auth_not_authenticated');
-      const { slug } = req.params as { slug: string };
+      const { slug } = req.params;
       const { changed } = await oidc.unlink(req.principal.userId, slug);
       if (changed) audit(req, 'oidc_unlinked', req.principal.userId, slug);
       return ok(await accounts.getUser(req.principal.userId));

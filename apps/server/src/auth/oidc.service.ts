@@ -1,8 +1,11 @@
 import * as client from 'openid-client';
-import { isPgError, type Db } from '../db/client.ts';
-import { AppError, notFound } from '../http/errors.ts';
-import { linkOidcIdentity, type AccountService, type SetupData } from './account.service.ts';
+import { isPgError } from '../db/client.ts';
+import type { UsersRepository } from '../entities/users/users.repository.ts';
+import { AppError, badRequest, notFound } from '../http/errors.ts';
+import type { AccountService, OidcSignUp, SetupData } from './account.service.ts';
+import type { OidcIdentitiesRepository } from './oidc-identities.repository.ts';
 import type { OidcProviderConfig } from './oidc.settings.ts';
+import type { SessionRow, SessionStore } from './sessions.ts';
 
 export const oidcFlows = ['login', 'register', 'link'] as const;
 export type OidcFlow = (typeof oidcFlows)[number];
@@ -35,6 +38,25 @@ export interface RegistrationContext {
   inviteId?: string;
 }
 
+/**
+ * A path on this server to send the browser back to, or undefined when `raw` points elsewhere (no open redirect).
+ * Absolute URLs of the public origin are reduced to their path.
+ */
+export function safeReturnUrl(raw: string | undefined, publicUrl: string): string | undefined {
+  if (!raw) return '/';
+  // Browsers read a backslash as a slash ("/\evil.example" is protocol-relative); control characters have no use.
+  if (/[\\\p{Cc}]/u.test(raw)) return undefined;
+  const base = new URL(publicUrl);
+  let url: URL;
+  try {
+    url = new URL(raw, base);
+  } catch {
+    return undefined;
+  }
+  if (url.origin !== base.origin) return undefined;
+  return url.pathname + url.search + url.hash;
+}
+
 interface Identity {
   subject: string;
   email?: string;
@@ -54,11 +76,12 @@ export class OidcService {
   private readonly configs = new Map<string, Promise<client.Configuration>>();
 
   constructor(
-    private readonly db: Db,
+    private readonly identities: OidcIdentitiesRepository,
+    private readonly users: UsersRepository,
     private readonly accounts: AccountService,
+    private readonly sessions: SessionStore,
     private readonly providers: OidcProviderConfig[],
     private readonly publicUrl: string,
-    private readonly disableRegistration: boolean,
   ) {}
 
   /** The public view of the providers: never the issuer or the client credentials. */
@@ -71,6 +94,67 @@ export class OidcService {
     const p = this.providers.find((x) => x.slug === slug);
     if (!p) throw notFound('OIDC provider');
     return p;
+  }
+
+  /** Where a flow returns to: a path on this server (400 for anything else, so no open redirect). */
+  returnPath(raw: string | undefined): string {
+    const back = safeReturnUrl(raw, this.publicUrl);
+    if (!back) throw badRequest('return_url must be a path on this server');
+    return back;
+  }
+
+  /**
+   * Starts a browser flow: the provider URL to redirect to. The secrets the callback checks stay in the browser's
+   * session (an anonymous one is started when there is none; its cookie value is returned).
+   */
+  async start(
+    slug: string,
+    session: SessionRow | undefined,
+    start: {
+      flow: OidcFlow;
+      return_url: string;
+      terms_accepted: boolean;
+      /** The signed-in session user: a link flow needs one. */
+      userId?: string;
+    },
+  ): Promise<{ url: string; token?: string }> {
+    if (start.flow === 'link' && !start.userId) throw new AppError('auth_not_authenticated');
+    const { url, pending } = await this.begin(slug, {
+      flow: start.flow,
+      return_url: start.return_url,
+      ...(start.userId && start.flow === 'link' ? { user_id: start.userId } : {}),
+      terms_accepted: start.terms_accepted,
+    });
+    // SameSite=Lax still sends the session cookie on the provider's top-level redirect back.
+    const token = await this.sessions.remember(session, { oidc_pending_auth: pending });
+    return { url, token };
+  }
+
+  /** The flow the browser's session is in the middle of, if any. */
+  pendingOf(session: SessionRow | undefined): PendingAuth | undefined {
+    return session?.data.oidc_pending_auth as PendingAuth | undefined;
+  }
+
+  /**
+   * Finishes a browser flow from the provider's redirect (the pending attempt is single use, whatever the outcome).
+   * Sign-in and registration start a fresh session, whose cookie value is returned; a link keeps the current one.
+   */
+  async finish(
+    slug: string,
+    session: SessionRow | undefined,
+    query: URLSearchParams,
+  ): Promise<Completion & { flow: OidcFlow; token?: string }> {
+    const pending = this.pendingOf(session);
+    if (session && pending) await this.sessions.forget(session, 'oidc_pending_auth');
+    const data = session?.data ?? {};
+    const done = await this.complete(slug, pending, query, {
+      setup: data.pending_setup as SetupData | undefined,
+      inviteId: data.pending_invite_id as string | undefined,
+    });
+    // complete() refused a missing pending attempt.
+    const flow = pending!.flow;
+    if (flow === 'link') return { ...done, flow };
+    return { ...done, flow, token: await this.sessions.signIn(session, done.userId) };
   }
 
   /** The redirect URI registered at the provider: `{public_url}/api/auth/oidc/{slug}/callback`. */
@@ -140,18 +224,13 @@ export class OidcService {
    * link may name a provider that was since removed from the configuration, so the slug is not checked against it).
    */
   async unlink(userId: string, slug: string): Promise<{ changed: boolean }> {
-    const [u] = await this.db.query<{ oidc_provider: string | null; has_password: boolean }>(
-      'SELECT oidc_provider, password_hash IS NOT NULL AS has_password FROM users WHERE id = $1',
-      [userId],
-    );
+    const u = await this.users.credentialsById(userId);
     if (!u) throw new AppError('auth_not_authenticated');
     if (u.oidc_provider !== slug) return { changed: false };
-    if (!u.has_password) throw new AppError('auth_password_required', { provider: this.displayName(slug) });
-    await this.db.query(
-      `UPDATE users SET oidc_provider = NULL, oidc_subject = NULL, oidc_linked_at = NULL, updated_at = now()
-       WHERE id = $1`,
-      [userId],
-    );
+    if (u.password_hash === null) {
+      throw new AppError('auth_password_required', { provider: this.displayName(slug) });
+    }
+    await this.identities.unlink(userId);
     return { changed: true };
   }
 
@@ -239,16 +318,10 @@ export class OidcService {
     id: Identity,
     ctx: RegistrationContext,
   ): Promise<Completion> {
-    const [linked] = await this.db.query<{ id: string }>(
-      'SELECT id FROM users WHERE oidc_provider = $1 AND oidc_subject = $2',
-      [p.slug, id.subject],
-    );
-    if (linked) return { userId: linked.id, outcome: 'login' };
+    const linked = await this.identities.userOf({ provider: p.slug, subject: id.subject });
+    if (linked) return { userId: linked, outcome: 'login' };
     if (id.email) {
-      const [owner] = await this.db.query<{ id: string; oidc_provider: string | null }>(
-        'SELECT id, oidc_provider FROM users WHERE lower(email) = lower($1)',
-        [id.email],
-      );
+      const owner = await this.users.credentialsByEmail(id.email);
       if (owner) {
         if (owner.oidc_provider) {
           throw conflict(
@@ -262,37 +335,34 @@ export class OidcService {
               `sign in with your password and link ${p.name} in your settings`,
           );
         }
-        await linkOidcIdentity(this.db, owner.id, this.oidcIdentity(p, id)).catch(identityTaken(p));
+        await this.identities.link(owner.id, this.oidcIdentity(p, id)).catch(identityTaken(p));
         return { userId: owner.id, outcome: 'linked' };
       }
     }
     if (pending.flow === 'login') throw new AppError('auth_oidc_no_account', { provider: p.name });
     const email = id.email ?? `user${id.subject.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}@example.com`;
-    const user = (await this.accounts
-      .register(
+    const user = await this.accounts
+      .register({
         email,
-        null,
-        pending.terms_accepted,
-        ctx.setup,
-        this.disableRegistration,
-        ctx.inviteId,
-        this.oidcIdentity(p, id),
-      )
-      .catch(identityTaken(p))) as { id: string };
+        password: null,
+        termsAccepted: pending.terms_accepted,
+        setup: ctx.setup,
+        inviteId: ctx.inviteId,
+        oidc: this.oidcIdentity(p, id),
+      })
+      .catch(identityTaken(p));
     return { userId: user.id, outcome: 'registered' };
   }
 
-  private oidcIdentity(p: OidcProviderConfig, id: Identity) {
+  private oidcIdentity(p: OidcProviderConfig, id: Identity): OidcSignUp {
     // A placeholder address (no email from the provider) must not be mailed, so it counts as verified.
     return { provider: p.slug, subject: id.subject, emailVerified: !id.email || id.emailVerified !== false };
   }
 
   private async link(p: OidcProviderConfig, userId: string, id: Identity): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const [u] = await tx.query<{ oidc_provider: string | null; oidc_subject: string | null }>(
-        'SELECT oidc_provider, oidc_subject FROM users WHERE id = $1 FOR UPDATE',
-        [userId],
-      );
+    const identity = this.oidcIdentity(p, id);
+    await this.identities.transaction(async (trx) => {
+      const u = await this.identities.lockLinkOf(trx, userId);
       if (!u) throw new AppError('auth_not_authenticated');
       if (u.oidc_provider === p.slug && u.oidc_subject === id.subject) return;
       if (u.oidc_provider) {
@@ -300,12 +370,10 @@ export class OidcService {
           `Your account is already linked to ${this.displayName(u.oidc_provider)}; unlink it first`,
         );
       }
-      const [other] = await tx.query(
-        'SELECT 1 FROM users WHERE oidc_provider = $1 AND oidc_subject = $2 AND id <> $3',
-        [p.slug, id.subject, userId],
-      );
-      if (other) throw conflict(`This ${p.name} account is already linked to another Scanopy user`);
-      await linkOidcIdentity(tx, userId, this.oidcIdentity(p, id));
+      if (await this.identities.linkedToOther(trx, identity, userId)) {
+        throw conflict(`This ${p.name} account is already linked to another Scanopy user`);
+      }
+      await this.identities.link(userId, identity, trx);
     });
   }
 }
