@@ -1,62 +1,31 @@
 import { queryOptions } from '@tanstack/svelte-query';
-import { apiGet, apiList, apiPost, apiPut } from './client.ts';
-import { LIST_REFETCH_MS, queryKeys } from './queries.ts';
-import type { DiscoveryType, DiscoveryUpdatePayload } from './types.ts';
+import { apiGet, apiPost, apiPut } from './client.ts';
+import { LIST_REFETCH_MS, queryKeys, resourceQueries } from './queries.ts';
+import type {
+  Discovery as DiscoveryRecord,
+  DiscoveryRequest,
+  DiscoveryUpdatePayload,
+  RunType,
+  RunTypeName,
+  ScanEstimate,
+  ScanEstimateRequest,
+  ScanPreset,
+} from './types.ts';
 
-export type ScanPreset = 'polite' | 'normal' | 'fast';
+export type { RunType, ScanEstimate, ScanEstimateRequest, ScanPreset };
+
+/** The presets in the order the picker shows them, gentlest first. */
 export const SCAN_PRESETS: readonly ScanPreset[] = ['polite', 'normal', 'fast'];
 
-/** How a discovery runs. Historical records are written by the server when a session ends and hold its payload. */
-export type RunType =
-  | { type: 'AdHoc'; last_run?: string | null }
-  | {
-      type: 'Scheduled';
-      cron_schedule: string;
-      enabled: boolean;
-      last_run?: string | null;
-      timezone?: string | null;
-    }
-  | { type: 'Historical'; results: unknown };
-
-/** GET /api/v1/discovery row (the server's Discovery schema; run_type is untyped there). */
-export interface Discovery {
-  id: string;
-  name: string;
-  network_id: string;
-  daemon_id: string;
-  discovery_type: DiscoveryType;
-  run_type: RunType;
-  tags: string[];
-  created_at: string;
-  updated_at: string;
-}
+/**
+ * A discovery as the pages use it. The server's schema leaves run_type untyped (so it serializes what is stored); what
+ * it stores is always a RunType.
+ */
+export type Discovery = Omit<DiscoveryRecord, 'run_type'> & { run_type: RunType };
 
 export type Session = DiscoveryUpdatePayload;
 
-/** POST /api/v1/discovery/estimate answer (apps/server/src/discovery/estimate.routes.ts). */
-export interface ScanEstimate {
-  preset: string;
-  subnets: string[];
-  hosts: number;
-  ports_per_host: number;
-  probes: number;
-  max_attempts: number;
-  parallel_hosts: number;
-  per_host_pps: number;
-  total_pps: number;
-  duration_s: number;
-  per_host_duration_s: number;
-  filtered_ports_per_s: number;
-  silent_host_s: number;
-}
-
-export interface EstimateRequest {
-  network_id: string;
-  subnet_ids: string[] | null;
-  daemon_id: string;
-  scan_preset: ScanPreset;
-  ports: string | null;
-}
+const discoveries = resourceQueries<Discovery>('discovery');
 
 /** Jobs (AdHoc and Scheduled configurations) of a network; the server filters out finished runs. */
 const JOBS_LIMIT = 1000;
@@ -65,16 +34,14 @@ export const HISTORY_SHOWN = 20;
 export const discoveryJobsQuery = (networkId: string | undefined) =>
   queryOptions({
     queryKey: queryKeys.discovery.jobsOf(networkId),
-    queryFn: async () =>
-      (
-        await apiList<Discovery>('/api/v1/discovery', {
-          network_id: networkId,
-          run_type: ['AdHoc', 'Scheduled'],
-          order_by: 'created_at',
-          order_direction: 'asc',
-          limit: JOBS_LIMIT,
-        })
-      ).items,
+    queryFn: () =>
+      discoveries.items({
+        network_id: networkId,
+        run_type: ['AdHoc', 'Scheduled'] satisfies RunTypeName[],
+        order_by: 'created_at',
+        order_direction: 'asc',
+        limit: JOBS_LIMIT,
+      }),
     // Jobs also appear without any session event (a daemon registering, a teammate's edit): poll like other lists.
     refetchInterval: LIST_REFETCH_MS,
   });
@@ -83,16 +50,14 @@ export const discoveryJobsQuery = (networkId: string | undefined) =>
 export const discoveryHistoryQuery = (networkId: string | undefined) =>
   queryOptions({
     queryKey: queryKeys.discovery.historyOf(networkId),
-    queryFn: async () =>
-      (
-        await apiList<Discovery>('/api/v1/discovery', {
-          network_id: networkId,
-          run_type: ['Historical'],
-          order_by: 'created_at',
-          order_direction: 'desc',
-          limit: HISTORY_SHOWN,
-        })
-      ).items,
+    queryFn: () =>
+      discoveries.items({
+        network_id: networkId,
+        run_type: ['Historical'] satisfies RunTypeName[],
+        order_by: 'created_at',
+        order_direction: 'desc',
+        limit: HISTORY_SHOWN,
+      }),
   });
 
 /** Seeds the live list; the SSE stream keeps it current afterwards. */
@@ -103,7 +68,7 @@ export const activeSessionsQuery = () =>
     staleTime: 5000,
   });
 
-export const estimateQuery = (body: EstimateRequest) =>
+export const estimateQuery = (body: ScanEstimateRequest) =>
   queryOptions({
     queryKey: queryKeys.discovery.estimate(body),
     queryFn: () => apiPost<ScanEstimate>('/api/v1/discovery/estimate', body),
@@ -127,5 +92,5 @@ export async function savePreset(job: Discovery, preset: ScanPreset): Promise<Di
     discovery_type: { ...job.discovery_type, scan_preset: preset },
     run_type: job.run_type,
     tags: job.tags,
-  });
+  } satisfies DiscoveryRequest);
 }

@@ -1,6 +1,6 @@
 import { queryOptions } from '@tanstack/svelte-query';
-import { ApiError, apiGet, apiList, apiPost } from './client.ts';
-import type { DaemonResponse, HostResponse, Network, PublicConfigResponse, Subnet, User } from './types.ts';
+import { ApiError, apiGet, apiList, apiPost, type Query } from './client.ts';
+import type { DaemonResponse, HostResponse, Network, PublicConfig, Subnet, User } from './types.ts';
 
 /** One page of an entity list, optionally limited to a network. Part of every list query key. */
 export interface ListFilter {
@@ -12,25 +12,53 @@ export interface ListFilter {
 /** Visible pages poll until the server pushes events (SSE arrives in a later issue). */
 export const LIST_REFETCH_MS = 5000;
 
+/** How long a by-id lookup is reused before it is fetched again. */
+const LOOKUP_STALE_MS = 30_000;
+
+/**
+ * Query keys and query options of one collection under /api/v1. Every key starts with the collection name, so
+ * invalidating `keys.all` refreshes its pages and lookups alike.
+ */
+export function resourceQueries<T>(resource: string) {
+  const path = `/api/v1/${resource}`;
+  const keys = {
+    all: [resource] as const,
+    list: (f: ListFilter) => [resource, 'list', f] as const,
+    byIds: (ids: string[]) => [resource, 'ids', ids] as const,
+  };
+  return {
+    keys,
+    /** The rows matching `query`, without the paging metadata (for views that are not paged). */
+    items: async (query: Query) => (await apiList<T>(path, query)).items,
+    /** One page of the list; only the mounted route's queries run, so only the visible page polls. */
+    list: (f: ListFilter) =>
+      queryOptions({
+        queryKey: keys.list(f),
+        queryFn: () => apiList<T>(path, { ...f }),
+        refetchInterval: LIST_REFETCH_MS,
+      }),
+    /** Lookups fetch only the rows a visible page refers to, never whole collections. */
+    byIds: (ids: string[]) =>
+      queryOptions({
+        queryKey: keys.byIds(ids),
+        queryFn: async () => (await apiList<T>(path, { ids, limit: ids.length })).items,
+        enabled: ids.length > 0,
+        staleTime: LOOKUP_STALE_MS,
+      }),
+  };
+}
+
+export const hostQueries = resourceQueries<HostResponse>('hosts');
+export const subnetQueries = resourceQueries<Subnet>('subnets');
+export const daemonQueries = resourceQueries<DaemonResponse>('daemons');
+
 export const queryKeys = {
   config: ['config'] as const,
   me: ['auth', 'me'] as const,
   networks: { all: ['networks'] as const, list: () => ['networks', 'list'] as const },
-  hosts: {
-    all: ['hosts'] as const,
-    list: (f: ListFilter) => ['hosts', 'list', f] as const,
-    byIds: (ids: string[]) => ['hosts', 'ids', ids] as const,
-  },
-  subnets: {
-    all: ['subnets'] as const,
-    list: (f: ListFilter) => ['subnets', 'list', f] as const,
-    byIds: (ids: string[]) => ['subnets', 'ids', ids] as const,
-  },
-  daemons: {
-    all: ['daemons'] as const,
-    list: (f: ListFilter) => ['daemons', 'list', f] as const,
-    byIds: (ids: string[]) => ['daemons', 'ids', ids] as const,
-  },
+  hosts: hostQueries.keys,
+  subnets: subnetQueries.keys,
+  daemons: daemonQueries.keys,
   discovery: {
     jobs: ['discovery', 'jobs'] as const,
     jobsOf: (networkId: string | undefined) => ['discovery', 'jobs', { network_id: networkId }] as const,
@@ -45,7 +73,7 @@ export const queryKeys = {
 export const configQuery = () =>
   queryOptions({
     queryKey: queryKeys.config,
-    queryFn: () => apiGet<PublicConfigResponse>('/api/config'),
+    queryFn: () => apiGet<PublicConfig>('/api/config'),
   });
 
 /** The signed-in user, or null when there is no valid session (a 401 is an answer here, not an error). */
@@ -68,52 +96,6 @@ export const networksQuery = () =>
   queryOptions({
     queryKey: queryKeys.networks.list(),
     queryFn: async () => (await apiList<Network>('/api/v1/networks', { limit: 200 })).items,
-  });
-
-export const hostsQuery = (f: ListFilter) =>
-  queryOptions({
-    queryKey: queryKeys.hosts.list(f),
-    queryFn: () => apiList<HostResponse>('/api/v1/hosts', { ...f }),
-    refetchInterval: LIST_REFETCH_MS,
-  });
-
-export const subnetsQuery = (f: ListFilter) =>
-  queryOptions({
-    queryKey: queryKeys.subnets.list(f),
-    queryFn: () => apiList<Subnet>('/api/v1/subnets', { ...f }),
-    refetchInterval: LIST_REFETCH_MS,
-  });
-
-export const daemonsQuery = (f: ListFilter) =>
-  queryOptions({
-    queryKey: queryKeys.daemons.list(f),
-    queryFn: () => apiList<DaemonResponse>('/api/v1/daemons', { ...f }),
-    refetchInterval: LIST_REFETCH_MS,
-  });
-
-/** Lookups fetch only the rows a visible page refers to, never whole collections. */
-export const subnetsByIdsQuery = (ids: string[]) =>
-  queryOptions({
-    queryKey: queryKeys.subnets.byIds(ids),
-    queryFn: async () => (await apiList<Subnet>('/api/v1/subnets', { ids, limit: ids.length })).items,
-    enabled: ids.length > 0,
-    staleTime: 30_000,
-  });
-
-export const hostsByIdsQuery = (ids: string[]) =>
-  queryOptions({
-    queryKey: queryKeys.hosts.byIds(ids),
-    queryFn: async () => (await apiList<HostResponse>('/api/v1/hosts', { ids, limit: ids.length })).items,
-    enabled: ids.length > 0,
-    staleTime: 30_000,
-  });
-
-export const daemonsByIdsQuery = (ids: string[]) =>
-  queryOptions({
-    queryKey: queryKeys.daemons.byIds(ids),
-    queryFn: async () => (await apiList<DaemonResponse>('/api/v1/daemons', { ids, limit: ids.length })).items,
-    enabled: ids.length > 0,
-    staleTime: 30_000,
   });
 
 /** Sorted unique ids, so the same set of ids always maps to the same lookup query key. */
