@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { toDrawio, toMermaid, imageFrame, exportFileName, IMAGE_MARGIN } from './exports.ts';
+import { GW, GW_DMZ, GW_LAN, LAN, NAS_LAN, WEB, WEB_DMZ, fixtureTopology } from './fixture.test-data.ts';
+import { indexTopology, searchHosts, toFlow, UNKNOWN_SERVICE, type InterfaceData } from './model.ts';
+
+const catalog = (def: string) => (def === 'Samba' ? { category: 'Storage', color: 'Green' as const } : UNKNOWN_SERVICE);
+const view = { hiddenEdgeTypes: ['HostVirtualization' as const], leftZoneTitle: 'Infra', hidePorts: false, highlight: null };
+
+describe('toFlow', () => {
+  const t = fixtureTopology();
+  const index = indexTopology(t);
+
+  it('puts subnets before their cards, children relative to and confined in their subnet', () => {
+    const { nodes } = toFlow(t, index, catalog, view);
+    expect(nodes.map((n) => n.type)).toEqual(['subnet', 'subnet', 'interface', 'interface', 'interface', 'interface']);
+    const nas = nodes.find((n) => n.id === NAS_LAN)!;
+    expect(nas).toMatchObject({ parentId: LAN, extent: 'parent', position: { x: 350, y: 50 }, width: 250 });
+    expect(nodes.find((n) => n.id === LAN)!.data).toMatchObject({ title: 'LAN (10.0.0.0/24)', leftZoneTitle: 'Infra' });
+  });
+
+  it('lists the services bound to each interface, with "all interfaces" bindings on every card of the host', () => {
+    const { nodes } = toFlow(t, index, catalog, view);
+    const services = (id: string) => (nodes.find((n) => n.id === id)!.data as InterfaceData).services.map((s) => s.name);
+    expect(services(GW_LAN)).toEqual(['Gateway', 'SSH']);
+    expect(services(GW_DMZ)).toEqual(['SSH']);
+    const nas = nodes.find((n) => n.id === NAS_LAN)!.data as InterfaceData;
+    expect(nas).toMatchObject({ hostName: 'nas', footer: 'eth0: 10.0.0.20' });
+    expect(nas.services[0]).toMatchObject({ name: 'Samba', category: 'Storage', ports: ['445/tcp'] });
+  });
+
+  it('styles edges per type and hides the hidden types', () => {
+    const { edges } = toFlow(t, index, catalog, view);
+    const byType = Object.fromEntries(edges.map((e) => [e.data.edgeType, e]));
+    expect(byType.Interface).toMatchObject({ sourceHandle: 'Bottom', targetHandle: 'Top', hidden: false, data: { dashed: true } });
+    expect(byType.RequestPath.markerEnd).toMatchObject({ type: 'arrowclosed' });
+    expect(byType.HostVirtualization.hidden).toBe(true);
+  });
+
+  it('search highlights the matching host and fades the others', () => {
+    expect(searchHosts(t, '')).toBeNull();
+    expect([...searchHosts(t, '10.1.0.10')!]).toEqual([WEB]);
+    expect([...searchHosts(t, 'gate')!]).toEqual([GW]);
+    const { nodes } = toFlow(t, index, catalog, { ...view, highlight: new Set([WEB]) });
+    const data = (id: string) => nodes.find((n) => n.id === id)!.data as InterfaceData;
+    expect(data(WEB_DMZ)).toMatchObject({ highlighted: true, faded: false });
+    expect(data(GW_LAN)).toMatchObject({ highlighted: false, faded: true });
+  });
+});
+
+describe('text exports', () => {
+  const t = fixtureTopology();
+  const input = { topology: t, index: indexTopology(t), hiddenEdgeTypes: ['HostVirtualization' as const] };
+
+  it('writes a Mermaid flowchart with one subgraph per subnet and escaped labels', () => {
+    const m = toMermaid(input);
+    expect(m.startsWith('flowchart TD\n')).toBe(true);
+    expect(m).toContain('subgraph s1["LAN - 10.0.0.0/24"]');
+    expect(m).toContain('["nas<br/>10.0.0.20"]');
+    expect(m.match(/subgraph /g)).toHaveLength(2);
+    expect(m).toContain('-->|"web #124; storage"|');
+    // The hidden virtualisation edge is left out.
+    expect(m.match(/ (---|-->|-\.->)/g)).toHaveLength(2);
+  });
+
+  it('writes a draw.io file with one cell per node and per drawn edge', () => {
+    const x = toDrawio(input);
+    expect(x.match(/vertex="1"/g)).toHaveLength(t.nodes.length);
+    expect(x.match(/edge="1"/g)).toHaveLength(2);
+    expect(x).toContain(`parent="${LAN}"`);
+    expect(x).toContain('name="Home &quot;lab&quot; &lt;main&gt;"');
+  });
+
+  it('names files by topology and date, and frames images around the diagram', () => {
+    expect(exportFileName('Home "lab" <main>', 'png', new Date('2026-12-05T10:00:00Z'))).toBe(
+      'scanopy-home-lab-main-2026-12-05.png',
+    );
+    expect(imageFrame({ x: 0, y: 0, width: 650, height: 650 })).toMatchObject({
+      width: 650 + 2 * IMAGE_MARGIN,
+      height: 650 + 2 * IMAGE_MARGIN,
+      zoom: 1,
+    });
+    expect(imageFrame({ x: 0, y: 0, width: 20000, height: 100 }).width).toBe(8000);
+  });
+});

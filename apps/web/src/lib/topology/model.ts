@@ -1,0 +1,396 @@
+import type {
+  Color,
+  EdgeHandle,
+  EdgeStyle,
+  EdgeType,
+  Host,
+  Interface,
+  Port,
+  Service,
+  Subnet,
+  Topology,
+  TopologyEdge,
+  TopologyNode,
+} from './types.ts';
+
+/** Tailwind's 500 shades: the reference's colour names as one CSS colour each (readable on light and dark). */
+export const COLOR_HEX: Record<Color, string> = {
+  Pink: '#ec4899',
+  Rose: '#f43f5e',
+  Red: '#ef4444',
+  Orange: '#f97316',
+  Green: '#22c55e',
+  Emerald: '#10b981',
+  Teal: '#14b8a6',
+  Cyan: '#06b6d4',
+  Blue: '#3b82f6',
+  Indigo: '#6366f1',
+  Purple: '#a855f7',
+  Gray: '#6b7280',
+  Yellow: '#eab308',
+};
+
+export interface EdgeLook {
+  name: string;
+  color: Color;
+  dashed: boolean;
+  style: EdgeStyle;
+  arrow: boolean;
+  hiddenByDefault: boolean;
+}
+
+/** How each edge type is drawn (topology-ui.md §1.3; the same values as the server's edge_types metadata). */
+export const EDGE_LOOKS: Record<EdgeType, EdgeLook> = {
+  Interface: {
+    name: 'Host interface',
+    color: 'Blue',
+    dashed: true,
+    style: 'SmoothStep',
+    arrow: false,
+    hiddenByDefault: false,
+  },
+  HostVirtualization: {
+    name: 'Virtualized host',
+    color: 'Indigo',
+    dashed: true,
+    style: 'Straight',
+    arrow: false,
+    hiddenByDefault: true,
+  },
+  ServiceVirtualization: {
+    name: 'Virtualized service',
+    color: 'Cyan',
+    dashed: true,
+    style: 'SmoothStep',
+    arrow: false,
+    hiddenByDefault: false,
+  },
+  RequestPath: {
+    name: 'Request path',
+    color: 'Purple',
+    dashed: false,
+    style: 'SmoothStep',
+    arrow: true,
+    hiddenByDefault: false,
+  },
+  HubAndSpoke: {
+    name: 'Hub and spoke',
+    color: 'Purple',
+    dashed: false,
+    style: 'SmoothStep',
+    arrow: true,
+    hiddenByDefault: false,
+  },
+  PhysicalLink: {
+    name: 'Physical link',
+    color: 'Gray',
+    dashed: false,
+    style: 'Straight',
+    arrow: false,
+    hiddenByDefault: false,
+  },
+};
+
+/** What the UI knows about a service definition (from GET /api/metadata); unknown ones fall back to Unknown. */
+export interface ServiceLook {
+  category: string;
+  color: Color;
+}
+export type ServiceCatalog = (definition: string) => ServiceLook;
+export const UNKNOWN_SERVICE: ServiceLook = { category: 'Unknown', color: 'Gray' };
+
+/** Lookups over one topology's snapshot, built once per topology (never per card). */
+export interface TopologyIndex {
+  hosts: Map<string, Host>;
+  interfaces: Map<string, Interface>;
+  subnets: Map<string, Subnet>;
+  ports: Map<string, Port>;
+  /** Services bound to an interface, including a host's "all interfaces" port bindings. */
+  servicesOn(hostId: string, interfaceId: string | null | undefined): Service[];
+}
+
+export function indexTopology(t: Topology): TopologyIndex {
+  const hosts = new Map(t.hosts.map((h) => [h.id, h]));
+  const interfaces = new Map(t.interfaces.map((i) => [i.id, i]));
+  const subnets = new Map(t.subnets.map((s) => [s.id, s]));
+  const ports = new Map(t.ports.map((p) => [p.id, p]));
+  const byInterface = new Map<string, Service[]>();
+  const onAll = new Map<string, Service[]>();
+  const push = (m: Map<string, Service[]>, k: string, s: Service) => {
+    const list = m.get(k);
+    if (!list) m.set(k, [s]);
+    else if (!list.includes(s)) list.push(s);
+  };
+  for (const s of t.services) {
+    for (const b of s.bindings) {
+      if (b.interface_id) push(byInterface, b.interface_id, s);
+      else push(onAll, s.host_id, s);
+    }
+  }
+  return {
+    hosts,
+    interfaces,
+    subnets,
+    ports,
+    servicesOn(hostId, interfaceId) {
+      const own = interfaceId ? (byInterface.get(interfaceId) ?? []) : [];
+      const all = onAll.get(hostId) ?? [];
+      return [...own, ...all.filter((s) => !own.includes(s))].sort((a, b) => a.position - b.position);
+    },
+  };
+}
+
+export function subnetTitle(s: Subnet | undefined, fallback: string): string {
+  if (!s) return fallback;
+  return s.name && s.name !== s.cidr ? `${s.name} (${s.cidr})` : s.cidr;
+}
+
+export interface ServiceRow {
+  id: string;
+  name: string;
+  category: string;
+  color: Color;
+  ports: string[];
+}
+
+export interface SubnetData extends Record<string, unknown> {
+  kind: 'subnet';
+  title: string;
+  subnetType: string;
+  infraWidth: number;
+  leftZoneTitle: string;
+  faded: boolean;
+}
+
+export interface InterfaceData extends Record<string, unknown> {
+  kind: 'interface';
+  hostId: string;
+  hostName: string;
+  header: string | null;
+  footer: string;
+  services: ServiceRow[];
+  isInfra: boolean;
+  highlighted: boolean;
+  faded: boolean;
+}
+
+/** A node as Svelte Flow takes it (structurally @xyflow/svelte's Node, kept free of the library for tests). */
+export interface FlowNode {
+  id: string;
+  type: 'subnet' | 'interface';
+  position: Ixy;
+  width: number;
+  height: number;
+  parentId?: string;
+  extent?: 'parent';
+  data: SubnetData | InterfaceData;
+  zIndex?: number;
+  ariaLabel?: string;
+}
+
+interface Ixy {
+  x: number;
+  y: number;
+}
+
+export interface FlowEdgeData extends Record<string, unknown> {
+  edgeType: EdgeType;
+  color: string;
+  dashed: boolean;
+  style: EdgeStyle;
+  multiHop: boolean;
+}
+
+export interface FlowEdge {
+  id: string;
+  source: string;
+  target: string;
+  sourceHandle: EdgeHandle;
+  targetHandle: EdgeHandle;
+  type: 'topology';
+  label?: string;
+  hidden: boolean;
+  markerEnd?: { type: 'arrowclosed'; color: string };
+  data: FlowEdgeData;
+  ariaLabel?: string;
+}
+
+export interface ViewOptions {
+  hiddenEdgeTypes: readonly EdgeType[];
+  leftZoneTitle: string;
+  hidePorts: boolean;
+  /** Host ids matched by the search box: their cards are highlighted, the rest fade. */
+  highlight: ReadonlySet<string> | null;
+}
+
+function portLabel(p: Port): string {
+  return `${p.number}/${p.protocol.toLowerCase()}`;
+}
+
+function serviceRows(
+  services: Service[],
+  interfaceId: string | null | undefined,
+  index: TopologyIndex,
+  catalog: ServiceCatalog,
+): ServiceRow[] {
+  return services.map((s) => {
+    const look = catalog(s.service_definition);
+    const ports: string[] = [];
+    for (const b of s.bindings) {
+      if (b.type !== 'Port') continue;
+      if (b.interface_id && interfaceId && b.interface_id !== interfaceId) continue;
+      const p = index.ports.get(b.port_id);
+      if (p) ports.push(portLabel(p));
+    }
+    return { id: s.id, name: s.name, category: look.category, color: look.color, ports: [...new Set(ports)] };
+  });
+}
+
+/**
+ * The Svelte Flow nodes and edges of a stored topology. Parents come before their children (Svelte Flow needs a
+ * parent placed first); children are positioned relative to their subnet and cannot leave it.
+ */
+export function toFlow(
+  t: Topology,
+  index: TopologyIndex,
+  catalog: ServiceCatalog,
+  opts: ViewOptions,
+): { nodes: FlowNode[]; edges: FlowEdge[] } {
+  const subnets: FlowNode[] = [];
+  const cards: FlowNode[] = [];
+  for (const n of t.nodes) {
+    if (n.node_type === 'SubnetNode') subnets.push(subnetNode(n, index, opts));
+    else cards.push(interfaceNode(n, index, catalog, opts));
+  }
+  const present = new Set([...subnets, ...cards].map((n) => n.id));
+  const edges = t.edges
+    .filter((e) => present.has(e.source) && present.has(e.target))
+    .map((e) => flowEdge(e, opts));
+  return { nodes: [...subnets, ...cards], edges };
+}
+
+function subnetNode(
+  n: Extract<TopologyNode, { node_type: 'SubnetNode' }>,
+  index: TopologyIndex,
+  opts: ViewOptions,
+): FlowNode {
+  const subnet = index.subnets.get(n.id);
+  const title = n.header ?? subnetTitle(subnet, 'Subnet');
+  return {
+    id: n.id,
+    type: 'subnet',
+    position: { x: n.position.x, y: n.position.y },
+    width: n.size.x,
+    height: n.size.y,
+    zIndex: 0,
+    ariaLabel: `Subnet ${title}`,
+    data: {
+      kind: 'subnet',
+      title,
+      subnetType: subnet?.subnet_type ?? 'Unknown',
+      infraWidth: n.infra_width,
+      leftZoneTitle: opts.leftZoneTitle,
+      faded: false,
+    },
+  };
+}
+
+function interfaceNode(
+  n: Extract<TopologyNode, { node_type: 'InterfaceNode' }>,
+  index: TopologyIndex,
+  catalog: ServiceCatalog,
+  opts: ViewOptions,
+): FlowNode {
+  const host = index.hosts.get(n.host_id);
+  const iface = n.interface_id ? index.interfaces.get(n.interface_id) : undefined;
+  const hostName = host?.name ?? 'Unknown host';
+  const services = serviceRows(index.servicesOn(n.host_id, n.interface_id), n.interface_id, index, catalog);
+  const footer = iface ? (iface.name ? `${iface.name}: ${iface.ip_address}` : iface.ip_address) : '';
+  const matched = opts.highlight?.has(n.host_id) ?? false;
+  return {
+    id: n.id,
+    type: 'interface',
+    position: { x: n.position.x, y: n.position.y },
+    width: n.size.x,
+    height: n.size.y,
+    parentId: n.subnet_id,
+    extent: 'parent',
+    zIndex: 1,
+    ariaLabel: `Host ${hostName}${iface ? ` at ${iface.ip_address}` : ''}`,
+    data: {
+      kind: 'interface',
+      hostId: n.host_id,
+      hostName,
+      header: n.header ?? null,
+      footer,
+      services: opts.hidePorts ? services.map((s) => ({ ...s, ports: [] })) : services,
+      isInfra: n.is_infra,
+      highlighted: matched,
+      faded: opts.highlight !== null && !matched,
+    },
+  };
+}
+
+function flowEdge(e: TopologyEdge, opts: ViewOptions): FlowEdge {
+  const look = EDGE_LOOKS[e.edge_type] ?? EDGE_LOOKS.Interface;
+  const color = COLOR_HEX[look.color];
+  return {
+    id: e.id,
+    source: e.source,
+    target: e.target,
+    sourceHandle: e.source_handle,
+    targetHandle: e.target_handle,
+    type: 'topology',
+    label: e.label ?? undefined,
+    hidden: opts.hiddenEdgeTypes.includes(e.edge_type),
+    ...(look.arrow ? { markerEnd: { type: 'arrowclosed' as const, color } } : {}),
+    ariaLabel: `${look.name}${e.label ? ` ${e.label}` : ''}`,
+    data: {
+      edgeType: e.edge_type,
+      color,
+      dashed: look.dashed,
+      style: look.style,
+      multiHop: e.is_multi_hop,
+    },
+  };
+}
+
+/** Host ids whose name, hostname, IP or service name contains the query (case-insensitive); null for no query. */
+export function searchHosts(t: Topology, query: string): Set<string> | null {
+  const q = query.trim().toLowerCase();
+  if (!q) return null;
+  const found = new Set<string>();
+  for (const h of t.hosts) {
+    if (h.name.toLowerCase().includes(q) || h.hostname?.toLowerCase().includes(q)) found.add(h.id);
+  }
+  for (const i of t.interfaces) if (i.ip_address.includes(q)) found.add(i.host_id);
+  for (const s of t.services) if (s.name.toLowerCase().includes(q)) found.add(s.host_id);
+  // Only hosts that are drawn count: a match without a card cannot be highlighted.
+  const drawn = new Set<string>();
+  for (const n of t.nodes) if (n.node_type === 'InterfaceNode' && found.has(n.host_id)) drawn.add(n.host_id);
+  return drawn;
+}
+
+/** Ids of the drawn hosts (the cards' host ids), for "every host is rendered" checks and the legend. */
+export function drawnHostIds(t: Topology): Set<string> {
+  const ids = new Set<string>();
+  for (const n of t.nodes) if (n.node_type === 'InterfaceNode') ids.add(n.host_id);
+  return ids;
+}
+
+/** Absolute position of a node (children are stored relative to their subnet). */
+export function absolutePosition(t: Topology, id: string): Ixy | undefined {
+  const n = t.nodes.find((x) => x.id === id);
+  if (!n) return undefined;
+  if (n.node_type === 'SubnetNode') return { ...n.position };
+  const parent = t.nodes.find((x) => x.id === n.subnet_id);
+  return {
+    x: n.position.x + (parent?.position.x ?? 0),
+    y: n.position.y + (parent?.position.y ?? 0),
+  };
+}
+
+/** Svelte Flow positions are floats; the API takes integers (snapped to the 25 px grid while dragging). */
+export function toIxy(p: Ixy): Ixy {
+  return { x: Math.round(p.x), y: Math.round(p.y) };
+}
