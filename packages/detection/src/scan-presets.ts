@@ -16,10 +16,13 @@ export interface ScanSettings {
   window_floor: number;
   /** Probe starts per second across all hosts (0 = unlimited). */
   global_pps: number;
-  /** Hosts port-scanned at the same time. */
-  max_parallel_hosts: number;
-  /** Per connect attempt. */
+  /**
+   * Per connect attempt before a host has given a round-trip sample, and the most a measured timeout may be.
+   * Once a host answers, its timeout is SRTT + 4 × RTTVAR, clamped to [rtt_timeout_min_ms, connect_timeout_ms].
+   */
   connect_timeout_ms: number;
+  /** The least a measured timeout may be. */
+  rtt_timeout_min_ms: number;
   /** Extra attempts after a timeout. */
   retries: number;
   retry_delay_ms: number;
@@ -30,12 +33,13 @@ export interface ScanSettings {
   silent_host_limit: number;
 }
 
-const COMMON = { connect_timeout_ms: 800, retries: 1, retry_delay_ms: 100 } as const;
+const COMMON = { connect_timeout_ms: 800, rtt_timeout_min_ms: 100, retries: 1, retry_delay_ms: 100 } as const;
 
 /**
  * polite: for networks with fragile devices (printers, cameras, small NAS). normal: the reference's defaults
  * (500 starts/s per host, window up to 200) plus the global cap and the adaptive window. fast: for sturdy
- * networks and lab use.
+ * networks and lab use. Every live host is scanned at once, each at its own rate; the global cap (SYNs per second
+ * of the scanner's own link, a few Mbit/s at most) is what bounds a large subnet.
  */
 export const PRESETS: Readonly<Record<PresetName, ScanSettings>> = {
   polite: {
@@ -44,7 +48,6 @@ export const PRESETS: Readonly<Record<PresetName, ScanSettings>> = {
     port_scan_batch_size: 32,
     window_floor: 4,
     global_pps: 1000,
-    max_parallel_hosts: 10,
     silent_host_limit: 128,
     ...COMMON,
   },
@@ -53,8 +56,7 @@ export const PRESETS: Readonly<Record<PresetName, ScanSettings>> = {
     scan_rate_pps: 500,
     port_scan_batch_size: 200,
     window_floor: 16,
-    global_pps: 5000,
-    max_parallel_hosts: 10,
+    global_pps: 20000,
     silent_host_limit: 256,
     ...COMMON,
   },
@@ -63,8 +65,7 @@ export const PRESETS: Readonly<Record<PresetName, ScanSettings>> = {
     scan_rate_pps: 5000,
     port_scan_batch_size: 1000,
     window_floor: 64,
-    global_pps: 20000,
-    max_parallel_hosts: 8,
+    global_pps: 50000,
     silent_host_limit: 256,
     ...COMMON,
   },
@@ -107,8 +108,8 @@ export function resolveScanSettings(input: ResolveInput = {}): ScanSettings {
   // The reference clamps the batch to 16–1000 where it is used.
   merged.port_scan_batch_size = int(merged.port_scan_batch_size, 16, 1000);
   merged.window_floor = int(merged.window_floor, 1, merged.port_scan_batch_size);
-  merged.max_parallel_hosts = int(merged.max_parallel_hosts, 1, 1024);
   merged.connect_timeout_ms = int(merged.connect_timeout_ms, 50, 60_000);
+  merged.rtt_timeout_min_ms = int(merged.rtt_timeout_min_ms, 10, merged.connect_timeout_ms);
   merged.retries = int(merged.retries, 0, 5);
   merged.retry_delay_ms = int(merged.retry_delay_ms, 0, 10_000);
   merged.silent_host_limit = int(merged.silent_host_limit, 1, 65535);
@@ -121,24 +122,35 @@ export function resolveScanSettings(input: ResolveInput = {}): ScanSettings {
  */
 const ASSUMED_RTT_MS = 1;
 
+/** Host discovery defaults (daemon.md §1.2 `arp_rate_pps`, `arp_retries`) and the kernel's ARP timing. */
+export const HOST_DISCOVERY_DEFAULTS = { arp_rate_pps: 50, arp_retries: 2, solicit: 3, retrans_ms: 1000 };
+
 export interface ScanEstimate {
   preset: ScanSettings['preset'];
+  /** Addresses swept by host discovery. */
+  addresses: number;
+  /** Live hosts port-scanned (those already known, before a run; those found, once host discovery is done). */
   hosts: number;
   ports_per_host: number;
-  /** One connect per port per host. */
+  /** One connect per port per live host. */
   probes: number;
   /** Upper bound on connection attempts (every probe timing out and being retried). */
   max_attempts: number;
+  /** Every live host is scanned at once (the socket budget permitting). */
   parallel_hosts: number;
   /** Starts per second each host sees (≤ scan_rate_pps). */
   per_host_pps: number;
   /** Starts per second the scanner sends in total (≤ global_pps). */
   total_pps: number;
-  /** Expected wall time when hosts answer (open or closed ports): the pacing bound. */
+  /** Host discovery: paced ARP nudges of every address, then the wait for the last answers. */
+  host_discovery_s: number;
+  /** Port scan of the live hosts, all at once: the pacing bound. */
+  port_scan_s: number;
+  /** Expected wall time: host discovery, then the port scan. */
   duration_s: number;
-  /** Time to scan one answering host. */
+  /** Time to scan one live host, answering or dropping probes alike. */
   per_host_duration_s: number;
-  /** Ports per second on a host that drops probes (window at its floor, every attempt timing out). */
+  /** Ports per second on a host that drops probes: the start rate, as long as its window can carry the timeouts. */
   filtered_ports_per_s: number;
   /** Time spent on a host that answers nothing before it is given up (silent_host_limit). */
   silent_host_s: number;
@@ -146,11 +158,27 @@ export interface ScanEstimate {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-/** Probes, duration and per-host rate of a scan of `hosts` hosts × `portsPerHost` ports with `settings`. */
-export function estimateScan(hosts: number, portsPerHost: number, settings: ScanSettings): ScanEstimate {
+/** Paced nudges of `addresses` addresses (arp_rate_pps ÷ solicit per second, enough rounds) plus the last wait. */
+export function hostDiscoverySeconds(addresses: number, d = HOST_DISCOVERY_DEFAULTS): number {
+  if (addresses <= 0) return 0;
+  const rounds = Math.max(1, Math.ceil((1 + d.arp_retries) / d.solicit));
+  const perRound = (addresses * d.solicit) / d.arp_rate_pps + (d.solicit * d.retrans_ms + 500) / 1000;
+  return round1(rounds * perRound);
+}
+
+/**
+ * Probes, duration and per-host rate of a scan of `hosts` live hosts × `portsPerHost` ports with `settings`,
+ * after host discovery over `addresses` addresses (default: none, i.e. the port scan alone).
+ */
+export function estimateScan(
+  hosts: number,
+  portsPerHost: number,
+  settings: ScanSettings,
+  addresses = 0,
+): ScanEstimate {
   const h = Math.max(0, Math.floor(hosts));
   const m = Math.max(0, Math.floor(portsPerHost));
-  const parallel = Math.max(1, Math.min(h, settings.max_parallel_hosts));
+  const parallel = Math.max(1, h);
   const hostCap =
     settings.scan_rate_pps > 0
       ? settings.scan_rate_pps
@@ -158,21 +186,32 @@ export function estimateScan(hosts: number, portsPerHost: number, settings: Scan
   const total = Math.min(settings.global_pps > 0 ? settings.global_pps : Infinity, hostCap * parallel);
   const perHost = total / parallel;
   const probes = h * m;
+  // Dropped probes hold a window slot for a measured timeout (the floor on a LAN) and do not shrink the window.
+  const filteredPerS = Math.min(
+    perHost,
+    (settings.port_scan_batch_size * 1000) / settings.rtt_timeout_min_ms,
+  );
+  // A silent host gives no round trip: its probes wait the full timeout; the window still grows on drops.
+  const silentPerS = Math.min(perHost, (settings.port_scan_batch_size * 1000) / settings.connect_timeout_ms);
   const attemptMs =
     settings.connect_timeout_ms * (1 + settings.retries) + settings.retry_delay_ms * settings.retries;
-  const filteredPerS = (settings.window_floor * 1000) / attemptMs;
+  const discovery = hostDiscoverySeconds(addresses);
+  const portScan = h === 0 ? 0 : round1(m / perHost);
   return {
     preset: settings.preset,
+    addresses: Math.max(0, Math.floor(addresses)),
     hosts: h,
     ports_per_host: m,
     probes,
     max_attempts: probes * (1 + settings.retries),
-    parallel_hosts: h === 0 ? 0 : parallel,
+    parallel_hosts: h,
     per_host_pps: round1(perHost),
     total_pps: round1(total),
-    duration_s: h === 0 ? 0 : round1(probes / total),
+    host_discovery_s: discovery,
+    port_scan_s: portScan,
+    duration_s: round1(discovery + portScan),
     per_host_duration_s: round1(m / perHost),
     filtered_ports_per_s: round1(filteredPerS),
-    silent_host_s: round1(Math.min(m, settings.silent_host_limit) / filteredPerS),
+    silent_host_s: round1(Math.min(m, settings.silent_host_limit) / silentPerS + attemptMs / 1000),
   };
 }

@@ -29,6 +29,8 @@ export interface DiscoveredHost {
   /** Interface the neighbour entry is on (neighbour) or the port that answered (tcp). */
   interface: string | null;
   port: number | null;
+  /** Round trip of the TCP answer that proved it alive (ms): the first sample of its port-scan timeout. */
+  rtt_ms: number | null;
 }
 
 export interface NeighbourEntry {
@@ -232,7 +234,7 @@ export class HostDiscovery implements AsyncIterable<DiscoveredHost> {
     const collect = async () => {
       for (const e of await neighbours.read()) {
         if (nudged.has(e.ip) && e.device === device)
-          this.add({ ip: e.ip, mac: e.mac, via: 'neighbour', interface: device, port: null });
+          this.add({ ip: e.ip, mac: e.mac, via: 'neighbour', interface: device, port: null, rtt_ms: null });
       }
     };
     const pollSignal = new ScanSignal(signal);
@@ -292,6 +294,7 @@ export class HostDiscovery implements AsyncIterable<DiscoveredHost> {
             } catch {
               return;
             }
+            let rtt: number | null = null;
             try {
               const r = await probeTcpPort(ip, port, {
                 timeoutMs: s.connect_timeout_ms,
@@ -304,9 +307,12 @@ export class HostDiscovery implements AsyncIterable<DiscoveredHost> {
                   scope.assert(ip);
                   await pacer.start(lane, hostSignal);
                 },
+                afterAttempt: (outcome, info) => {
+                  if (outcome.kind === 'open' || outcome.kind === 'closed') rtt = info.elapsedMs;
+                },
               });
               if (r.state === 'open' || r.state === 'closed') {
-                this.add({ ip, mac: null, via: 'tcp', interface: null, port });
+                this.add({ ip, mac: null, via: 'tcp', interface: null, port, rtt_ms: rtt });
                 hostSignal.abort();
               } else if (r.state === 'unreachable') hostSignal.abort();
             } catch (err) {

@@ -14,9 +14,11 @@ export {
   type PacerOptions,
   type WindowOptions,
 } from './pacer.ts';
+export { RttEstimator, type RttLimits } from './rtt.ts';
 export {
   connectAttempt,
   probeTcpPort,
+  type AttemptInfo,
   type AttemptOutcome,
   type ConnectAttempt,
   type PortState,
@@ -27,6 +29,8 @@ export { FULL_RANGE, parsePortSpec, planSize, portOrder, PortSpecError, type Por
 export {
   DEFAULT_PRESET,
   estimateScan,
+  HOST_DISCOVERY_DEFAULTS,
+  hostDiscoverySeconds,
   isPresetName,
   PRESET_NAMES,
   PRESETS,
@@ -39,6 +43,7 @@ export {
 export { MAX_SCOPE_ADDRESSES, parseAllowList, ScanScope, ScopeError, type ScopeInput } from './scope.ts';
 export {
   PortScan,
+  RETRY_TRIAL,
   scanPorts,
   type ActiveHost,
   type HostScanResult,

@@ -113,34 +113,37 @@ describe('Pacer', () => {
 });
 
 describe('AimdWindow', () => {
-  it('starts at the floor, grows by one per answer up to the ceiling, halves on a timeout', () => {
+  it('starts at the floor, grows by one per answer or drop up to the ceiling, halves on overload', () => {
     const clock = new ManualClock();
     const w = new AimdWindow({ floor: 4, ceiling: 10, cooldownMs: 800 }, clock);
     expect(w.limit).toBe(4);
     for (let i = 0; i < 3; i++) w.onAnswer();
     expect(w.limit).toBe(7);
+    // A dropped probe is not congestion: the window keeps growing, as for an answer.
+    w.onDrop();
+    expect(w.limit).toBe(8);
     for (let i = 0; i < 10; i++) w.onAnswer();
     expect(w.limit).toBe(10);
-    expect(w.onTimeout()).toBe(true);
+    expect(w.onOverload()).toBe(true);
     expect(w.limit).toBe(5);
   });
 
-  it('halves once per cooldown (a burst of timeouts is one signal) and never below the floor', async () => {
+  it('halves once per cooldown (a burst of overload signs is one signal) and never below the floor', async () => {
     const clock = new ManualClock();
     const w = new AimdWindow({ floor: 4, ceiling: 64, cooldownMs: 800 }, clock);
     for (let i = 0; i < 60; i++) w.onAnswer();
     expect(w.limit).toBe(64);
-    expect(w.onTimeout()).toBe(true);
-    expect(w.onTimeout()).toBe(false);
+    expect(w.onOverload()).toBe(true);
+    expect(w.onOverload()).toBe(false);
     expect(w.limit).toBe(32);
     await clock.advance(800);
-    w.onTimeout();
+    w.onOverload();
     await clock.advance(800);
-    w.onTimeout();
+    w.onOverload();
     await clock.advance(800);
-    w.onTimeout();
+    w.onOverload();
     await clock.advance(800);
-    w.onTimeout();
+    w.onOverload();
     expect(w.limit).toBe(4);
   });
 
@@ -149,7 +152,7 @@ describe('AimdWindow', () => {
     const w = new AimdWindow({ floor: 2, ceiling: 100, cooldownMs: 10 }, clock);
     for (let i = 0; i < 38; i++) w.onAnswer();
     expect(w.limit).toBe(40);
-    w.onTimeout();
+    w.onOverload();
     expect(w.limit).toBe(20);
     for (let i = 0; i < 20; i++) w.onAnswer();
     expect(w.limit).toBe(20);
@@ -170,7 +173,7 @@ describe('AimdWindow', () => {
     expect(w.inFlight).toBe(3);
     let fourth = false;
     const q = w.acquire().then(() => (fourth = true));
-    w.onTimeout(); // limit 3 → 2 (floor): the waiter stays
+    w.onOverload(); // limit 3 → 2 (floor): the waiter stays
     w.release();
     await Promise.resolve();
     expect(fourth).toBe(false);

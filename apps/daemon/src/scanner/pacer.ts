@@ -6,8 +6,9 @@ import type { AbortLike } from './signal.ts';
  * Pacing for the TCP scanner (ARCHITECTURE.md §6 "Pacing", reference issue #455):
  *  - each target host gets probe starts at most at `hostPps` (a listen queue is per host);
  *  - all hosts together get at most `globalPps` (the scanner's own link and the firewalls in between);
- *  - each host has an AIMD window of probes in flight: it starts at a floor, grows while answers come and halves
- *    on timeouts, never above `port_scan_batch_size`;
+ *  - each host has an AIMD window of probes in flight: it starts at a floor, grows while probes complete without
+ *    a sign of overload (answers, and drops: a firewall that drops a SYN spends nothing on it) and halves on signs
+ *    of overload (port-scan.ts decides what those are), never above `port_scan_batch_size`;
  *  - open sockets never exceed a budget derived from the process's file-descriptor limit.
  * Everything takes a `Clock`, so the decisions are exact under `ManualClock`.
  */
@@ -138,13 +139,15 @@ export interface WindowOptions {
   floor: number;
   /** Largest window (`port_scan_batch_size`). */
   ceiling: number;
-  /** At most one halving per this many ms: a burst of timeouts from one window is one congestion signal. */
+  /** At most one halving per this many ms: a burst of overload signs from one window is one signal. */
   cooldownMs: number;
 }
 
 /**
- * Per-host window of probes in flight. Like TCP congestion control: +1 per answer until the first halving
- * (slow start), then +1/size per answer; a timeout halves it (once per cooldown), never below the floor.
+ * Per-host window of probes in flight. Like TCP congestion control: +1 per completed probe until the first halving
+ * (slow start), then +1/size per probe; a sign of overload halves it (once per cooldown), never below the floor.
+ * Drops are not overload: a host whose firewall drops most ports keeps growing its window, so its scan is bounded
+ * by the start rate, not by timeouts.
  */
 export class AimdWindow {
   private size: number;
@@ -172,13 +175,19 @@ export class AimdWindow {
     return this.flying;
   }
 
+  /** A probe was answered (SYN-ACK or RST) promptly. */
   onAnswer(): void {
     this.size = Math.min(this.options.ceiling, this.size + (this.size < this.threshold ? 1 : 1 / this.size));
     this.wake();
   }
 
-  /** Returns whether the window was halved (false inside the cooldown of the previous halving). */
-  onTimeout(): boolean {
+  /** A probe timed out on a host that shows no sign of overload: filtering, which costs the host nothing. */
+  onDrop(): void {
+    this.onAnswer();
+  }
+
+  /** A sign of overload; returns whether the window was halved (false inside the cooldown of the last halving). */
+  onOverload(): boolean {
     const now = this.clock.now();
     if (now - this.lastCut < this.options.cooldownMs) return false;
     this.lastCut = now;

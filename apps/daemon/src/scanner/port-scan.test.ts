@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { drive, FakeNet, maxInWindow } from '../../test/support/fake-net.ts';
 import { ManualClock } from './clock.ts';
 import { maxStartsInWindow } from './pacer.ts';
-import { scanPorts, type PortScanEvent } from './port-scan.ts';
+import { RETRY_TRIAL, scanPorts, type PortScanEvent } from './port-scan.ts';
 import { resolveScanSettings, type ScanSettings } from './presets.ts';
 import { ScanScope, ScopeError } from './scope.ts';
 
@@ -67,10 +67,13 @@ describe('scanPorts', () => {
       probes_done: 602,
       open_found: 4,
     });
-    // The retry of a timed-out port waits its 800 ms timeout plus the 100 ms pause.
+    // The retry of a timed-out port waits its timeout plus the 100 ms pause; the timeout comes from the host's
+    // measured round trips (1 ms here: the 100 ms floor), not the fixed 800 ms.
     const retries = net.attempts.filter((x) => x.ip === A && x.port === 100);
     expect(retries).toHaveLength(2);
-    expect(retries[1].at - retries[0].at).toBeGreaterThanOrEqual(900);
+    expect(retries[1].at - retries[0].at).toBeGreaterThanOrEqual(200);
+    expect(retries[1].at - retries[0].at).toBeLessThan(900);
+    expect(results.find((r) => r.host === A)).toMatchObject({ srtt_ms: 1, timeout_ms: 100 });
   });
 
   it('paces each host at scan_rate_pps and all hosts together at global_pps', async () => {
@@ -132,12 +135,96 @@ describe('scanPorts', () => {
     expect(r.status).toBe('silent');
     expect(r.open).toEqual([]);
     expect(r.closed).toBe(0);
-    // The window stays at its floor (no answers to grow on): at most one window beyond the limit was in flight.
+    // No round trip to measure: every attempt waits the full 800 ms. Drops still let the window grow, so the
+    // ports in flight when the limit is reached are probed to the end (at most the 200-probe ceiling beyond it).
+    expect(r).toMatchObject({ srtt_ms: null, timeout_ms: 800 });
     expect(r.filtered.length).toBeGreaterThanOrEqual(64);
-    expect(r.filtered.length).toBeLessThanOrEqual(64 + 16);
+    expect(r.filtered.length).toBeLessThanOrEqual(64 + 200);
     expect(r.unprobed).toBe(65535 - r.filtered.length);
-    expect(net.maxInFlight.get(A)).toBe(16);
     expect(scan.progress.probes_done).toBe(65535);
+    // Given up once the ports in flight when the limit was reached have had their two timeouts and the pause.
+    expect(r.duration_ms).toBeLessThan(5000);
+  });
+
+  it('scans a host that drops all but one port at its start rate: drops are not congestion', async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet(clock, (_ip, port) =>
+      port === 22 ? { kind: 'open', rttMs: 2 } : { kind: 'timeout' },
+    );
+    const scan = scanPorts({
+      hosts: [A],
+      plan: { priority: [22], ranges: [[1, 5000]] },
+      settings: settings(),
+      scope,
+      clock,
+      attempt: net.attempt,
+      socketBudget: 1000,
+    });
+    const [r] = await drive(clock, scan.done, 5);
+    expect(r).toMatchObject({ status: 'complete', open: [22], closed: 0, unprobed: 0, timeout_ms: 100 });
+    expect(r.filtered).toEqual(Array.from({ length: 4999 }, (_, i) => (i + 1 >= 22 ? i + 2 : i + 1)));
+    // Retried until RETRY_TRIAL retries had gone unanswered (plus the retries already under way by then), then
+    // recorded filtered after one attempt.
+    expect(r.attempts).toBeGreaterThanOrEqual(5000 + RETRY_TRIAL);
+    expect(r.attempts).toBeLessThan(5000 + 4 * RETRY_TRIAL);
+    // ~5050 starts at 500/s is ~10 s; with the 800 ms timeout and the floor window of 16 it would be ~4 min.
+    expect(r.duration_ms).toBeLessThan(11_000);
+    expect(maxInWindow(net.startsOf(A), 100)).toBeLessThanOrEqual(maxStartsInWindow(500, 100));
+    // The window grew past the 50 probes a 100 ms timeout at 500/s needs in flight.
+    expect(net.maxInFlight.get(A)).toBeGreaterThanOrEqual(50);
+  });
+
+  it('halves the window on overload: answers to retries and rising round trips', async () => {
+    const clock = new ManualClock();
+    // From port 400 on, the host is swamped: answers take 150 ms, and every first SYN to an even port is lost.
+    const net = new FakeNet(clock, (_ip, port, n) =>
+      port < 400
+        ? { kind: 'closed', rttMs: 1 }
+        : port % 2 === 0 && n === 1
+          ? { kind: 'timeout' }
+          : { kind: 'closed', rttMs: 150 },
+    );
+    const scan = scanPorts({
+      hosts: [A],
+      plan: { priority: [], ranges: [[1, 3000]] },
+      settings: settings({ window_floor: 4 }),
+      scope,
+      clock,
+      attempt: net.attempt,
+      socketBudget: 1000,
+    });
+    await clock.advance(790);
+    const before = scan.active()[0].window;
+    const [r] = await drive(clock, scan.done, 5);
+    expect(r).toMatchObject({ status: 'complete', closed: 3000, filtered: [] });
+    // Grown on prompt answers, then cut: the probes in flight late in the scan stay well below the early peak.
+    expect(before).toBeGreaterThan(100);
+    const late = net.inFlightAtStart.filter((s) => s.at > r.duration_ms - 2000).map((s) => s.inFlight);
+    expect(Math.max(...late)).toBeLessThan(before / 2);
+    // The timeout followed the slower round trips up (SRTT + 4 × RTTVAR), within the 800 ms bound.
+    expect(r.timeout_ms).toBeGreaterThanOrEqual(150);
+    expect(r.timeout_ms).toBeLessThanOrEqual(800);
+  });
+
+  it('scans every host at once, each at its own rate', async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet(clock, () => ({ kind: 'closed', rttMs: 1 }));
+    const hosts = Array.from({ length: 40 }, (_, i) => `198.51.100.${100 + i}`);
+    const scan = scanPorts({
+      hosts,
+      plan: { priority: [], ranges: [[1, 500]] },
+      settings: settings(),
+      scope,
+      clock,
+      attempt: net.attempt,
+      socketBudget: 5000,
+    });
+    const results = await drive(clock, scan.done, 2);
+    expect(results.map((r) => r.status)).toEqual(hosts.map(() => 'complete'));
+    // 40 × 500 probes at 500/s each (20,000/s together, the normal global cap): about one second, not four
+    // rounds of ten hosts.
+    expect(Math.max(...net.attempts.map((a) => a.at))).toBeLessThan(1100);
+    for (const h of hosts) expect(net.startsOf(h)[0]).toBeLessThan(50);
   });
 
   it('stops a host the network reports unreachable', async () => {
@@ -186,7 +273,7 @@ describe('scanPorts', () => {
     const scan = scanPorts({
       hosts: [A, B, C],
       plan: { priority: [], ranges: [[1, 65535]] },
-      settings: settings({ max_parallel_hosts: 2 }),
+      settings: settings(),
       scope,
       clock,
       attempt: net.attempt,
@@ -202,7 +289,7 @@ describe('scanPorts', () => {
     const after = net.attempts.filter((x) => x.at > 500);
     expect(after).toEqual([]);
     expect(net.attempts.some((x) => x.outcome === 'aborted')).toBe(true);
-    expect(results.map((r) => r.status)).toEqual(['cancelled', 'cancelled']);
+    expect(results.map((r) => r.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     expect(results.every((r) => r.unprobed > 60_000)).toBe(true);
     expect(scan.cancelled).toBe(true);
   });

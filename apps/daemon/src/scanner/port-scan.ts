@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from './clock.ts';
 import { AimdWindow, Pacer, Semaphore, socketBudget, type PacerLane } from './pacer.ts';
 import { planSize, portOrder, type PortPlan } from './ports.ts';
+import { RttEstimator } from './rtt.ts';
 import { ScanSignal } from './signal.ts';
 import type { ScanSettings } from './presets.ts';
 import type { ScanScope } from './scope.ts';
@@ -9,14 +10,28 @@ import {
   isResourceExhaustion,
   LocalProbeError,
   probeTcpPort,
+  type AttemptInfo,
   type AttemptOutcome,
   type ConnectAttempt,
 } from './tcp.ts';
 
 /**
  * TCP connect scan of hosts × ports under the pacer (pacer.ts): per-host start rate, global start rate, per-host
- * AIMD window, global socket budget. Open ports stream out as they are found; each host ends with a summary.
+ * AIMD window, global socket budget. Every host is scanned at once (as many as the socket budget can feed at their
+ * floor window), each with its own timeout from measured round trips (rtt.ts). Open ports stream out as they are
+ * found; each host ends with a summary.
+ *
+ * Drops are not congestion: a timeout on a host that shows no sign of overload is filtering, and the window keeps
+ * growing, so a firewalled host is scanned at its start rate. Signs of overload halve the window: an answer to a
+ * retry (the first SYN was lost while the port answers), round trips rising well above the host's best.
  */
+
+/**
+ * Retries on one host that must all go unanswered before the host's remaining timeouts are recorded filtered
+ * without a retry (like nmap, which stops retransmitting once retransmissions have never been answered): a firewall
+ * drops deterministically, so a second SYN to a dropped port only costs time.
+ */
+export const RETRY_TRIAL = 32;
 
 export interface PortScanOptions {
   hosts: readonly string[];
@@ -30,6 +45,8 @@ export interface PortScanOptions {
   attempt?: ConnectAttempt;
   /** Sockets open at once across all hosts; defaults to the fd-limit budget (pacer.ts `socketBudget`). */
   socketBudget?: number;
+  /** Round trips measured by host discovery (a TCP answer), the first sample of each host's timeout. */
+  rttHints?: ReadonlyMap<string, number>;
   localAddress?: string;
 }
 
@@ -55,6 +72,10 @@ export interface HostScanResult {
   unprobed: number;
   /** Connection attempts sent, retries included. */
   attempts: number;
+  /** Smoothed round trip measured on the host (ms), null when it never answered. */
+  srtt_ms: number | null;
+  /** The connect timeout the host ended with (ms). */
+  timeout_ms: number;
   /** Ports that failed on a local error other than resource exhaustion (counted, not retried). */
   errors: number;
   duration_ms: number;
@@ -66,6 +87,19 @@ export interface ActiveHost {
   window: number;
   in_flight: number;
   attempts: number;
+  /** Current connect timeout from the host's round trips (ms). */
+  timeout_ms: number;
+}
+
+/** What the scan knows about one host while it runs. */
+interface HostState {
+  window: AimdWindow;
+  lane: PacerLane;
+  rtt: RttEstimator;
+  answered: boolean;
+  /** Retries that timed out too, and retries that got an answer. */
+  retriesLost: number;
+  retriesAnswered: number;
 }
 
 export type PortScanEvent =
@@ -99,7 +133,9 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
   private readonly portsPerHost: number;
   private lastBudgetCut = -Infinity;
   private streak = 0;
-  private readonly live = new Map<string, { window: AimdWindow; lane: PacerLane }>();
+  private readonly live = new Map<string, HostState>();
+  /** Every host's samples: the timeout of a host that has not answered yet (as nmap does for a new host). */
+  private readonly scanRtt: RttEstimator;
   /** Follows the caller's signal; every socket and waiter of the scan listens to this one. */
   private readonly abort: ScanSignal;
 
@@ -111,6 +147,7 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
     this.pacer = new Pacer({ hostPps: s.scan_rate_pps, globalPps: s.global_pps, clock: this.clock });
     this.budget = Math.max(1, options.socketBudget ?? socketBudget());
     this.sockets = new Semaphore(this.budget);
+    this.scanRtt = new RttEstimator({ minMs: s.rtt_timeout_min_ms, maxMs: s.connect_timeout_ms });
     this.portsPerHost = planSize(options.plan);
     this.progress = {
       hosts_total: options.hosts.length,
@@ -131,11 +168,12 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
 
   /** Hosts being scanned right now, with their current window (for progress views and diagnosis). */
   active(): ActiveHost[] {
-    return [...this.live].map(([host, { window, lane }]) => ({
+    return [...this.live].map(([host, { window, lane, rtt }]) => ({
       host,
       window: window.limit,
       in_flight: window.inFlight,
       attempts: lane.started,
+      timeout_ms: Math.round(rtt.timeoutMs),
     }));
   }
 
@@ -157,11 +195,9 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
     const s = this.options.settings;
     const queue = [...this.options.hosts];
     const results: HostScanResult[] = [];
-    // Each host needs at least its floor window of sockets; never run more hosts than the budget can feed.
-    const workers = Math.max(
-      1,
-      Math.min(s.max_parallel_hosts, queue.length, Math.floor(this.budget / s.window_floor)),
-    );
+    // Every host at once, each at its own rate; each needs at least its floor window of sockets, so never more
+    // hosts than the budget can feed (the rest start as hosts finish).
+    const workers = Math.max(1, Math.min(queue.length, Math.floor(this.budget / s.window_floor)));
     const worker = async () => {
       for (let host = queue.shift(); host !== undefined; host = queue.shift()) {
         if (this.cancelled) break;
@@ -184,12 +220,15 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
       { floor: s.window_floor, ceiling: s.port_scan_batch_size, cooldownMs: s.connect_timeout_ms },
       this.clock,
     );
-    this.live.set(host, { window, lane });
+    const rtt = new RttEstimator({ minMs: s.rtt_timeout_min_ms, maxMs: s.connect_timeout_ms }, this.scanRtt);
+    const hint = this.options.rttHints?.get(host);
+    if (hint !== undefined) rtt.sample(hint);
+    const state: HostState = { window, lane, rtt, answered: false, retriesLost: 0, retriesAnswered: 0 };
+    this.live.set(host, state);
     const open: number[] = [];
     const filtered: number[] = [];
     let closed = 0;
     let errors = 0;
-    let answered = false;
     let stop: HostScanStatus | null = null;
     let failure: unknown = null;
     let launched = 0;
@@ -204,8 +243,10 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
       let firstStart = true;
       try {
         const result = await probeTcpPort(host, port, {
-          timeoutMs: s.connect_timeout_ms,
+          // A retry waits twice as long (RFC 6298 backoff): the round trip may have just grown.
+          timeoutMs: (attempt) => Math.min(s.connect_timeout_ms, rtt.timeoutMs * 2 ** (attempt - 1)),
           retries: s.retries,
+          shouldRetry: () => state.retriesAnswered > 0 || state.retriesLost < RETRY_TRIAL,
           retryDelayMs: s.retry_delay_ms,
           clock: this.clock,
           signal,
@@ -215,7 +256,7 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
             if (firstStart) firstStart = false;
             else await this.pace(host, lane, signal);
           },
-          afterAttempt: (outcome) => this.observe(outcome, window, () => (answered = true)),
+          afterAttempt: (outcome, info) => this.observe(state, outcome, info),
         });
         switch (result.state) {
           case 'open':
@@ -228,7 +269,7 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
             break;
           case 'filtered':
             filtered.push(port);
-            if (!answered && filtered.length >= s.silent_host_limit) stop ??= 'silent';
+            if (!state.answered && filtered.length >= s.silent_host_limit) stop ??= 'silent';
             break;
           case 'unreachable':
             stop ??= 'unreachable';
@@ -305,6 +346,8 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
       filtered: filtered.sort((a, b) => a - b),
       unprobed,
       attempts: lane.started,
+      srtt_ms: rtt.samples > 0 ? Math.round(rtt.smoothedMs! * 100) / 100 : null,
+      timeout_ms: Math.round(rtt.timeoutMs),
       errors,
       duration_ms: Math.round(this.clock.now() - started),
     };
@@ -316,16 +359,26 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
     this.options.scope.assert(host);
   }
 
-  private observe(outcome: AttemptOutcome, window: AimdWindow, onAnswer: () => void): void {
+  /**
+   * One attempt's outcome: answers feed the host's round-trip estimate; an answer to a retry (its first SYN went
+   * unanswered while the port answers) or round trips rising well above the host's best halve the window; a plain
+   * timeout is a drop and lets the window grow like an answer.
+   */
+  private observe(h: HostState, outcome: AttemptOutcome, info: AttemptInfo): void {
     switch (outcome.kind) {
       case 'open':
       case 'closed':
-        onAnswer();
-        window.onAnswer();
+        h.answered = true;
+        h.rtt.sample(info.elapsedMs);
+        this.scanRtt.sample(info.elapsedMs);
+        if (info.attempt > 1) h.retriesAnswered++;
+        if (info.attempt > 1 || h.rtt.rising) h.window.onOverload();
+        else h.window.onAnswer();
         this.recoverBudget();
         break;
       case 'timeout':
-        window.onTimeout();
+        if (info.attempt > 1) h.retriesLost++;
+        h.window.onDrop();
         this.recoverBudget();
         break;
       case 'unreachable':

@@ -75,10 +75,12 @@ export const connectAttempt: ConnectAttempt = (ip, port, { timeoutMs, signal, lo
 export type PortState = 'open' | 'closed' | 'filtered' | 'unreachable';
 
 export interface ProbeOptions {
-  /** Per attempt; the reference uses 800 ms. */
-  timeoutMs?: number;
+  /** Per attempt; the reference uses 800 ms. A function is asked before every attempt (1, 2…) for it. */
+  timeoutMs?: number | ((attempt: number) => number);
   /** Extra attempts after a timeout (only after a timeout: a refusal is final). Reference: 1. */
   retries?: number;
+  /** Asked before each retry; false records the port filtered at once (retries have proven useless on the host). */
+  shouldRetry?: () => boolean;
   /** Pause before a retry. Reference: 100 ms. */
   retryDelayMs?: number;
   signal?: AbortLike;
@@ -86,10 +88,17 @@ export interface ProbeOptions {
   attempt?: ConnectAttempt;
   /** Called (and awaited) before every attempt, including the first: where the pacer takes its turn. */
   beforeAttempt?: () => Promise<void>;
-  /** Called after every attempt with its outcome, e.g. to drive the AIMD window. */
-  afterAttempt?: (outcome: AttemptOutcome) => void;
+  /** Called after every attempt with its outcome, e.g. to drive the AIMD window and the RTT estimate. */
+  afterAttempt?: (outcome: AttemptOutcome, info: AttemptInfo) => void;
   /** For the pause before a retry. */
   clock?: Clock;
+}
+
+export interface AttemptInfo {
+  /** 1 for the first attempt, 2 for the first retry… */
+  attempt: number;
+  /** From the connect call to the outcome, on the probe's clock. */
+  elapsedMs: number;
 }
 
 export interface ProbeResult {
@@ -107,15 +116,18 @@ export async function probeTcpPort(
   port: number,
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
-  const timeoutMs = options.timeoutMs ?? 800;
+  const timeout = options.timeoutMs ?? 800;
   const retries = options.retries ?? 1;
   const retryDelayMs = options.retryDelayMs ?? 100;
   const attempt = options.attempt ?? connectAttempt;
   const signal = options.signal;
+  const clock = options.clock ?? systemClock;
   for (let n = 1; ; n++) {
     await options.beforeAttempt?.();
+    const timeoutMs = typeof timeout === 'function' ? timeout(n) : timeout;
+    const sent = clock.now();
     const outcome = await attempt(ip, port, { timeoutMs, signal, localAddress: options.localAddress });
-    options.afterAttempt?.(outcome);
+    options.afterAttempt?.(outcome, { attempt: n, elapsedMs: clock.now() - sent });
     switch (outcome.kind) {
       case 'open':
       case 'closed':
@@ -127,8 +139,9 @@ export async function probeTcpPort(
       case 'aborted':
         throw signal?.reason instanceof Error ? signal.reason : new Error('probe aborted');
       case 'timeout':
-        if (n > retries) return { state: 'filtered', attempts: n };
-        if (retryDelayMs > 0) await sleep(options.clock ?? systemClock, retryDelayMs, signal);
+        if (n > retries || (options.shouldRetry && !options.shouldRetry()))
+          return { state: 'filtered', attempts: n };
+        if (retryDelayMs > 0) await sleep(clock, retryDelayMs, signal);
         break;
     }
   }

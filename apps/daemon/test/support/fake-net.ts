@@ -55,10 +55,12 @@ export class FakeNet {
         resolve(outcome);
       };
       const onAbort = () => finish({ kind: 'aborted' });
-      const delay = b.kind === 'timeout' ? timeoutMs : (b.rttMs ?? 1);
+      // An answer slower than the attempt's timeout is a timeout, as on a real socket.
+      const late = b.kind !== 'timeout' && (b.rttMs ?? 1) > timeoutMs;
+      const delay = b.kind === 'timeout' || late ? timeoutMs : (b.rttMs ?? 1);
       const cancel = this.clock.setTimer(delay, () =>
         finish(
-          b.kind === 'timeout'
+          b.kind === 'timeout' || late
             ? { kind: 'timeout' }
             : b.kind === 'unreachable'
               ? { kind: 'unreachable', code: 'EHOSTUNREACH' }

@@ -22,6 +22,8 @@ import {
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   discoverHosts,
+  estimateScan,
+  planSize,
   RateGate,
   FULL_RANGE,
   isPresetName,
@@ -136,12 +138,25 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
     });
     const live = await discovery.done;
     if (ctx.signal.aborted) return;
-    log.info({ live: live.length }, 'host discovery finished');
+    // The estimate refined from the hosts actually found: every one is scanned at once, each at its own rate.
+    const refined = estimateScan(live.length, planSize(plan), settings);
+    log.info(
+      { live: live.length, port_scan_s: refined.port_scan_s, per_host_pps: refined.per_host_pps },
+      'host discovery finished',
+    );
     await ctx.progress(HOST_DISCOVERY_SHARE);
     const macs = new Map(live.map((h) => [h.ip, h.mac]));
+    const rttHints = new Map(live.flatMap((h) => (h.rtt_ms === null ? [] : [[h.ip, h.rtt_ms] as const])));
 
-    // 2. Ports of every live host, paced per host and globally; each finished host is probed and posted.
-    const scan = scanPorts({ hosts: live.map((h) => h.ip), plan, settings, scope, signal: ctx.signal });
+    // 2. Ports of every live host at once, paced per host and globally; each finished host is probed and posted.
+    const scan = scanPorts({
+      hosts: live.map((h) => h.ip),
+      plan,
+      settings,
+      scope,
+      signal: ctx.signal,
+      rttHints,
+    });
     let done = 0;
     const posts: Promise<void>[] = [];
     for await (const event of scan) {
