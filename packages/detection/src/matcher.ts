@@ -43,6 +43,12 @@ export interface HostProbe {
   /** Open TCP ports and UDP ports that answered a protocol probe (or came from Docker's port list). */
   readonly openPorts: readonly PortRef[];
   readonly httpResponses?: readonly HttpResponse[];
+  /**
+   * Per port, the response to a random path that cannot exist. A server that answers it as it answers a probed
+   * path (catch-all web servers, single-page apps) proves nothing by answering that path: an endpoint rule that
+   * would also match this response does not match.
+   */
+  readonly httpCatchAll?: readonly HttpResponse[];
   /** OUI company name of the interface MAC, if known. */
   readonly macVendor?: string | null;
   /** See `isGatewayAddress`. */
@@ -100,6 +106,8 @@ export interface RuleContext {
   /** Keys (`portKey`) of open ports no service on this host claimed yet. */
   readonly unbound: ReadonlySet<string>;
   readonly responses: readonly HttpResponse[];
+  /** Responses to a random path, per port (`HostProbe.httpCatchAll`). */
+  readonly catchAll?: readonly HttpResponse[];
   readonly macVendor: string | null;
   readonly isGateway: boolean;
   readonly subnetType: SubnetType | null;
@@ -183,6 +191,20 @@ function evaluateEndpoint(rule: EndpointRule, ctx: RuleContext): RuleOutcome {
   const where = `${port}${wantedPath}`;
   const what = needle === '' ? `status ${rangeText(status)}` : `"${needle}" (status ${rangeText(status)})`;
   if (!hit) return { matched: false, reason: `No response on ${where} with ${what}` };
+  // "This path exists" proves nothing on a server that answers a random path the same way. The root page is
+  // exempt: every web server has one, so a rule on "/" never claimed that a path exists.
+  const random =
+    wantedPath === '/'
+      ? undefined
+      : ctx.catchAll?.find(
+          (r) =>
+            r.port === port && statusInRange(r.status, status) && r.body.toLowerCase().includes(lowerNeedle),
+        );
+  if (random)
+    return {
+      matched: false,
+      reason: `Port ${port} answers a random path (${random.path}) with ${what} too: ${where} proves nothing`,
+    };
   return {
     matched: true,
     confidence: 'High',
@@ -424,6 +446,7 @@ export function matchServices(probe: HostProbe, options: MatchOptions = {}): Mat
       openPorts,
       unbound,
       responses,
+      catchAll: probe.httpCatchAll ?? [],
       macVendor: probe.macVendor ?? null,
       isGateway: probe.isGateway ?? false,
       subnetType: probe.subnetType ?? null,

@@ -144,6 +144,38 @@ describe('port claiming', () => {
   });
 });
 
+describe('catch-all web servers', () => {
+  // An appliance (or a single-page app) that answers every path with 200 and the same page.
+  const page = '<html><title>Device</title><div id="app"></div></html>';
+  const catchAll: HostProbe = {
+    openPorts: [tcp(80)],
+    httpResponses: [response(80, '/', page), response(80, '/ipa/ui', page)],
+    httpCatchAll: [response(80, '/scanopy-0c4f9a2e81d7b365', page)],
+  };
+
+  it('is not given a name whose rule is "this path exists" when a random path answers the same', () => {
+    expect(names(matchServices({ ...catchAll, httpCatchAll: [] }))).toContain('FreeIPA');
+    const result = matchServices(catchAll);
+    expect(names(result)).not.toContain('FreeIPA');
+    expect(result.services.every((s) => s.definition.name !== 'FreeIPA')).toBe(true);
+  });
+
+  it('still matches a path whose content the random path does not have, and rules on the root page', () => {
+    const result = matchServices({
+      openPorts: [tcp(8096)],
+      httpResponses: [response(8096, '/emby/System/Info/Public', '{"ProductName":"Emby Server"}')],
+      httpCatchAll: [response(8096, '/scanopy-0c4f9a2e81d7b365', page)],
+    });
+    expect(names(result)).toContain('Emby');
+    // A 404 for the random path: every path-exists rule stays in force.
+    const honest = matchServices({
+      ...catchAll,
+      httpCatchAll: [response(80, '/scanopy-0c4f9a2e81d7b365', 'not found', { status: 404 })],
+    });
+    expect(names(honest)).toContain('FreeIPA');
+  });
+});
+
 describe('results', () => {
   it('gives generic services NotApplicable and wraps their reason as "Generic service"', () => {
     const ssh = service(matchServices({ openPorts: [tcp(22)] }), 'SSH');

@@ -1,7 +1,14 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpConcurrency, probeHttpEndpoint, scanHttpEndpoints, selectEndpoints } from './http.ts';
+import {
+  httpConcurrency,
+  probeHttpEndpoint,
+  randomProbePath,
+  scanCatchAll,
+  scanHttpEndpoints,
+  selectEndpoints,
+} from './http.ts';
 
 /**
  * Plain-HTTP behaviour over loopback. HTTPS (self-signed certificates, TLS-first ports, a TLS port
@@ -188,5 +195,29 @@ describe('endpoint selection and scan', () => {
       ['/', 200],
       ['/redirect', 404],
     ]);
+  });
+});
+
+describe('catch-all check', () => {
+  it('asks each port that answered a path other than "/" for a new random path, once', async () => {
+    expect(randomProbePath()).toMatch(/^\/scanopy-[0-9a-f]{16}$/);
+    expect(randomProbePath()).not.toBe(randomProbePath());
+    const answered = await scanHttpEndpoints(
+      '127.0.0.1',
+      [
+        { port, path: '/' },
+        { port, path: '/redirect' },
+        { port, path: '/big' },
+      ],
+      { batchSize: 4, timeoutMs: 500 },
+    );
+    const before = requests.length;
+    const random = await scanCatchAll('127.0.0.1', answered, { batchSize: 4, timeoutMs: 500 });
+    const asked = requests.slice(before);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatch(/^\/scanopy-[0-9a-f]{16}$/);
+    expect(random.map((r) => [r.endpoint.port, r.endpoint.path, r.status])).toEqual([[port, asked[0], 404]]);
+    // Only the root page answered: nothing to check.
+    expect(await scanCatchAll('127.0.0.1', answered.slice(0, 1), { batchSize: 4 })).toEqual([]);
   });
 });

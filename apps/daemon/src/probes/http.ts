@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -314,6 +315,33 @@ export async function scanHttpEndpoints(
         ...opts,
         httpsFirst: ALWAYS_TLS_PORTS.has(endpoint.port) || opts.tlsPorts?.has(endpoint.port),
       }),
+  );
+  return results.filter((r): r is HttpProbeResult => r !== undefined && r !== null);
+}
+
+/** A path no application serves: "/scanopy-" and 16 random hex digits, new for every call. */
+export function randomProbePath(): string {
+  return `/scanopy-${randomBytes(8).toString('hex')}`;
+}
+
+/**
+ * Catch-all check (service-detection: "this path exists" rules): for every port that answered a path other than
+ * "/", the response to a random path that cannot exist. Many appliances and single-page apps answer every path with
+ * 200 and the same page; the matcher then treats an endpoint rule that this response would satisfy as not matching.
+ * One request per such port, over the scheme that port answered with, under the same pacing as the endpoints.
+ */
+export async function scanCatchAll(
+  ip: string,
+  answered: readonly HttpProbeResult[],
+  opts: Omit<HttpProbeOptions, 'httpsFirst'> & { batchSize: number },
+): Promise<HttpProbeResult[]> {
+  const schemeOf = new Map<number, HttpScheme>();
+  for (const r of answered) if (r.endpoint.path !== '/') schemeOf.set(r.endpoint.port, r.scheme);
+  const results = await runPool(
+    [...schemeOf],
+    { concurrency: httpConcurrency(opts.batchSize), signal: opts.signal },
+    ([port, scheme]) =>
+      probeHttpEndpoint(ip, { port, path: randomProbePath() }, { ...opts, httpsFirst: scheme === 'https' }),
   );
   return results.filter((r): r is HttpProbeResult => r !== undefined && r !== null);
 }

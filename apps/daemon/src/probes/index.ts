@@ -36,6 +36,8 @@ export {
   httpConcurrency,
   isRawSocketPort,
   probeHttpEndpoint,
+  randomProbePath,
+  scanCatchAll,
   scanHttpEndpoints,
   selectEndpoints,
   type HttpEndpoint,

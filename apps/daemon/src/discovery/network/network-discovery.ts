@@ -16,6 +16,7 @@ import {
   lookupHostName,
   macVendor,
   readGateways,
+  scanCatchAll,
   scanHttpEndpoints,
   scanUdpPorts,
 } from '../../probes/index.ts';
@@ -205,6 +206,9 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
     const cidr = parseCidr(h.target.cidr)!;
     const gateway = isGateway(h.ip, h.gateways, cidr);
     const open = new Set(h.openTcp);
+    // Endpoint probes open connections too: they share the host's scan_rate_pps with nothing else running
+    // against it by then, so a fragile host never sees more connection attempts per second than the scan's.
+    const pace = hostPace(h.settings.scan_rate_pps, ctx.signal);
     const [udp, http, name] = await Promise.all([
       scanUdpPorts(h.ip, catalogUdpPorts, {
         isGateway: gateway,
@@ -213,9 +217,7 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
         signal: ctx.signal,
       }),
       scanHttpEndpoints(h.ip, catalogHttpEndpoints, {
-        // Endpoint probes open connections too: they share the host's scan_rate_pps with nothing else running
-        // against it by then, so a fragile host never sees more connection attempts per second than the scan's.
-        pace: hostPace(h.settings.scan_rate_pps, ctx.signal),
+        pace,
         batchSize: h.settings.port_scan_batch_size,
         ports: new Set([...open, ...endpointOnlyPorts]),
         probeRawSocketPorts: h.request.probe_raw_socket_ports ?? false,
@@ -224,14 +226,22 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
       }),
       lookupHostName(h.ip, { signal: ctx.signal, dnsServers: this.deps.dnsServers }),
     ]);
+    // A server that answers any path the same way must not be named after a path it was asked for.
+    const randomPaths = await scanCatchAll(h.ip, http, {
+      pace,
+      batchSize: h.settings.port_scan_batch_size,
+      acceptInvalidCerts: config.accept_invalid_scan_certs,
+      signal: ctx.signal,
+    });
     if (ctx.signal.aborted) return;
-    const responses: HttpResponse[] = http.map((r) => ({
+    const asResponse = (r: (typeof http)[number]): HttpResponse => ({
       port: r.endpoint.port,
       path: r.endpoint.path,
       status: r.status,
       headers: r.headers,
       body: r.body,
-    }));
+    });
+    const responses = http.map(asResponse);
     // A port that answered HTTP is open even if the connect scan missed it (daemon.md §4.4).
     for (const r of responses) open.add(r.port);
     if (open.size === 0 && udp.length === 0 && !h.mac) return;
@@ -246,6 +256,7 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
       openTcp: [...open].sort((a, b) => a - b),
       openUdp: udp.map((u) => u.port),
       http: responses,
+      httpCatchAll: randomPaths.map(asResponse),
     };
     const report = buildHostReport(host, {
       networkId: ctx.networkId,

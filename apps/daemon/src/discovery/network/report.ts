@@ -31,6 +31,8 @@ export interface ScannedHost {
   /** UDP ports whose protocol probe got an answer. */
   openUdp: number[];
   http: HttpResponse[];
+  /** Per port that answered a path other than "/", the response to a random path (catch-all servers). */
+  httpCatchAll?: HttpResponse[];
 }
 
 export interface ReportContext {
@@ -50,6 +52,7 @@ export function buildHostReport(host: ScannedHost, ctx: ReportContext): Discover
   const result = matchServices({
     openPorts,
     httpResponses: host.http,
+    httpCatchAll: host.httpCatchAll ?? [],
     macVendor: host.macVendor,
     isGateway: host.isGateway,
     subnetType: host.subnetType,
