@@ -7,7 +7,14 @@ import type {
   Topology as WireTopology,
   TopologyOptions,
 } from '@scanopy/contracts';
-import { asTopology, type EdgeHandle, type Ixy, type Topology, type TopologyEdge, type TopologyNode } from './types.ts';
+import {
+  asTopology,
+  type EdgeHandle,
+  type Ixy,
+  type Topology,
+  type TopologyEdge,
+  type TopologyNode,
+} from './types.ts';
 
 /*
  * The topology screens talk to the API through this module only. It is self-contained (fetch plus the envelope) so
@@ -57,7 +64,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<En
     parsed = undefined;
   }
   if (!res.ok || !parsed?.success) {
-    throw new TopologyApiError(parsed?.error ?? `The server answered ${res.status}.`, res.status, parsed?.code);
+    throw new TopologyApiError(
+      parsed?.error ?? `The server answered ${res.status}.`,
+      res.status,
+      parsed?.code,
+    );
   }
   return parsed;
 }
@@ -89,7 +100,13 @@ export const topologyApi = {
 
   // Point updates: a few hundred bytes each, never the whole topology.
   nodePosition: (t: Topology, nodeId: string, position: Ixy) =>
-    data(call<unknown>('POST', `${base(t.id)}/node-position`, { network_id: t.network_id, node_id: nodeId, position })),
+    data(
+      call<unknown>('POST', `${base(t.id)}/node-position`, {
+        network_id: t.network_id,
+        node_id: nodeId,
+        position,
+      }),
+    ),
   nodeResize: (t: Topology, nodeId: string, size: Ixy, position: Ixy) =>
     data(
       call<unknown>('POST', `${base(t.id)}/node-resize`, {
@@ -140,7 +157,8 @@ export const topologyApi = {
       }),
     ),
 
-  shares: (topologyId: string) => data(call<Share[]>('GET', `/api/v1/shares?topology_id=${topologyId}&limit=100`)),
+  shares: (topologyId: string) =>
+    data(call<Share[]>('GET', `/api/v1/shares?topology_id=${topologyId}&limit=100`)),
   createShare: (body: CreateUpdateShareRequest) => data(call<Share>('POST', '/api/v1/shares', body)),
   deleteShare: (id: string) => data(call<unknown>('DELETE', `/api/v1/shares/${encodeURIComponent(id)}`)),
 };

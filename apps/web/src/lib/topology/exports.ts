@@ -124,7 +124,11 @@ export function toDrawio(input: TextExportInput): string {
     const host = index.hosts.get(n.host_id);
     const services = index.servicesOn(n.host_id, n.interface_id).map((s) => s.name);
     const [title, ip] = cardLines(n, index);
-    const html = [`<b>${htmlText(title ?? '')}</b>`, ...services.map(htmlText), ...(ip ? [htmlText(ip)] : [])];
+    const html = [
+      `<b>${htmlText(title ?? '')}</b>`,
+      ...services.map(htmlText),
+      ...(ip ? [htmlText(ip)] : []),
+    ];
     cells.push(
       `<mxCell id="${n.id}" value="${xmlAttr(html.join('<br>'))}" tooltip="${xmlAttr(host?.name ?? '')}" style="rounded=1;whiteSpace=wrap;html=1;fillColor=#ffffff;strokeColor=#64748b;" vertex="1" parent="${n.subnet_id}">${geometry(n)}</mxCell>`,
     );

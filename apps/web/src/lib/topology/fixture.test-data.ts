@@ -82,7 +82,12 @@ export function fixtureTopology(): Topology {
     network_id: NET,
     name: 'Home "lab" <main>',
     options: {
-      local: { hide_edge_types: ['HostVirtualization'], hide_resize_handles: false, left_zone_title: 'Infrastructure', no_fade_edges: false },
+      local: {
+        hide_edge_types: ['HostVirtualization'],
+        hide_resize_handles: false,
+        left_zone_title: 'Infrastructure',
+        no_fade_edges: false,
+      },
       request: {
         group_docker_bridges_by_host: true,
         hide_ports: false,
@@ -147,8 +152,26 @@ export function fixtureTopology(): Topology {
     ports: [port(60, 21, 445), port(61, 22, 443)],
     bindings: [],
     subnets: [
-      { ...meta(10), network_id: NET, cidr: '10.0.0.0/24', name: 'LAN', description: null, subnet_type: 'Lan', source: { type: 'Manual' }, tags: [] },
-      { ...meta(11), network_id: NET, cidr: '10.1.0.0/24', name: 'DMZ', description: null, subnet_type: 'Dmz', source: { type: 'Manual' }, tags: [] },
+      {
+        ...meta(10),
+        network_id: NET,
+        cidr: '10.0.0.0/24',
+        name: 'LAN',
+        description: null,
+        subnet_type: 'Lan',
+        source: { type: 'Manual' },
+        tags: [],
+      },
+      {
+        ...meta(11),
+        network_id: NET,
+        cidr: '10.1.0.0/24',
+        name: 'DMZ',
+        description: null,
+        subnet_type: 'Dmz',
+        source: { type: 'Manual' },
+        tags: [],
+      },
     ],
     services: [
       service(200, 20, 'Gateway', 'Gateway', [{ type: 'Interface', interface_id: GW_LAN }]),

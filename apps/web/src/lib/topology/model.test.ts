@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { toDrawio, toMermaid, imageFrame, exportFileName, IMAGE_MARGIN } from './exports.ts';
 import { GW, GW_DMZ, GW_LAN, LAN, NAS_LAN, WEB, WEB_DMZ, fixtureTopology } from './fixture.test-data.ts';
+import type { Topology } from './types.ts';
 import { indexTopology, searchHosts, toFlow, UNKNOWN_SERVICE, type InterfaceData } from './model.ts';
 
-const catalog = (def: string) => (def === 'Samba' ? { category: 'Storage', color: 'Green' as const } : UNKNOWN_SERVICE);
-const view = { hiddenEdgeTypes: ['HostVirtualization' as const], leftZoneTitle: 'Infra', hidePorts: false, highlight: null };
+const catalog = (def: string) =>
+  def === 'Samba' ? { category: 'Storage', color: 'Green' as const } : UNKNOWN_SERVICE;
+const view = {
+  hiddenEdgeTypes: ['HostVirtualization' as const],
+  leftZoneTitle: 'Infra',
+  hidePorts: false,
+  highlight: null,
+};
 
 describe('toFlow', () => {
   const t = fixtureTopology();
@@ -12,15 +19,26 @@ describe('toFlow', () => {
 
   it('puts subnets before their cards, children relative to and confined in their subnet', () => {
     const { nodes } = toFlow(t, index, catalog, view);
-    expect(nodes.map((n) => n.type)).toEqual(['subnet', 'subnet', 'interface', 'interface', 'interface', 'interface']);
+    expect(nodes.map((n) => n.type)).toEqual([
+      'subnet',
+      'subnet',
+      'interface',
+      'interface',
+      'interface',
+      'interface',
+    ]);
     const nas = nodes.find((n) => n.id === NAS_LAN)!;
     expect(nas).toMatchObject({ parentId: LAN, extent: 'parent', position: { x: 350, y: 50 }, width: 250 });
-    expect(nodes.find((n) => n.id === LAN)!.data).toMatchObject({ title: 'LAN (10.0.0.0/24)', leftZoneTitle: 'Infra' });
+    expect(nodes.find((n) => n.id === LAN)!.data).toMatchObject({
+      title: 'LAN (10.0.0.0/24)',
+      leftZoneTitle: 'Infra',
+    });
   });
 
   it('lists the services bound to each interface, with "all interfaces" bindings on every card of the host', () => {
     const { nodes } = toFlow(t, index, catalog, view);
-    const services = (id: string) => (nodes.find((n) => n.id === id)!.data as InterfaceData).services.map((s) => s.name);
+    const services = (id: string) =>
+      (nodes.find((n) => n.id === id)!.data as InterfaceData).services.map((s) => s.name);
     expect(services(GW_LAN)).toEqual(['Gateway', 'SSH']);
     expect(services(GW_DMZ)).toEqual(['SSH']);
     const nas = nodes.find((n) => n.id === NAS_LAN)!.data as InterfaceData;
@@ -31,7 +49,12 @@ describe('toFlow', () => {
   it('styles edges per type and hides the hidden types', () => {
     const { edges } = toFlow(t, index, catalog, view);
     const byType = Object.fromEntries(edges.map((e) => [e.data.edgeType, e]));
-    expect(byType.Interface).toMatchObject({ sourceHandle: 'Bottom', targetHandle: 'Top', hidden: false, data: { dashed: true } });
+    expect(byType.Interface).toMatchObject({
+      sourceHandle: 'Bottom',
+      targetHandle: 'Top',
+      hidden: false,
+      data: { dashed: true },
+    });
     expect(byType.RequestPath.markerEnd).toMatchObject({ type: 'arrowclosed' });
     expect(byType.HostVirtualization.hidden).toBe(true);
   });
@@ -80,5 +103,35 @@ describe('text exports', () => {
       zoom: 1,
     });
     expect(imageFrame({ x: 0, y: 0, width: 20000, height: 100 }).width).toBe(8000);
+  });
+});
+
+describe('rebuildPreview', () => {
+  it('lists inventory the diagram lacks and drawn hosts that are gone', async () => {
+    const { rebuildPreview } = await import('./preview.ts');
+    const t = fixtureTopology();
+    expect(rebuildPreview(t).empty).toBe(true);
+    const newHost = { ...t.hosts[1]!, id: '00000000-0000-4000-8000-000000000099', name: 'printer' };
+    const printing = {
+      ...t.services[2]!,
+      id: '00000000-0000-4000-8000-000000000098',
+      host_id: newHost.id,
+      bindings: [{ ...t.services[2]!.bindings[0]!, interface_id: null }],
+    };
+    const changed = {
+      ...t,
+      hosts: [...t.hosts, newHost],
+      services: [...t.services, printing],
+      interfaces: [
+        ...t.interfaces,
+        { ...t.interfaces[1]!, id: '00000000-0000-4000-8000-000000000097', host_id: newHost.id },
+      ],
+      removed_hosts: [t.hosts[2]!.id],
+    };
+    expect(rebuildPreview(changed as unknown as Topology)).toMatchObject({
+      addedHosts: ['printer'],
+      removedHosts: ['web'],
+      empty: false,
+    });
   });
 });
