@@ -103,6 +103,7 @@ describe.skipIf(skipReason)(`first run in a browser${skipReason ? ` (skipped: ${
       await page.getByTestId('daemons-table').waitFor();
     });
     await step('sign out', async () => {
+      await page.getByTestId('user-menu').click();
       await page.getByTestId('logout-button').click();
       await page.getByTestId('login-form').waitFor();
     });

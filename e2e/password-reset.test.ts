@@ -108,6 +108,7 @@ describe.skipIf(skipReason)(
 
       await step('sign out; the old password is refused and the new one signs in', async () => {
         await page.goto(server!.baseUrl);
+        await page.getByTestId('user-menu').click();
         await page.getByTestId('logout-button').click();
         await page.getByTestId('login-form').waitFor();
         await page.getByTestId('login-email').fill(OWNER.email);

@@ -253,6 +253,55 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
     streamB.close();
   });
 
+  it('carries entity staleness and session progress on the one combined stream', async () => {
+    const { client, networkId, user } = await registerOwner(s.app);
+    const stream = await SseClient.open(base, '/api/v1/events/stream', {
+      cookie: `session_id=${client.cookie}`,
+    });
+    expect(stream.status).toBe(200);
+    const subnet = await client.json('POST', '/api/v1/subnets', {
+      network_id: networkId,
+      cidr: cidrs(),
+      name: 'lan',
+      subnet_type: 'Lan',
+    });
+    const session = {
+      session_id: randomUUID(),
+      daemon_id: randomUUID(),
+      network_id: networkId,
+      phase: 'Scanning',
+      progress: 40,
+      error: null,
+      started_at: null,
+      finished_at: null,
+    };
+    s.app.bus.publish(
+      entityEvent(
+        {
+          entity: 'DiscoverySession',
+          operation: 'updated',
+          changed_fields: ['progress'],
+          suppress: false,
+          sessions: [session],
+        },
+        [{ network_id: networkId, organization_id: user.organization_id, ids: [session.session_id] }],
+      ),
+    );
+    await vi.waitFor(
+      () => expect(stream.messages.some((m: { type: string }) => m.type === 'session')).toBe(true),
+      wait,
+    );
+    expect(stream.messages).toContainEqual({
+      type: 'stale',
+      network_id: networkId,
+      entity: 'Subnet',
+      operation: 'created',
+      ids: [subnet.id],
+    });
+    expect(stream.messages).toContainEqual({ type: 'session', session });
+    stream.close();
+  });
+
   it('enforces the stream access levels', async () => {
     const { client, networkId } = await registerOwner(s.app);
     const { key } = await client.json('POST', '/api/v1/auth/keys', { name: 'k', network_ids: [networkId] });

@@ -154,6 +154,37 @@ export async function installEvents(
     async (req, reply) => openStream(req, reply, (e) => (e.suppress ? [] : staleMessages(e))),
   );
 
+  /** Session snapshots of an event, redacted for users, as the combined stream carries them. */
+  const sessionMessages = (e: EntityEvent) =>
+    e.entity === 'DiscoverySession'
+      ? (e.sessions ?? []).map((session) => ({
+          type: 'session' as const,
+          session: session.discovery_type
+            ? { ...session, discovery_type: redactDiscoveryType(session.discovery_type) }
+            : session,
+        }))
+      : [];
+
+  // The web UI's single connection: staleness of every entity plus discovery progress, so a tab holds one stream.
+  app.get(
+    '/api/v1/events/stream',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        operationId: 'events_stream',
+        tags: ['events'],
+        summary: 'All entity and discovery events',
+        description:
+          'Server-sent events for the web UI: `{"type":"stale","network_id","entity","operation","ids"}` for every ' +
+          'entity change in the caller\'s networks and `{"type":"session","session":DiscoveryUpdatePayload}` for ' +
+          'every discovery session change; `: keep-alive` comments in between.',
+        response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } } },
+      },
+    },
+    async (req, reply) =>
+      openStream(req, reply, (e) => (e.suppress ? [] : [...staleMessages(e), ...sessionMessages(e)])),
+  );
+
   // Open streams would keep the server from closing: end them first, then stop listening.
   app.addHook('preClose', async () => {
     for (const s of [...streams]) s.close();

@@ -11,7 +11,7 @@ export interface Page<T> {
 }
 
 async function request<T>(
-  method: 'GET' | 'POST' | 'PUT',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   query?: Query,
   body?: unknown,
@@ -46,8 +46,17 @@ export async function apiPost<T>(path: string, body?: unknown): Promise<T> {
   return (await request<T>('POST', path, undefined, body)).data;
 }
 
-export async function apiPut<T>(path: string, body: unknown): Promise<T> {
+export async function apiPut<T>(path: string, body?: unknown): Promise<T> {
   return (await request<T>('PUT', path, undefined, body)).data;
+}
+
+export async function apiDelete<T = null>(path: string): Promise<T> {
+  return (await request<T>('DELETE', path)).data;
+}
+
+/** The URL of a download (CSV export) with the same query-string rules as the API calls. */
+export function apiUrl(path: string, query?: Query): string {
+  return `${path}${toQueryString(query)}`;
 }
 
 /** A paginated list; the envelope's meta.pagination drives the page controls. */

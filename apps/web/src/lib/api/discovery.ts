@@ -1,6 +1,6 @@
 import { queryOptions } from '@tanstack/svelte-query';
 import { apiGet, apiPost, apiPut } from './client.ts';
-import { LIST_REFETCH_MS, queryKeys, resourceQueries } from './queries.ts';
+import { queryKeys, resourceQueries } from './queries.ts';
 import type {
   Discovery as DiscoveryRecord,
   DiscoveryRequest,
@@ -42,8 +42,6 @@ export const discoveryJobsQuery = (networkId: string | undefined) =>
         order_direction: 'asc',
         limit: JOBS_LIMIT,
       }),
-    // Jobs also appear without any session event (a daemon registering, a teammate's edit): poll like other lists.
-    refetchInterval: LIST_REFETCH_MS,
   });
 
 /** The latest finished runs (Historical records). */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LIST_REFETCH_MS, resourceQueries } from './queries.ts';
+import { resourceQueries } from './queries.ts';
 
 // The real package also exports Svelte components, which this node-only project cannot load; queryOptions itself only
 // returns its argument.
@@ -39,6 +39,8 @@ describe('resourceQueries', () => {
     expect(rows.keys.all).toEqual(['hosts']);
     expect(rows.keys.list(filter)).toEqual(['hosts', 'list', filter]);
     expect(rows.keys.byIds(['a', 'b'])).toEqual(['hosts', 'ids', ['a', 'b']]);
+    expect(rows.keys.detail('a')).toEqual(['hosts', 'detail', 'a']);
+    expect(rows.detail('a').queryKey.slice(0, 1)).toEqual(rows.keys.all);
     expect(rows.list(filter).queryKey.slice(0, 1)).toEqual(rows.keys.all);
     expect(rows.byIds(['a']).queryKey.slice(0, 1)).toEqual(rows.keys.all);
   });
@@ -49,10 +51,9 @@ describe('resourceQueries', () => {
     expect(new Set([page(undefined, 0), page(undefined, 20), page('n1', 0), page('n2', 0)]).size).toBe(4);
   });
 
-  it('fetches one page with the network filter and polls it', async () => {
+  it('fetches one page with the network filter, without polling (the event stream refreshes lists)', async () => {
     const options = rows.list({ network_id: 'n1', limit: 20, offset: 20 });
-    expect(options.refetchInterval).toBe(LIST_REFETCH_MS);
-    expect(LIST_REFETCH_MS).toBe(5000);
+    expect(options).not.toHaveProperty('refetchInterval');
     const page = await fetchOf(options);
     expect(requested).toEqual(['/api/v1/hosts?network_id=n1&limit=20&offset=20']);
     expect(page).toEqual({ items: [{ id: 'a' }], pagination });
@@ -70,6 +71,18 @@ describe('resourceQueries', () => {
     expect(await fetchOf(lookup)).toEqual([{ id: 'a' }]);
     expect(requested).toEqual(['/api/v1/hosts?ids=a&ids=b&limit=2']);
     expect(rows.byIds([]).enabled).toBe(false);
+  });
+
+  it('builds the CSV link from the filters on screen, without paging or ordering', () => {
+    expect(
+      rows.csvUrl({ network_id: 'n1', tag_ids: ['t1', 't2'], limit: 25, offset: 50, order_by: 'name' }),
+    ).toBe('/api/v1/hosts/export/csv?network_id=n1&tag_ids=t1&tag_ids=t2');
+  });
+
+  it('writes through the item and bulk routes', async () => {
+    await rows.bulkDelete(['a', 'b']);
+    await rows.remove('a');
+    expect(requested).toEqual(['/api/v1/hosts/bulk-delete', '/api/v1/hosts/a']);
   });
 
   it('fetches a filtered view of any collection as bare rows', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampOffset, formatWindow, pageWindow } from './pagination.ts';
+import { clampOffset, formatWindow, pageCount, pageWindow } from './pagination.ts';
 
 describe('pageWindow', () => {
   it('describes the first page of a longer list', () => {
@@ -22,6 +22,13 @@ describe('pageWindow', () => {
     expect(w.hasNext).toBe(false);
     expect(w.hasPrev).toBe(true);
     expect(w.prevOffset).toBe(20);
+  });
+
+  it('formats large counts with thousands separators', () => {
+    const w = pageWindow({ total_count: 11619, limit: 25, offset: 1000, has_more: true }, 25);
+    expect(formatWindow(w)).toBe('1,001–1,025 of 11,619');
+    expect(pageCount(11619, 25)).toBe(465);
+    expect(pageCount(0, 25)).toBe(1);
   });
 
   it('shows an empty list as 0 of 0 with no navigation', () => {

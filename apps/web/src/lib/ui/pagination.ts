@@ -1,6 +1,8 @@
-import type { PaginationMeta } from './api/types.ts';
+import type { PaginationMeta } from '$lib/api/types.ts';
 
-export const PAGE_SIZE = 20;
+/** Default page size of every list, and the sizes the picker offers. */
+export const PAGE_SIZE = 25;
+export const PAGE_SIZES: readonly number[] = [25, 50, 100];
 
 export interface PageWindow {
   /** 1-based index of the first row shown; 0 when nothing is shown. */
@@ -31,10 +33,17 @@ export function pageWindow(p: PaginationMeta, shown: number): PageWindow {
   };
 }
 
-/** "1–20 of 57", or "0 of 0" for an empty list. */
+const n = (v: number) => v.toLocaleString('en-US');
+
+/** "1–25 of 11,619", or "0 of 0" for an empty list. */
 export function formatWindow(w: PageWindow): string {
-  if (w.from === 0) return `0 of ${w.total}`;
-  return `${w.from}–${w.to} of ${w.total}`;
+  if (w.from === 0) return `0 of ${n(w.total)}`;
+  return `${n(w.from)}–${n(w.to)} of ${n(w.total)}`;
+}
+
+/** The number of pages of a list (at least 1). */
+export function pageCount(total: number, size: number): number {
+  return Math.max(1, Math.ceil(total / Math.max(1, size)));
 }
 
 /**
