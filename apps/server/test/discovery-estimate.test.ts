@@ -33,10 +33,14 @@ describe('discovery estimate', () => {
     });
     // 254 + 14 addresses; the Internet system subnet is never swept.
     expect(e.subnets).toEqual(['10.77.90.0/24', '10.77.91.0/28']);
-    expect(e).toMatchObject({ hosts: 268, ports_per_host: 1000, probes: 268_000, preset: 'polite' });
+    // Host discovery sweeps every address first; no host is known yet, so no address is assumed live: each host
+    // found adds at most per_host_duration_s (not 268 × 1000 probes).
+    expect(e).toMatchObject({ addresses: 268, hosts: 0, ports_per_host: 1000, probes: 0, preset: 'polite' });
+    expect(e.host_discovery_s).toBeGreaterThan(0);
     expect(e.per_host_pps).toBeLessThanOrEqual(PRESETS.polite.scan_rate_pps);
+    expect(e.per_host_duration_s).toBe(10);
     // The same arithmetic the daemon uses.
-    expect(e.duration_s).toBe(estimateScan(268, 1000, PRESETS.polite).duration_s);
+    expect(e).toMatchObject(estimateScan(0, 1000, PRESETS.polite, 268));
 
     const fast = await client.json('POST', '/api/v1/discovery/estimate', {
       network_id: networkId,

@@ -20,11 +20,25 @@ export class EstimateRepository {
     return daemon?.ids;
   }
 
+  /** Distinct addresses of the network's host interfaces in the subnets `ids`: the live hosts known so far. */
+  async knownAddresses(networkId: string, ids: string[]): Promise<number> {
+    const row = await this.db
+      .selectFrom('interfaces')
+      .select(sql<string>`count(DISTINCT ip_address)`.as('n'))
+      .where('network_id', '=', networkId)
+      .where(anyOf('subnet_id', ids))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   /** The network's subnets among `ids`, by CIDR. */
-  async subnets(networkId: string, ids: string[]): Promise<{ cidr: string; subnet_type: string }[]> {
+  async subnets(
+    networkId: string,
+    ids: string[],
+  ): Promise<{ id: string; cidr: string; subnet_type: string }[]> {
     return this.db
       .selectFrom('subnets')
-      .select([sql<string>`cidr::text`.as('cidr'), 'subnet_type'])
+      .select(['id', sql<string>`cidr::text`.as('cidr'), 'subnet_type'])
       .where('network_id', '=', networkId)
       .where(anyOf('id', ids))
       .orderBy('cidr')

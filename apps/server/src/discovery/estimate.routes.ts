@@ -21,7 +21,9 @@ export async function estimateRoutes(app: RouteApp, { estimates }: Services) {
         description:
           'Probes, expected duration and per-host probe rate of a Network discovery over the chosen subnets with a ' +
           'pacing preset and port selection ("all" = the catalog ports then 1–65535, "catalog", or ranges). Host ' +
-          'counts are the addresses in scope, an upper bound: only live hosts are port-scanned.',
+          'discovery sweeps every address in scope first (`addresses`, `host_discovery_s`); only live hosts are ' +
+          'port-scanned, all at once: `hosts` counts those already known in these subnets, and each host found ' +
+          'adds at most `per_host_duration_s`.',
         body: ScanEstimateRequest,
         response: { 200: ItemResponse(ScanEstimate) },
       },

@@ -44,8 +44,10 @@ function planOf(spec: string | null | undefined): PortPlan {
 }
 
 /**
- * What a Network discovery with these settings would send before it runs: probes, duration and the rate each host
- * would see (the daemon computes the same numbers from the same presets).
+ * What a Network discovery with these settings would send before it runs (the daemon computes the same numbers from
+ * the same presets): host discovery over every address first, then the port scan of the live hosts, all at once.
+ * Before a run only the hosts already known in these subnets are counted as live; the daemon refines the estimate
+ * from the hosts it finds, and each one adds at most `per_host_duration_s`.
  */
 export class EstimateService {
   constructor(private readonly estimates: EstimateRepository) {}
@@ -64,9 +66,18 @@ export class EstimateService {
       (s) =>
         Number(s.cidr.split('/')[1]) >= 16 && !['Internet', 'Remote', 'DockerBridge'].includes(s.subnet_type),
     );
-    const hosts = scanned.reduce((n, s) => n + usable(s.cidr), 0);
+    const addresses = scanned.reduce((n, s) => n + usable(s.cidr), 0);
+    const known = scanned.length
+      ? await this.estimates.knownAddresses(
+          b.network_id,
+          scanned.map((s) => s.id),
+        )
+      : 0;
     const plan = planOf(b.ports);
     const settings = resolveScanSettings({ preset: b.scan_preset ?? null });
-    return { ...estimateScan(hosts, planSize(plan), settings), subnets: scanned.map((s) => s.cidr) };
+    return {
+      ...estimateScan(Math.min(known, addresses), planSize(plan), settings, addresses),
+      subnets: scanned.map((s) => s.cidr),
+    };
   }
 }

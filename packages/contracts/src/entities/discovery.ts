@@ -89,7 +89,9 @@ export type ScanEstimateRequest = Static<typeof ScanEstimateRequest>;
 export const ScanEstimate = Type.Object({
   preset: Type.String(),
   subnets: Type.Array(Type.String()),
-  /** Addresses in scope: an upper bound for the live hosts that get port-scanned. */
+  /** Addresses in scope, all swept by host discovery. */
+  addresses: Type.Integer(),
+  /** Live hosts expected to be port-scanned: those already known in these subnets (0 before a first scan). */
   hosts: Type.Integer(),
   ports_per_host: Type.Integer(),
   probes: Type.Integer(),
@@ -97,7 +99,12 @@ export const ScanEstimate = Type.Object({
   parallel_hosts: Type.Integer(),
   per_host_pps: Type.Number(),
   total_pps: Type.Number(),
+  /** Host discovery over every address, the first phase. */
+  host_discovery_s: Type.Number(),
+  /** Port scan of the known live hosts, all at once. */
+  port_scan_s: Type.Number(),
   duration_s: Type.Number(),
+  /** Port scan of one live host, answering or dropping probes alike: what each host found adds at most. */
   per_host_duration_s: Type.Number(),
   filtered_ports_per_s: Type.Number(),
   silent_host_s: Type.Number(),
