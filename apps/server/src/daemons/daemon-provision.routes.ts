@@ -3,13 +3,13 @@ import { DaemonResponse, ProvisionDaemonRequest, ProvisionDaemonResponse } from 
 import { principal, type EntityResource } from '../http/crud.ts';
 import { ok } from '../http/envelope.ts';
 import type { RouteApp } from '../http/route-app.ts';
-import { IdParams, ItemResponse, Uuid, UuidArray } from '../http/schemas.ts';
+import { IdParams, ItemResponse, Search, Uuid, UuidArray } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
 
 export const daemonResource: EntityResource = {
   name: 'Daemon',
   path: 'daemons',
-  filterSchema: { network_id: Uuid, ids: UuidArray },
+  filterSchema: { network_id: Uuid, ids: UuidArray, search: Search },
   csvFile: 'Daemons',
   schema: DaemonResponse,
   access: { read: 'viewer', write: 'member' },

@@ -26,6 +26,7 @@ export const daemonSpec = entitySpec({
     't.updated_at',
   ],
   filters: { network_id: 'network_id', ids: 'id' },
+  search: ['name', 'url'],
   orderFields: {
     created_at: 'created_at',
     name: 'name',

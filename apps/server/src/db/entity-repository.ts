@@ -68,6 +68,8 @@ export interface EntitySpec<TB extends TableName = AnyTable> {
   filters?: Record<string, ColumnOrExpr<TB>>;
   /** order_by values -> column. */
   orderFields?: Record<string, keyof DB[TB] & string>;
+  /** Columns the `search` query parameter matches, case-insensitively and anywhere in the text. */
+  search?: ReadonlyArray<keyof DB[TB] & string>;
   /** Adds children or computed fields to a page of rows with few queries. */
   hydrate?: (db: Kdb, rows: Row[]) => Promise<Row[]>;
   /** Throws (e.g. 409) when any of these visible rows must not be deleted; runs in the delete transaction. */
@@ -173,6 +175,14 @@ export class EntityRepository<TB extends TableName = AnyTable> {
       } else {
         out = out.where((eb) => eb(this.column(col, eb), '=', v));
       }
+    }
+    const term = typeof q.search === 'string' ? q.search.trim() : '';
+    const columns = this.spec.search ?? [];
+    if (term && columns.length) {
+      const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      out = out.where((eb) =>
+        eb.or(columns.map((c) => sql<SqlBool>`${eb.ref(`t.${c}`)}::text ILIKE ${pattern}`)),
+      );
     }
     return out;
   }

@@ -23,6 +23,9 @@ export const ItemResponse = (t: TSchema) => Type.Object({ success: Type.Boolean(
 export const ListResponse = (t: TSchema) =>
   Type.Object({ success: Type.Boolean(), data: Type.Array(t), meta: PageMeta });
 
+/** The `search` list parameter: rows whose searchable columns contain it, case-insensitively. */
+export const Search = Type.String({ maxLength: 200 });
+
 export const BulkDeleteBody = Type.Array(Uuid, { maxItems: 10000 });
 export const BulkDeleteResponse = Type.Object({
   deleted_count: Type.Integer(),

@@ -39,6 +39,7 @@ export const groupSpec = entitySpec({
     't.updated_at',
   ],
   filters: { network_id: 'network_id', ids: 'id', tag_ids: 'id' },
+  search: ['name', 'description'],
   orderFields: {
     created_at: 'created_at',
     name: 'name',

@@ -2,13 +2,13 @@ import { Group, GroupRequest } from '@scanopy/contracts';
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
-import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
+import { IdParams, ItemResponse, Search, Uuid, UuidArray } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 
 export const groupResource: EntityResource = {
   name: 'Group',
   path: 'groups',
-  filterSchema: { network_id: Uuid, ids: UuidArray, tag_ids: UuidArray },
+  filterSchema: { network_id: Uuid, ids: UuidArray, tag_ids: UuidArray, search: Search },
   csvFile: 'Groups',
   schema: Group,
   access: { read: 'viewer', write: 'member' },

@@ -15,6 +15,7 @@ export const networkSpec = entitySpec({
     't.updated_at',
   ],
   filters: { ids: 'id' },
+  search: ['name'],
   orderFields: { created_at: 'created_at', name: 'name', updated_at: 'updated_at' },
   csv: { columns: ['id', 'name', 'organization_id', 'created_at', 'updated_at'] },
 });

@@ -2,13 +2,13 @@ import { CreateNetworkBody, Network, UpdateNetworkBody } from '@scanopy/contract
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
-import { IdParams, ItemResponse, UuidArray } from '../../http/schemas.ts';
+import { IdParams, ItemResponse, Search, UuidArray } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 
 export const networkResource: EntityResource = {
   name: 'Network',
   path: 'networks',
-  filterSchema: { ids: UuidArray },
+  filterSchema: { ids: UuidArray, search: Search },
   csvFile: 'Networks',
   schema: Network,
   access: { read: 'viewer', write: 'admin' },

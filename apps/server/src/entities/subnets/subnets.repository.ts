@@ -19,7 +19,8 @@ export const subnetSpec = entitySpec({
     't.created_at',
     't.updated_at',
   ],
-  filters: { network_id: 'network_id', ids: 'id', tag_ids: 'id' },
+  filters: { network_id: 'network_id', ids: 'id', tag_ids: 'id', subnet_type: 'subnet_type' },
+  search: ['name', 'cidr', 'description'],
   orderFields: {
     created_at: 'created_at',
     name: 'name',

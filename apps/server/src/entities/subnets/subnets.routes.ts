@@ -1,14 +1,21 @@
-import { CreateSubnetBody, Subnet, UpdateSubnetBody } from '@scanopy/contracts';
+import { CreateSubnetBody, Subnet, SubnetType, UpdateSubnetBody } from '@scanopy/contracts';
+import { Type } from 'typebox';
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
-import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
+import { IdParams, ItemResponse, Search, Uuid, UuidArray } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 
 export const subnetResource: EntityResource = {
   name: 'Subnet',
   path: 'subnets',
-  filterSchema: { network_id: Uuid, ids: UuidArray, tag_ids: UuidArray },
+  filterSchema: {
+    network_id: Uuid,
+    ids: UuidArray,
+    tag_ids: UuidArray,
+    subnet_type: Type.Array(SubnetType),
+    search: Search,
+  },
   csvFile: 'Subnets',
   schema: Subnet,
   access: { list: 'viewer_or_daemon', read: 'viewer', write: 'member' },

@@ -16,6 +16,7 @@ export const tagSpec = entitySpec({
     't.updated_at',
   ],
   filters: { ids: 'id' },
+  search: ['name', 'description'],
   orderFields: { created_at: 'created_at', name: 'name', color: 'color', updated_at: 'updated_at' },
   csv: { columns: ['id', 'name', 'description', 'color', 'organization_id', 'created_at', 'updated_at'] },
 });

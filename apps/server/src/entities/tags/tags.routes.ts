@@ -10,13 +10,13 @@ import {
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
-import { IdParams, ItemResponse, UuidArray } from '../../http/schemas.ts';
+import { IdParams, ItemResponse, Search, UuidArray } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 
 export const tagResource: EntityResource = {
   name: 'Tag',
   path: 'tags',
-  filterSchema: { ids: UuidArray },
+  filterSchema: { ids: UuidArray, search: Search },
   csvFile: 'Tags',
   schema: Tag,
   access: { read: 'viewer', write: 'member' },
