@@ -47,7 +47,7 @@ export const PRESETS: Readonly<Record<PresetName, ScanSettings>> = {
     scan_rate_pps: 100,
     port_scan_batch_size: 32,
     window_floor: 4,
-    global_pps: 1000,
+    global_pps: 5000,
     silent_host_limit: 128,
     ...COMMON,
   },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { drive, FakeNet, maxInWindow } from '../../test/support/fake-net.ts';
-import { ManualClock } from './clock.ts';
+import { ManualClock, sleep } from './clock.ts';
 import { maxStartsInWindow } from './pacer.ts';
 import { RETRY_TRIAL, scanPorts, type PortScanEvent } from './port-scan.ts';
 import { resolveScanSettings, type ScanSettings } from './presets.ts';
@@ -225,6 +225,60 @@ describe('scanPorts', () => {
     // rounds of ten hosts.
     expect(Math.max(...net.attempts.map((a) => a.at))).toBeLessThan(1100);
     for (const h of hosts) expect(net.startsOf(h)[0]).toBeLessThan(50);
+  });
+
+  it('takes hosts as host discovery finds them: each starts at once, the scan ends with the stream', async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet(clock, () => ({ kind: 'closed', rttMs: 1 }));
+    async function* found() {
+      yield A;
+      await sleep(clock, 500);
+      yield { ip: B, rtt_ms: 3 };
+      yield A; // found twice (two rounds): scanned once
+    }
+    const scan = scanPorts({
+      hosts: found(),
+      plan: { priority: [], ranges: [[1, 100]] },
+      settings: settings(),
+      scope,
+      clock,
+      attempt: net.attempt,
+      socketBudget: 1000,
+    });
+    const results = await drive(clock, scan.done);
+    expect(results.map((r) => [r.host, r.status, r.closed])).toEqual([
+      [A, 'complete', 100],
+      [B, 'complete', 100],
+    ]);
+    expect(net.startsOf(A)[0]).toBe(0);
+    expect(net.startsOf(B)[0]).toBeGreaterThanOrEqual(500);
+    expect(net.startsOf(B)[0]).toBeLessThan(510);
+    expect(scan.progress).toMatchObject({
+      hosts_total: 2,
+      hosts_done: 2,
+      probes_total: 200,
+      probes_done: 200,
+    });
+  });
+
+  it('fails the scan when the stream names a host outside the scope, sending nothing to it', async () => {
+    const clock = new ManualClock();
+    const net = new FakeNet(clock, () => ({ kind: 'closed', rttMs: 1 }));
+    async function* found() {
+      yield A;
+      yield '203.0.113.5';
+    }
+    const scan = scanPorts({
+      hosts: found(),
+      plan: { priority: [], ranges: [[1, 100]] },
+      settings: settings(),
+      scope,
+      clock,
+      attempt: net.attempt,
+      socketBudget: 1000,
+    });
+    await expect(drive(clock, scan.done)).rejects.toThrow(ScopeError);
+    expect(net.attempts.filter((a) => a.ip !== A)).toEqual([]);
   });
 
   it('stops a host the network reports unreachable', async () => {

@@ -34,7 +34,11 @@ import {
 export const RETRY_TRIAL = 32;
 
 export interface PortScanOptions {
-  hosts: readonly string[];
+  /**
+   * The hosts: a list, or a stream of them as host discovery finds them (each starts at once; the scan ends when
+   * the stream does and every host is done). A stream entry may carry the round trip discovery measured.
+   */
+  hosts: readonly string[] | AsyncIterable<string | { ip: string; rtt_ms?: number | null }>;
   plan: PortPlan;
   settings: ScanSettings;
   /** Every host (and every attempt) is checked against it. */
@@ -140,7 +144,8 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
   private readonly abort: ScanSignal;
 
   constructor(private readonly options: PortScanOptions) {
-    for (const host of options.hosts) options.scope.assert(host);
+    const list = Array.isArray(options.hosts) ? (options.hosts as readonly string[]) : null;
+    for (const host of list ?? []) options.scope.assert(host);
     this.abort = new ScanSignal(options.signal);
     const s = options.settings;
     this.clock = options.clock ?? systemClock;
@@ -150,9 +155,9 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
     this.scanRtt = new RttEstimator({ minMs: s.rtt_timeout_min_ms, maxMs: s.connect_timeout_ms });
     this.portsPerHost = planSize(options.plan);
     this.progress = {
-      hosts_total: options.hosts.length,
+      hosts_total: 0,
       hosts_done: 0,
-      probes_total: options.hosts.length * this.portsPerHost,
+      probes_total: 0,
       probes_done: 0,
       open_found: 0,
     };
@@ -193,25 +198,82 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
 
   private async run(): Promise<HostScanResult[]> {
     const s = this.options.settings;
-    const queue = [...this.options.hosts];
     const results: HostScanResult[] = [];
     // Every host at once, each at its own rate; each needs at least its floor window of sockets, so never more
     // hosts than the budget can feed (the rest start as hosts finish).
-    const workers = Math.max(1, Math.min(queue.length, Math.floor(this.budget / s.window_floor)));
-    const worker = async () => {
-      for (let host = queue.shift(); host !== undefined; host = queue.shift()) {
-        if (this.cancelled) break;
-        const result = await this.scanHost(host);
-        results.push(result);
-        this.progress.hosts_done++;
-        this.emit({ type: 'host', result });
-      }
+    const slots = new Semaphore(Math.max(1, Math.floor(this.budget / s.window_floor)));
+    const running: Promise<void>[] = [];
+    const start = (host: string, rttMs: number | null | undefined) => {
+      this.options.scope.assert(host);
+      this.progress.hosts_total++;
+      this.progress.probes_total += this.portsPerHost;
+      running.push(
+        (async () => {
+          try {
+            await slots.acquire(this.abort);
+          } catch {
+            // Cancelled before its turn: nothing was sent.
+            const result = this.unscanned(host);
+            this.progress.probes_done += result.unprobed;
+            results.push(result);
+            this.progress.hosts_done++;
+            this.emit({ type: 'host', result });
+            return;
+          }
+          try {
+            const result = await this.scanHost(host, rttMs);
+            results.push(result);
+            this.progress.hosts_done++;
+            this.emit({ type: 'host', result });
+          } finally {
+            slots.release();
+          }
+        })(),
+      );
     };
-    await Promise.all(Array.from({ length: workers }, worker));
+    const seen = new Set<string>();
+    if (Array.isArray(this.options.hosts)) {
+      for (const host of this.options.hosts as readonly string[]) start(host, undefined);
+    } else {
+      type Entry = string | { ip: string; rtt_ms?: number | null };
+      try {
+        for await (const entry of this.options.hosts as AsyncIterable<Entry>) {
+          const { ip, rtt_ms } = typeof entry === 'string' ? { ip: entry, rtt_ms: undefined } : entry;
+          if (seen.has(ip)) continue;
+          seen.add(ip);
+          if (this.cancelled) break;
+          start(ip, rtt_ms);
+        }
+      } catch (err) {
+        // The stream failed (or named a host out of scope): stop what runs, then surface the error.
+        this.abort.abort(err);
+        await Promise.allSettled(running);
+        throw err;
+      }
+    }
+    await Promise.all(running);
     return results;
   }
 
-  private async scanHost(host: string): Promise<HostScanResult> {
+  /** The summary of a host the scan never started (cancelled while it waited for a slot). */
+  private unscanned(host: string): HostScanResult {
+    const timeout = this.options.settings.connect_timeout_ms;
+    return {
+      host,
+      status: 'cancelled',
+      open: [],
+      closed: 0,
+      filtered: [],
+      unprobed: this.portsPerHost,
+      attempts: 0,
+      srtt_ms: null,
+      timeout_ms: timeout,
+      errors: 0,
+      duration_ms: 0,
+    };
+  }
+
+  private async scanHost(host: string, hint: number | null | undefined): Promise<HostScanResult> {
     const { settings: s, plan } = this.options;
     const signal = this.abort;
     const started = this.clock.now();
@@ -221,8 +283,8 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
       this.clock,
     );
     const rtt = new RttEstimator({ minMs: s.rtt_timeout_min_ms, maxMs: s.connect_timeout_ms }, this.scanRtt);
-    const hint = this.options.rttHints?.get(host);
-    if (hint !== undefined) rtt.sample(hint);
+    const first = hint ?? this.options.rttHints?.get(host);
+    if (first !== undefined && first !== null) rtt.sample(first);
     const state: HostState = { window, lane, rtt, answered: false, retriesLost: 0, retriesAnswered: 0 };
     this.live.set(host, state);
     const open: number[] = [];

@@ -127,7 +127,8 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
     };
     const gateways = await (this.deps.gateways ?? (() => readGateways()))().catch(() => []);
 
-    // 1. Live hosts. Results stream out, but the scan waits for the list so progress has a denominator.
+    // 1. Live hosts, streamed into 2. the port scan: each host found is scanned at once, all of them
+    // concurrently, paced per host and globally, while host discovery goes on over the rest of the addresses.
     const discovery = discoverHosts({
       scope,
       arp_rate_pps: config.arp_rate_pps,
@@ -137,33 +138,40 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
       interfaces: this.deps.listAddresses(),
       signal: ctx.signal,
     });
-    const live = await discovery.done;
-    if (ctx.signal.aborted) return;
-    // The estimate refined from the hosts actually found: every one is scanned at once, each at its own rate.
-    const refined = estimateScan(live.length, planSize(plan), settings);
-    log.info(
-      { live: live.length, port_scan_s: refined.port_scan_s, per_host_pps: refined.per_host_pps },
-      'host discovery finished',
-    );
-    await ctx.progress(HOST_DISCOVERY_SHARE);
-    const macs = new Map(live.map((h) => [h.ip, h.mac]));
-    const rttHints = new Map(live.flatMap((h) => (h.rtt_ms === null ? [] : [[h.ip, h.rtt_ms] as const])));
-
-    // 2. Ports of every live host at once, paced per host and globally; each finished host is probed and posted.
-    const scan = scanPorts({
-      hosts: live.map((h) => h.ip),
-      plan,
-      settings,
-      scope,
-      signal: ctx.signal,
-      rttHints,
-    });
+    const macs = new Map<string, string | null>();
+    let discovered = false;
+    const found = async function* () {
+      for await (const h of discovery) {
+        macs.set(h.ip, h.mac);
+        yield { ip: h.ip, rtt_ms: h.rtt_ms };
+      }
+    };
+    const scan = scanPorts({ hosts: found(), plan, settings, scope, signal: ctx.signal });
     let done = 0;
+    let reported = 0;
+    void discovery.done
+      .then(async (live) => {
+        discovered = true;
+        if (ctx.signal.aborted) return;
+        // The estimate refined from the hosts actually found.
+        const refined = estimateScan(live.length, planSize(plan), settings);
+        log.info(
+          { live: live.length, port_scan_s: refined.port_scan_s, per_host_pps: refined.per_host_pps },
+          'host discovery finished',
+        );
+        if (reported < HOST_DISCOVERY_SHARE) {
+          reported = HOST_DISCOVERY_SHARE;
+          await ctx.progress(HOST_DISCOVERY_SHARE);
+        }
+      })
+      .catch(() => undefined);
     const posts: Promise<void>[] = [];
     for await (const event of scan) {
       if (event.type !== 'host') continue;
       const result = event.result;
       if (result.status === 'cancelled') continue;
+      const { open, filtered, ...summary } = result;
+      log.info({ ...summary, open: open.length, filtered: filtered.length }, 'host scanned');
       posts.push(
         this.finishHost(ctx, sink, {
           ip: result.host,
@@ -180,10 +188,16 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
         }),
       );
       done++;
-      await ctx.progress(
-        HOST_DISCOVERY_SHARE + ((100 - HOST_DISCOVERY_SHARE) * done) / Math.max(1, live.length),
-      );
+      // Hosts found so far; the share only moves forward, and stays below the end until discovery is over.
+      const share = HOST_DISCOVERY_SHARE + ((100 - HOST_DISCOVERY_SHARE) * done) / scan.progress.hosts_total;
+      const next = Math.floor(discovered ? share : Math.min(share, 99));
+      if (next > reported) {
+        reported = next;
+        await ctx.progress(next);
+      }
     }
+    await discovery.done;
+    await scan.done;
     await Promise.all(posts);
   }
 
