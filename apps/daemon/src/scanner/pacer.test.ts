@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { maxInWindow } from '../../test/support/fake-net.ts';
-import { ManualClock } from './clock.ts';
+import { ManualClock, type Clock } from './clock.ts';
 import {
   AimdWindow,
+  LoopGovernor,
   fdSoftLimit,
   maxStartsInWindow,
   Pacer,
@@ -180,6 +181,40 @@ describe('AimdWindow', () => {
     w.release();
     await q;
     expect(w.inFlight).toBe(2);
+  });
+});
+
+describe('LoopGovernor', () => {
+  it('cuts the global rate while the event loop lags and gives it back once the loop keeps time', () => {
+    let t = 0;
+    let fire: (() => void) | null = null;
+    const clock: Clock = {
+      now: () => t,
+      setTimer: (_ms, fn) => {
+        fire = fn;
+        return () => (fire = null);
+      },
+    };
+    const pacer = new Pacer({ hostPps: 500, globalPps: 20_000, clock });
+    const governor = new LoopGovernor(pacer, clock);
+    governor.start();
+    const tick = (lateMs: number) => {
+      t += 100 + lateMs;
+      fire!();
+    };
+    tick(200);
+    expect(pacer.globalRate).toBe(15_000);
+    for (let i = 0; i < 30; i++) tick(200);
+    expect(pacer.globalRate).toBe(1000);
+    // A little lateness holds the rate; none lets it grow back, never past global_pps.
+    tick(30);
+    expect(pacer.globalRate).toBe(1000);
+    tick(0);
+    expect(pacer.globalRate).toBe(1100);
+    for (let i = 0; i < 60; i++) tick(0);
+    expect(pacer.globalRate).toBe(20_000);
+    governor.stop();
+    expect(fire).toBeNull();
   });
 });
 

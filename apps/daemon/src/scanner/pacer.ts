@@ -41,10 +41,17 @@ export function maxStartsInWindow(pps: number, windowMs: number): number {
  */
 export class RateGate {
   private tat = -Infinity;
-  readonly interval: number;
-  readonly tolerance: number;
+  interval: number;
+  tolerance: number;
 
-  constructor(readonly pps: number) {
+  constructor(public pps: number) {
+    this.interval = pps > 0 ? 1000 / pps : 0;
+    this.tolerance = toleranceMs(pps);
+  }
+
+  /** Changes the rate from the next start on (starts already granted keep their spacing). */
+  setRate(pps: number): void {
+    this.pps = pps;
     this.interval = pps > 0 ? 1000 / pps : 0;
     this.tolerance = toleranceMs(pps);
   }
@@ -270,6 +277,17 @@ export class Pacer {
     return new PacerLane(key, this.options.hostPps);
   }
 
+  /** The global start rate in force (≤ `globalPps`; lower while `LoopGovernor` holds it back). */
+  get globalRate(): number {
+    return this.global.pps;
+  }
+
+  /** Sets the global start rate, never above `globalPps` (0 = unlimited stays unlimited). */
+  setGlobalRate(pps: number): void {
+    if (this.options.globalPps <= 0) return;
+    this.global.setRate(Math.min(this.options.globalPps, Math.max(1, pps)));
+  }
+
   /** Resolves at the moment this lane may start one probe (the start is counted against both rates). */
   start(lane: PacerLane, signal?: AbortLike): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
@@ -362,4 +380,46 @@ export function openFdCount(): number {
 export function socketBudget(fdLimit: number = fdSoftLimit(), openNow: number = openFdCount()): number {
   const margin = Math.max(256, Math.ceil(fdLimit * 0.1));
   return Math.max(8, fdLimit - openNow - margin);
+}
+
+/**
+ * Holds the global start rate back while this process's event loop lags: the machine, not the network, is then the
+ * limit, and starting more connects only delays every answer (false timeouts), the HTTP probes and the daemon's
+ * own heartbeats. Every `periodMs` it measures how late its timer fired: more than `highMs` late cuts the rate by a
+ * quarter (never below `floorPps`), less than `lowMs` lets it grow by a tenth back towards `globalPps`.
+ */
+export class LoopGovernor {
+  private cancel: (() => void) | null = null;
+  private due = 0;
+
+  constructor(
+    private readonly pacer: Pacer,
+    private readonly clock: Clock = systemClock,
+    readonly options = { periodMs: 100, highMs: 50, lowMs: 10, floorPps: 1000 },
+  ) {}
+
+  start(): void {
+    if (this.pacer.options.globalPps <= 0 || this.cancel) return;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.cancel?.();
+    this.cancel = null;
+  }
+
+  private schedule(): void {
+    this.due = this.clock.now() + this.options.periodMs;
+    this.cancel = this.clock.setTimer(this.options.periodMs, () => this.tick());
+  }
+
+  private tick(): void {
+    const late = this.clock.now() - this.due;
+    const { highMs, lowMs, floorPps } = this.options;
+    const rate = this.pacer.globalRate;
+    const ceiling = this.pacer.options.globalPps;
+    if (late > highMs) this.pacer.setGlobalRate(Math.max(Math.min(floorPps, ceiling), rate * 0.75));
+    else if (late < lowMs && rate < ceiling) this.pacer.setGlobalRate(rate * 1.1);
+    this.schedule();
+  }
 }

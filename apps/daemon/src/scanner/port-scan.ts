@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from './clock.ts';
-import { AimdWindow, Pacer, Semaphore, socketBudget, type PacerLane } from './pacer.ts';
+import { AimdWindow, LoopGovernor, Pacer, Semaphore, socketBudget, type PacerLane } from './pacer.ts';
 import { planSize, portOrder, type PortPlan } from './ports.ts';
 import { RttEstimator } from './rtt.ts';
 import { ScanSignal } from './signal.ts';
@@ -161,7 +161,10 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
       probes_done: 0,
       open_found: 0,
     };
+    const governor = new LoopGovernor(this.pacer, this.clock);
+    governor.start();
     this.done = this.run().finally(() => {
+      governor.stop();
       this.finished = true;
       this.notify?.();
     });

@@ -102,10 +102,12 @@ async function main(): Promise<void> {
   }
 }
 
+// Exit once stdout is flushed: writes to a pipe are asynchronous, and a large `done` line would be cut short.
+const exit = (code: number) => process.stdout.write('', () => process.exit(code));
 main().then(
-  () => process.exit(0),
+  () => exit(0),
   (err: unknown) => {
     out({ type: 'error', message: err instanceof Error ? err.message : String(err) });
-    process.exit(1);
+    exit(1);
   },
 );
