@@ -29,6 +29,11 @@ export const ERROR_DEFINITIONS = {
   auth_daemon_key_not_created: { status: 401, message: 'Daemon API key not found; it may not be saved yet' },
   auth_daemon_required: { status: 403, message: 'X-Daemon-ID header is required with a daemon API key' },
   auth_permission_denied: { status: 403, message: 'This action requires the {role} role' },
+  auth_api_key_no_networks: {
+    status: 403,
+    message:
+      'This API key has no network, so it cannot change network data: edit the key and give it the networks it should reach',
+  },
   auth_password_invalid: { status: 400, message: '{detail}' },
   external_service_denied: { status: 403, message: '{detail}' },
   auth_registration_disabled: { status: 403, message: 'Registration is disabled on this server' },

@@ -141,9 +141,14 @@ export async function setTags(
   }
 }
 
-/** Network-scoped writes must target a network the caller can see. */
+/**
+ * Network-scoped writes must target a network the caller can see. A user API key created without networks sees none,
+ * so it is told that, not that the network does not exist.
+ */
 export function assertNetwork(p: Principal, networkId: string): void {
-  if (!p.networkIds.includes(networkId)) throw new AppError('entity_reference_invalid');
+  if (p.networkIds.includes(networkId)) return;
+  if (p.kind === 'user_api_key' && p.networkIds.length === 0) throw new AppError('auth_api_key_no_networks');
+  throw new AppError('entity_reference_invalid');
 }
 
 export function principal(req: FastifyRequest): Principal {
