@@ -9,6 +9,7 @@ import { buildApp } from '../apps/server/src/app.ts';
 import { testConfig } from '../apps/server/src/config.ts';
 import { openDb, type Db } from '../apps/server/src/db/client.ts';
 import { migrate } from '../apps/server/src/db/migrate.ts';
+import { inTransaction, sqlRows } from '../apps/server/test/sql.ts';
 
 interface Args {
   mode: 'app' | 'plain';
@@ -50,10 +51,11 @@ async function freshDb(backend: 'pglite' | 'postgres'): Promise<{ db: Db; drop: 
 
 /** N hosts in the network; with children each has 2 interfaces, 3 ports and 1 service. One statement per table. */
 async function seed(db: Db, networkId: string, hosts: number, children: boolean) {
-  await db.transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     // Replica mode skips the per-row event triggers, which would otherwise NOTIFY once per seeded row.
-    await tx.query('SET LOCAL session_replication_role = replica');
-    await tx.query(
+    await sqlRows(tx, 'SET LOCAL session_replication_role = replica');
+    await sqlRows(
+      tx,
       `INSERT INTO hosts (id, network_id, name, hostname, source, created_at)
        SELECT gen_random_uuid(), $1, 'host-' || i, 'host-' || i || '.lan', '{"type":"Manual"}',
               now() - make_interval(secs => i)
@@ -62,29 +64,33 @@ async function seed(db: Db, networkId: string, hosts: number, children: boolean)
     );
     if (!children) return;
     const subnet = randomUUID();
-    await tx.query(
+    await sqlRows(
+      tx,
       `INSERT INTO subnets (id, network_id, cidr, name, subnet_type, source)
        VALUES ($1, $2, '10.0.0.0/8', 'lan', 'Lan', '{"type":"Manual"}')`,
       [subnet, networkId],
     );
-    await tx.query(
+    await sqlRows(
+      tx,
       `INSERT INTO interfaces (id, host_id, subnet_id, network_id, ip_address, name, position)
        SELECT gen_random_uuid(), h.id, $1, h.network_id,
               ('10.0.0.0'::inet + (row_number() OVER (ORDER BY h.id)) * 2 + k), 'eth' || k, k
        FROM hosts h CROSS JOIN generate_series(0, 1) AS k`,
       [subnet],
     );
-    await tx.query(
+    await sqlRows(
+      tx,
       `INSERT INTO ports (id, host_id, network_id, port_number, protocol)
        SELECT gen_random_uuid(), h.id, h.network_id, p, 'Tcp' FROM hosts h CROSS JOIN unnest(ARRAY[22, 80, 443]) AS p`,
     );
-    await tx.query(
+    await sqlRows(
+      tx,
       `INSERT INTO services (id, host_id, network_id, name, service_definition, source)
        SELECT gen_random_uuid(), h.id, h.network_id, 'SSH', 'SSH', '{"type":"Manual"}' FROM hosts h`,
     );
   });
   // Fresh statistics, as autovacuum would give PostgreSQL shortly after a bulk load (PGlite has no autovacuum).
-  await db.query('ANALYZE');
+  await sqlRows(db, 'ANALYZE');
 }
 
 async function inject(

@@ -107,7 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // After the auth hook: limits are keyed by the resolved principal.
   await installRateLimit(app, { config });
-  await installEvents(app, { config, db: services.db, bus: services.bus });
+  await installEvents(app, { config, db: services.db, bus: services.bus, events: services.eventLookups });
 
   await registerRoutes(app, services);
 

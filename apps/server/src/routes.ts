@@ -3,7 +3,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from './services.ts';
 import type { RouteApp, RoutePlugin } from './http/route-app.ts';
 import { registerCrud, type EntityResource } from './http/crud.ts';
-import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './entities/hosts/hosts.defs.ts';
 import { systemRoutes } from './entities/system/system.routes.ts';
 import { metadataRoutes } from './entities/metadata/metadata.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
@@ -23,8 +22,14 @@ import {
   daemonApiKeyResource,
   userApiKeyResource,
 } from './entities/api-keys/api-keys.routes.ts';
-import { hostRoutes } from './entities/hosts/hosts.routes.ts';
-import { hostChildRoutes } from './entities/hosts/host-children.routes.ts';
+import { hostResource, hostRoutes } from './entities/hosts/hosts.routes.ts';
+import {
+  bindingResource,
+  hostChildRoutes,
+  interfaceResource,
+  portResource,
+  serviceResource,
+} from './entities/hosts/host-children.routes.ts';
 import { hostExportRoutes } from './entities/hosts/hosts-export.routes.ts';
 import { hostConsolidateRoutes } from './entities/hosts/hosts-consolidate.routes.ts';
 import { tagResource, tagRoutes } from './entities/tags/tags.routes.ts';
@@ -49,11 +54,11 @@ type EntityKey = keyof Services['entities'];
 
 const resources: Record<EntityKey, EntityResource> = {
   networks: networkResource,
-  hosts: hostDef,
-  interfaces: interfaceDef,
-  ports: portDef,
-  services: serviceDef,
-  bindings: bindingDef,
+  hosts: hostResource,
+  interfaces: interfaceResource,
+  ports: portResource,
+  services: serviceResource,
+  bindings: bindingResource,
   subnets: subnetResource,
   tags: tagResource,
   daemons: daemonResource,

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/client.ts';
 import { EventBus } from './events/bus.ts';
+import { EventsRepository } from './events/events.repository.ts';
 import { SystemRepository } from './entities/system/system.repository.ts';
 import { SystemService } from './entities/system/system.service.ts';
 import { DashboardRepository } from './entities/dashboard/dashboard.repository.ts';
@@ -22,7 +23,6 @@ import { OrganizationsRepository } from './entities/organizations/organizations.
 import { OrganizationsService } from './entities/organizations/organizations.service.ts';
 import { InvitesRepository } from './entities/invites/invites.repository.ts';
 import { InvitesService } from './entities/invites/invites.service.ts';
-import { IngestionService } from './discovery/ingestion.service.ts';
 import { SchedulesRepository } from './discovery/schedules.repository.ts';
 import { SchedulesService } from './discovery/schedules.service.ts';
 import { SessionsRepository } from './discovery/sessions.repository.ts';
@@ -40,8 +40,7 @@ import { IntegratedDaemon } from './daemons/integrated-daemon.ts';
 import { SERVER_POLL_DEFAULTS, ServerPoller, type ServerPollOptions } from './daemons/server-poll.service.ts';
 import { userApiKeySpec, UserApiKeysRepository } from './entities/api-keys/user-api-keys.repository.ts';
 import { UserApiKeysService } from './entities/api-keys/user-api-keys.service.ts';
-import { EntityService, type EntityDef } from './http/crud.ts';
-import type { TableName } from './db/entity-repository.ts';
+import { EntityService } from './http/crud.ts';
 import { networkSpec, NetworksRepository } from './entities/networks/networks.repository.ts';
 import { NetworksService } from './entities/networks/networks.service.ts';
 import { tagSpec, TagsRepository } from './entities/tags/tags.repository.ts';
@@ -49,7 +48,18 @@ import { TagsService } from './entities/tags/tags.service.ts';
 import { EntityTagsService } from './entities/tags/entity-tags.service.ts';
 import { subnetSpec, SubnetsRepository } from './entities/subnets/subnets.repository.ts';
 import { SubnetsService } from './entities/subnets/subnets.service.ts';
-import { bindingDef, hostDef, interfaceDef, portDef, serviceDef } from './entities/hosts/hosts.defs.ts';
+import {
+  bindingSpec,
+  hostSpec,
+  HostsRepository,
+  interfaceSpec,
+  portSpec,
+  serviceSpec,
+} from './entities/hosts/hosts.repository.ts';
+import { HostWrites } from './entities/hosts/host-writes.ts';
+import { HostsService } from './entities/hosts/hosts.service.ts';
+import { HostChildrenService } from './entities/hosts/host-children.service.ts';
+import { IngestionService } from './entities/hosts/ingestion.service.ts';
 import { groupSpec, GroupsRepository } from './entities/groups/groups.repository.ts';
 import { GroupsService } from './entities/groups/groups.service.ts';
 import { topologySpec, TopologiesRepository } from './entities/topology/topology.repository.ts';
@@ -78,14 +88,13 @@ export function createServices(deps: ServiceDeps) {
   const sessions = new SessionStore(new BrowserSessionsRepository(k), config.sessionTtlHours * 3600_000);
   const email = new EmailService(config, log);
   const discoverySessions = new SessionsService(new SessionsRepository(k));
-  const entity = <TB extends TableName>(def: EntityDef<TB>) => new EntityService(k, def.spec, def.name);
   const entities = {
     networks: new EntityService(k, networkSpec, 'Network'),
-    hosts: entity(hostDef),
-    interfaces: entity(interfaceDef),
-    ports: entity(portDef),
-    services: entity(serviceDef),
-    bindings: entity(bindingDef),
+    hosts: new EntityService(k, hostSpec, 'Host'),
+    interfaces: new EntityService(k, interfaceSpec, 'Interface'),
+    ports: new EntityService(k, portSpec, 'Port'),
+    services: new EntityService(k, serviceSpec, 'Service'),
+    bindings: new EntityService(k, bindingSpec, 'Binding'),
     subnets: new EntityService(k, subnetSpec, 'Subnet'),
     tags: new EntityService(k, tagSpec, 'Tag'),
     daemons: new EntityService(k, daemonSpec, 'Daemon'),
@@ -109,6 +118,8 @@ export function createServices(deps: ServiceDeps) {
   const integratedDaemon = config.integratedDaemon
     ? new IntegratedDaemon(config, daemonsRepository, daemonApiKeys, log)
     : undefined;
+  const hostsRepository = new HostsRepository(k);
+  const hostWrites = new HostWrites(hostsRepository, entities, entityTags);
   const usersRepository = new UsersRepository(k);
   const organizationsRepository = new OrganizationsRepository(k);
   const invitesRepository = new InvitesRepository(k);
@@ -131,6 +142,8 @@ export function createServices(deps: ServiceDeps) {
     bus,
     log,
     sessions,
+    /** What event delivery reads back (events/events.plugin.ts). */
+    eventLookups: new EventsRepository(k),
     auth: new AuthService(new AuthRepository(k), sessions),
     email,
     accounts,
@@ -161,7 +174,9 @@ export function createServices(deps: ServiceDeps) {
     daemonApiKeys,
     userApiKeys: new UserApiKeysService(new UserApiKeysRepository(k), entities.userApiKeys, entityTags),
     integratedDaemon,
-    ingestion: new IngestionService(db),
+    hosts: new HostsService(hostWrites, entities.hosts),
+    hostChildren: new HostChildrenService(hostWrites, entities),
+    ingestion: new IngestionService(hostsRepository, entities.hosts),
     /** List, read, delete and export of every entity with generic routes. */
     entities,
     networks: new NetworksService(new NetworksRepository(k), entities.networks, entityTags),

@@ -12,6 +12,7 @@ import {
   type Actor,
   type Org,
 } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 const MASK = '**********';
 const bearer = (key: string): Actor => ({
@@ -57,7 +58,7 @@ describe.each(backends)('API keys on %s', (backend) => {
     const list = await data(call(s.app, owner, 'GET', '/api/v1/auth/keys'));
     expect(list.map((k: { key: string }) => k.key)).toEqual([MASK]);
     expect((await data(call(s.app, owner, 'GET', `/api/v1/auth/keys/${created.api_key.id}`))).key).toBe(MASK);
-    const [row] = await s.db.query<Record<string, unknown>>('SELECT * FROM user_api_keys WHERE id = $1', [
+    const [row] = await sqlRows<Record<string, unknown>>(s.db, 'SELECT * FROM user_api_keys WHERE id = $1', [
       created.api_key.id,
     ]);
     expect(row.key_hash).toBe(sha256Hex(created.key));
@@ -73,7 +74,7 @@ describe.each(backends)('API keys on %s', (backend) => {
     expect(created.api_key.key).toBe(MASK);
     const list = await data(call(s.app, owner, 'GET', '/api/v1/auth/daemon'));
     expect(list.map((k: { key: string }) => k.key)).toEqual([MASK]);
-    const rows = await s.db.query<Record<string, unknown>>('SELECT * FROM api_keys');
+    const rows = await sqlRows<Record<string, unknown>>(s.db, 'SELECT * FROM api_keys');
     expect(rows[0].key_hash).toBe(sha256Hex(created.key));
     expect(JSON.stringify(rows)).not.toContain(created.key.slice(6));
   });
@@ -168,13 +169,14 @@ describe.each(backends)('API keys on %s', (backend) => {
     });
     expect(widen.statusCode).toBeGreaterThanOrEqual(400);
     expect(widen.statusCode).toBeLessThan(500);
-    const [row] = await s.db.query<{ permissions: string }>(
+    const [row] = await sqlRows<{ permissions: string }>(
+      s.db,
       'SELECT permissions FROM user_api_keys WHERE id = $1',
       [mine.keyId],
     );
     expect(row.permissions).toBe('Member');
     expect(
-      await s.db.query('SELECT 1 FROM user_api_key_network_access WHERE network_id = $1', [hidden]),
+      await sqlRows(s.db, 'SELECT 1 FROM user_api_key_network_access WHERE network_id = $1', [hidden]),
     ).toHaveLength(0);
   });
 
@@ -242,7 +244,7 @@ describe.each(backends)('API keys on %s', (backend) => {
       expect(r.statusCode, `${method} ${url}`).toBe(403);
       expect(r.json().code).toBe('auth_permission_denied');
     }
-    expect(await s.db.query('SELECT 1 FROM user_api_keys')).toHaveLength(1);
+    expect(await sqlRows(s.db, 'SELECT 1 FROM user_api_keys')).toHaveLength(1);
   });
 
   it('does not fall back to the session cookie when a Bearer key fails', async () => {

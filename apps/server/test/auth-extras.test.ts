@@ -12,6 +12,7 @@ import type { EntityEvent } from '../src/events/bus.ts';
 import { backends, Client, PASSWORD, registerOwner, startTestServer, type TestServer } from './harness.ts';
 import { addUser, call, createUserKey, type Actor } from './fixtures/world.ts';
 import { MailSink } from './mail-sink.ts';
+import { sqlRows } from './sql.ts';
 
 const PUBLIC_URL = 'https://scanopy.example.com';
 const sha256 = (t: string) => createHash('sha256').update(t).digest('hex');
@@ -101,7 +102,8 @@ describe.each(backends)('auth extras with SMTP on %s', (backend) => {
     const token = verifyToken(mail.text);
 
     // Only the SHA-256 of the token is stored, with a 24 h lifetime.
-    const [row] = await s.db.query<{ token_hash: string; hours: number }>(
+    const [row] = await sqlRows<{ token_hash: string; hours: number }>(
+      s.db,
       `SELECT token_hash, extract(epoch FROM expires_at - created_at) / 3600 AS hours
        FROM user_tokens WHERE user_id = $1 AND purpose = 'change_email'`,
       [user.id],
@@ -135,7 +137,8 @@ describe.each(backends)('auth extras with SMTP on %s', (backend) => {
     });
     expect(oldLogin.statusCode).toBe(401);
     await anon.json('POST', '/api/auth/login', { email: 'new.address@example.com', password: PASSWORD });
-    const [pending] = await s.db.query<{ pending_email: string | null }>(
+    const [pending] = await sqlRows<{ pending_email: string | null }>(
+      s.db,
       'SELECT pending_email FROM users WHERE id = $1',
       [user.id],
     );
@@ -161,7 +164,8 @@ describe.each(backends)('auth extras with SMTP on %s', (backend) => {
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().error).toContain('new_email');
     // None of the refusals left a pending address or a token behind.
-    const [u] = await s.db.query<{ pending_email: string | null; tokens: number }>(
+    const [u] = await sqlRows<{ pending_email: string | null; tokens: number }>(
+      s.db,
       `SELECT pending_email, (SELECT count(*)::int FROM user_tokens WHERE user_id = $1) AS tokens
        FROM users WHERE id = $1`,
       [user.id],
@@ -183,7 +187,8 @@ describe.each(backends)('auth extras with SMTP on %s', (backend) => {
     expect(stale.json().code).toBe('auth_token_invalid');
 
     // An expired link changes nothing.
-    await s.db.query(
+    await sqlRows(
+      s.db,
       `UPDATE user_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND purpose = 'change_email'`,
       [user.id],
     );
@@ -207,9 +212,11 @@ describe.each(backends)('auth extras with SMTP on %s', (backend) => {
 
   it('refuses accounts linked to an OIDC provider, and lets password-less accounts change without one', async () => {
     const { client, user } = await account('linked@example.com');
-    await s.db.query(`UPDATE users SET oidc_provider = 'Authentik', oidc_subject = 'sub-1' WHERE id = $1`, [
-      user.id,
-    ]);
+    await sqlRows(
+      s.db,
+      `UPDATE users SET oidc_provider = 'Authentik', oidc_subject = 'sub-1' WHERE id = $1`,
+      [user.id],
+    );
     const linked = await client.req('POST', '/api/auth/request-email-change', {
       current_password: PASSWORD,
       new_email: 'linked.elsewhere@example.com',
@@ -218,7 +225,8 @@ describe.each(backends)('auth extras with SMTP on %s', (backend) => {
     expect(linked.json().error).toContain('Authentik');
 
     // An account without a password (created through a provider, since unlinked) needs none to confirm.
-    await s.db.query(
+    await sqlRows(
+      s.db,
       'UPDATE users SET oidc_provider = NULL, oidc_subject = NULL, password_hash = NULL WHERE id = $1',
       [user.id],
     );
@@ -301,7 +309,8 @@ describe('auth extras without SMTP, rate limited, and GET /api/metadata', () => 
     });
     expect([res.statusCode, res.json().code]).toEqual([400, 'email_not_configured']);
     expect(res.json().error).toMatch(/email is not configured/i);
-    const [u] = await s.db.query<{ pending_email: string | null }>(
+    const [u] = await sqlRows<{ pending_email: string | null }>(
+      s.db,
       'SELECT pending_email FROM users WHERE id = $1',
       [user.id],
     );

@@ -8,6 +8,7 @@ import {
   startTestServer,
   type TestServer,
 } from './harness.ts';
+import { sqlRows } from './sql.ts';
 
 describe.each(backends)('accounts and sessions on %s', (backend) => {
   let s: TestServer;
@@ -47,10 +48,10 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
     expect(cookie?.httpOnly).toBe(true);
     expect(cookie?.sameSite).toBe('Lax');
     expect(cookie?.maxAge).toBe(3600);
-    const [row] = await s.db.query<{ expires_at: Date }>('SELECT expires_at FROM sessions');
+    const [row] = await sqlRows<{ expires_at: Date }>(s.db, 'SELECT expires_at FROM sessions');
     expect(row.expires_at.getTime()).toBeGreaterThan(Date.now() + 3500_000);
     // The cookie value itself is never stored.
-    expect(await s.db.query('SELECT 1 FROM sessions WHERE id = $1', [cookie?.value])).toHaveLength(0);
+    expect(await sqlRows(s.db, 'SELECT 1 FROM sessions WHERE id = $1', [cookie?.value])).toHaveLength(0);
   });
 
   it('rejects weak passwords and duplicate emails with 4xx', async () => {
@@ -101,11 +102,11 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
 
   it('expires sessions after the inactivity window and slides it on use', async () => {
     const { client } = await registerOwner(s.app);
-    await s.db.query("UPDATE sessions SET expires_at = now() + interval '10 minutes'");
+    await sqlRows(s.db, "UPDATE sessions SET expires_at = now() + interval '10 minutes'");
     expect((await client.req('POST', '/api/auth/me')).statusCode).toBe(200);
-    const [slid] = await s.db.query<{ expires_at: Date }>('SELECT expires_at FROM sessions');
+    const [slid] = await sqlRows<{ expires_at: Date }>(s.db, 'SELECT expires_at FROM sessions');
     expect(slid.expires_at.getTime()).toBeGreaterThan(Date.now() + 50 * 60_000);
-    await s.db.query("UPDATE sessions SET expires_at = now() - interval '1 second'");
+    await sqlRows(s.db, "UPDATE sessions SET expires_at = now() - interval '1 second'");
     expect((await client.req('POST', '/api/auth/me')).statusCode).toBe(401);
   });
 });

@@ -21,6 +21,7 @@ import {
   type JsonType,
 } from './fixtures/schema-sample.ts';
 import { anonymous, buildOrg, call, type Actor, type Org } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 const BODY_LIMIT = 4096;
 type Path = (string | number)[];
@@ -256,7 +257,7 @@ describe.each(backends)('bad input on %s', (backend) => {
     });
     expect(res.statusCode).toBe(400);
     expect(envelopeOk(res)).toBe(true);
-    expect(await s.db.query("SELECT 1 FROM networks WHERE name = 'n'")).toHaveLength(0);
+    expect(await sqlRows(s.db, "SELECT 1 FROM networks WHERE name = 'n'")).toHaveLength(0);
   });
 
   it('refuses unknown fields on every object body', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, startTestServer, type TestServer } from './harness.ts';
 import { Seeder } from './fixtures/seed.ts';
 import { buildOrg, call, data, type Actor, type Org } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 describe.each(backends)('host consolidation on %s', (backend) => {
   let s: TestServer;
@@ -17,7 +18,7 @@ describe.each(backends)('host consolidation on %s', (backend) => {
   });
   afterAll(async () => s?.close());
 
-  const q = (sql: string, params: unknown[]) => s.db.query(sql, params);
+  const q = (sql: string, params: unknown[]) => sqlRows(s.db, sql, params);
   async function iface(host: string, subnet: string, ip: string, mac: string | null = null) {
     const id = randomUUID();
     await q(
@@ -107,7 +108,8 @@ describe.each(backends)('host consolidation on %s', (backend) => {
 
   it('refuses to delete a daemon host (409), self-merges and cross-network merges (400), unseen hosts (404)', async () => {
     const daemonId = await A.seed.daemon();
-    const [{ host_id: daemonHost }] = await s.db.query<{ host_id: string }>(
+    const [{ host_id: daemonHost }] = await sqlRows<{ host_id: string }>(
+      s.db,
       'SELECT host_id FROM daemons WHERE id = $1',
       [daemonId],
     );

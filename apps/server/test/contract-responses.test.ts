@@ -15,6 +15,7 @@ import { knownBody, type BodyContext } from './fixtures/bodies.ts';
 import { expectedAccess, kindOf, routeTable, type JsonSchema, type RouteInfo } from './fixtures/routes.ts';
 import { next, Seeder, type EntityKind } from './fixtures/seed.ts';
 import { discoveryHostBody, registerBody } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 const referencePath = path.join(repoRoot, '../shared/spec/reference-openapi-v1.json');
 
@@ -65,8 +66,9 @@ const sha256 = (t: string) => createHash('sha256').update(t).digest('hex');
 /** A user of the world's org logged in through the API, so destructive auth calls never touch the owner. */
 async function freshLogin(c: Ctx, role = 'Viewer'): Promise<{ api: Api; id: string; email: string }> {
   const id = await c.seed.user(role);
-  const [{ email }] = await c.s.db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [id]);
-  await c.s.db.query(
+  const [{ email }] = await sqlRows<{ email: string }>(c.s.db, 'SELECT email FROM users WHERE id = $1', [id]);
+  await sqlRows(
+    c.s.db,
     'UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE id = $1) WHERE id = $2',
     [c.w.owner.id, id],
   );
@@ -78,7 +80,8 @@ async function freshLogin(c: Ctx, role = 'Viewer'): Promise<{ api: Api; id: stri
 /** A one-time token as the emailed links carry it; only its hash is stored. */
 async function mailToken(c: Ctx, userId: string, purpose: 'verify_email' | 'reset_password') {
   const token = randomUUID();
-  await c.s.db.query(
+  await sqlRows(
+    c.s.db,
     `INSERT INTO user_tokens (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, now() + interval '1 hour')`,
     [sha256(token), userId, purpose],
   );
@@ -278,7 +281,7 @@ const samples: Record<string, (c: Ctx) => Promise<Sample> | Sample> = {
       password: PASSWORD,
       terms_accepted: true,
     });
-    await c.s.db.query('UPDATE users SET email_verified = true WHERE id = $1', [u.id]);
+    await sqlRows(c.s.db, 'UPDATE users SET email_verified = true WHERE id = $1', [u.id]);
     await other.data('POST', '/api/auth/login', { email, password: PASSWORD });
     return { as: other, params: { id: u.organization_id } };
   },
@@ -290,7 +293,8 @@ const samples: Record<string, (c: Ctx) => Promise<Sample> | Sample> = {
   revoke_invite: async (c) => ({ params: { id: await c.seed.invite() } }),
   unlink_oidc_account: async (c) => {
     const u = await freshLogin(c);
-    await c.s.db.query(
+    await sqlRows(
+      c.s.db,
       `UPDATE users SET oidc_provider = 'authentik', oidc_subject = $2, oidc_linked_at = now() WHERE id = $1`,
       [u.id, `subject-${next()}`],
     );
@@ -312,13 +316,14 @@ const samples: Record<string, (c: Ctx) => Promise<Sample> | Sample> = {
 
 /** A create_share body for the network's topology (made when the network has none yet). */
 async function shareBody(c: Ctx, password: string | null) {
-  const [topo] = await c.s.db.query<{ id: string }>(
+  const [topo] = await sqlRows<{ id: string }>(
+    c.s.db,
     'SELECT id FROM topologies WHERE network_id = $1 ORDER BY created_at LIMIT 1',
     [c.w.networkId],
   );
   const topologyId = topo?.id ?? randomUUID();
   if (!topo) {
-    await c.s.db.query('INSERT INTO topologies (id, network_id, name) VALUES ($1, $2, $3)', [
+    await sqlRows(c.s.db, 'INSERT INTO topologies (id, network_id, name) VALUES ($1, $2, $3)', [
       topologyId,
       c.w.networkId,
       'Office',

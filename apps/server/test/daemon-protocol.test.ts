@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backends, Client, registerOwner, resetDb, startTestServer, type TestServer } from './harness.ts';
+import { sqlRows } from './sql.ts';
 
 const NIL = '00000000-0000-0000-0000-000000000000';
 
@@ -114,7 +115,8 @@ describe.each(backends)('daemon protocol and ingestion on %s', (backend) => {
       phase: 'Complete',
       progress: 100,
     });
-    const [row] = await s.db.query<{ phase: string; finished_at: Date | null }>(
+    const [row] = await sqlRows<{ phase: string; finished_at: Date | null }>(
+      s.db,
       'SELECT phase, finished_at FROM discovery_sessions',
     );
     expect(row.phase).toBe('Complete');
@@ -123,11 +125,13 @@ describe.each(backends)('daemon protocol and ingestion on %s', (backend) => {
     expect(daemons).toHaveLength(1);
     expect(daemons[0].last_seen).not.toBeNull();
     // The default Network discovery exists but never ran: scanning is always an explicit user action.
-    const types = await s.db.query<{ t: string }>(
+    const types = await sqlRows<{ t: string }>(
+      s.db,
       "SELECT discovery_type->>'type' AS t FROM discovery WHERE run_type->>'type' <> 'Historical' ORDER BY t",
     );
     expect(types.map((t) => t.t)).toEqual(['Network', 'SelfReport']);
-    const ran = await s.db.query<{ t: string }>(
+    const ran = await sqlRows<{ t: string }>(
+      s.db,
       "SELECT discovery_type->>'type' AS t FROM discovery_sessions",
     );
     expect(ran.map((t) => t.t)).toEqual(['SelfReport']);
@@ -199,7 +203,8 @@ describe.each(backends)('daemon protocol and ingestion on %s', (backend) => {
     // Only bridges are private to their host: a macvlan subnet is one LAN whoever reports it.
     const m = await fromDocker(hostA, '10.77.71.0/24', 'MacVlan');
     expect((await fromDocker(hostB, '10.77.71.0/24', 'MacVlan')).id).toBe(m.id);
-    const rows = await s.db.query<{ n: number }>(
+    const rows = await sqlRows<{ n: number }>(
+      s.db,
       "SELECT count(*)::int AS n FROM subnets WHERE network_id = $1 AND cidr = '10.77.70.0/24'",
       [owner.networkId],
     );
@@ -310,7 +315,8 @@ describe('default discovery jobs at registration', () => {
       `/api/v1/discovery?network_id=${owner.networkId}`,
     );
     expect(jobs.map((j) => j.discovery_type.type).sort()).toEqual(['Docker', 'Network', 'SelfReport']);
-    const sessions = await s.db.query<{ type: string }>(
+    const sessions = await sqlRows<{ type: string }>(
+      s.db,
       `SELECT discovery_type->>'type' AS type FROM discovery_sessions WHERE daemon_id = $1 ORDER BY created_at`,
       [daemonId],
     );

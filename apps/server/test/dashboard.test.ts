@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, startTestServer, type TestServer } from './harness.ts';
 import { Seeder } from './fixtures/seed.ts';
 import { buildOrg, call, data, type Org } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 describe.each(backends)('dashboard summary on %s', (backend) => {
   let s: TestServer;
@@ -26,7 +27,8 @@ describe.each(backends)('dashboard summary on %s', (backend) => {
     // Finished sessions leave Historical discovery records; a configured (Scheduled) one is not a finished run.
     for (let i = 0; i < 12; i++) {
       const results = { session_id: randomUUID(), phase: 'Complete', progress: 100 };
-      await s.db.query(
+      await sqlRows(
+        s.db,
         `INSERT INTO discovery (id, network_id, daemon_id, name, discovery_type, run_type, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, now() - make_interval(mins => $7))`,
         [
@@ -40,7 +42,8 @@ describe.each(backends)('dashboard summary on %s', (backend) => {
         ],
       );
     }
-    await s.db.query(
+    await sqlRows(
+      s.db,
       `INSERT INTO discovery (id, network_id, daemon_id, name, discovery_type, run_type) VALUES ($1, $2, $3, 'nightly', $4, $5)`,
       [
         randomUUID(),
@@ -75,7 +78,8 @@ describe.each(backends)('dashboard summary on %s', (backend) => {
     });
 
     // A Viewer sees the networks granted to them; another org sees none of this.
-    const hidden = await s.db.query<{ id: string }>(
+    const hidden = await sqlRows<{ id: string }>(
+      s.db,
       `INSERT INTO networks (id, organization_id, name) VALUES ($1, $2, 'ungranted') RETURNING id`,
       [randomUUID(), A.orgId],
     );

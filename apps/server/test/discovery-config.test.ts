@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, startTestServer, type TestServer } from './harness.ts';
 import { Seeder } from './fixtures/seed.ts';
 import { buildOrg, call, data, type Actor, type Org } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 describe.each(backends)('discovery configurations on %s', (backend) => {
   let s: TestServer;
@@ -16,7 +17,8 @@ describe.each(backends)('discovery configurations on %s', (backend) => {
     B = await buildOrg(s.app, s.db, 'B');
     owner = A.sessions.Owner!;
     daemonId = await A.seed.daemon();
-    [{ host_id: hostId }] = await s.db.query<{ host_id: string }>(
+    [{ host_id: hostId }] = await sqlRows<{ host_id: string }>(
+      s.db,
       'SELECT host_id FROM daemons WHERE id = $1',
       [daemonId],
     );
@@ -104,9 +106,11 @@ describe.each(backends)('discovery configurations on %s', (backend) => {
       expect((await call(s.app, owner, 'POST', '/api/v1/discovery', b)).statusCode).toBe(400);
 
     const stored = await A.seed.discovery();
-    await s.db.query(`UPDATE discovery SET run_type = '{"type":"Historical","results":{}}' WHERE id = $1`, [
-      stored,
-    ]);
+    await sqlRows(
+      s.db,
+      `UPDATE discovery SET run_type = '{"type":"Historical","results":{}}' WHERE id = $1`,
+      [stored],
+    );
     const edit = await call(s.app, owner, 'PUT', `/api/v1/discovery/${stored}`, body());
     expect(edit.statusCode).toBe(400);
     const overwrite = await call(

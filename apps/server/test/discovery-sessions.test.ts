@@ -23,6 +23,7 @@ import {
   type TestServer,
 } from './harness.ts';
 import { listenLocal, SseClient } from './events-sse.helpers.ts';
+import { sqlRows } from './sql.ts';
 
 const STALL = 300;
 
@@ -95,17 +96,18 @@ async function dockerDiscovery(owner: Owner, daemonId: string, hostId: string, r
 }
 
 async function sessionRow(db: Db, id: string) {
-  const [row] = await db.query<{
+  const [row] = await sqlRows<{
     phase: string;
     progress: number;
     error: string | null;
     cancel_requested: boolean;
-  }>('SELECT phase, progress, error, cancel_requested FROM discovery_sessions WHERE id = $1', [id]);
+  }>(db, 'SELECT phase, progress, error, cancel_requested FROM discovery_sessions WHERE id = $1', [id]);
   return row;
 }
 
 async function historyOf(db: Db, sessionId: string) {
-  return db.query<{ name: string; run_type: { results: Record<string, unknown> } }>(
+  return sqlRows<{ name: string; run_type: { results: Record<string, unknown> } }>(
+    db,
     `SELECT name, run_type FROM discovery WHERE run_type->>'type' = 'Historical'
      AND run_type->'results'->>'session_id' = $1`,
     [sessionId],
@@ -128,7 +130,7 @@ async function replicaOf(
 ): Promise<{ app: FastifyInstance; db: Db; close: () => Promise<void> }> {
   let db = s.db;
   if (backend === 'postgres') {
-    const [{ name }] = await s.db.query<{ name: string }>('SELECT current_database() AS name');
+    const [{ name }] = await sqlRows<{ name: string }>(s.db, 'SELECT current_database() AS name');
     const url = new URL(ADMIN_URL);
     url.pathname = `/${name}`;
     db = await openDb({ databaseUrl: url.toString() });
@@ -378,7 +380,7 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
     const docker = await dockerDiscovery(owner, dm.daemonId, dm.hostId, schedule);
     const nextAt = async () =>
       (
-        await s.db.query<{ next_run_at: Date | null }>('SELECT next_run_at FROM discovery WHERE id = $1', [
+        await sqlRows<{ next_run_at: Date | null }>(s.db, 'SELECT next_run_at FROM discovery WHERE id = $1', [
           docker.id,
         ])
       )[0].next_run_at;
@@ -390,21 +392,22 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
     const replica = await replicaOf(s, backend);
     try {
       const loops = [loopOf(s.app, s.db), loopOf(replica.app, replica.db)];
-      await s.db.query(`UPDATE discovery SET next_run_at = now() - interval '1 second' WHERE id = $1`, [
+      await sqlRows(s.db, `UPDATE discovery SET next_run_at = now() - interval '1 second' WHERE id = $1`, [
         docker.id,
       ]);
       const results = await Promise.all(loops.map((l) => l.tick()));
       const fired = results.flatMap((r) => r.fired);
       expect(fired).toHaveLength(1);
       expect(fired[0]).toMatchObject({ discovery_id: docker.id, created: true });
-      const sessions = await s.db.query('SELECT id FROM discovery_sessions WHERE discovery_id = $1', [
+      const sessions = await sqlRows(s.db, 'SELECT id FROM discovery_sessions WHERE discovery_id = $1', [
         docker.id,
       ]);
       expect(sessions).toHaveLength(1);
       const moved = (await nextAt())!;
       expect(parisClock(moved)).toBe('09:00:00');
       expect(moved.getTime()).toBeGreaterThan(Date.now());
-      const [cfg] = await s.db.query<{ run_type: { last_run: string | null } }>(
+      const [cfg] = await sqlRows<{ run_type: { last_run: string | null } }>(
+        s.db,
         'SELECT run_type FROM discovery WHERE id = $1',
         [docker.id],
       );
@@ -412,13 +415,13 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
 
       // Nothing due: nothing fires. Due again while the last run is still queued: skipped, not doubled.
       expect((await Promise.all(loops.map((l) => l.tick()))).flatMap((r) => r.fired)).toEqual([]);
-      await s.db.query(`UPDATE discovery SET next_run_at = now() - interval '1 second' WHERE id = $1`, [
+      await sqlRows(s.db, `UPDATE discovery SET next_run_at = now() - interval '1 second' WHERE id = $1`, [
         docker.id,
       ]);
       const overlap = (await Promise.all(loops.map((l) => l.tick()))).flatMap((r) => r.fired);
       expect(overlap).toEqual([expect.objectContaining({ created: false })]);
       expect(
-        await s.db.query('SELECT id FROM discovery_sessions WHERE discovery_id = $1', [docker.id]),
+        await sqlRows(s.db, 'SELECT id FROM discovery_sessions WHERE discovery_id = $1', [docker.id]),
       ).toHaveLength(1);
 
       // Disabling clears the due time.
@@ -447,7 +450,8 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
     expect((await loop.tick()).stalled).toEqual([]);
 
     const age = () =>
-      s.db.query(
+      sqlRows(
+        s.db,
         `UPDATE discovery_sessions SET last_activity_at = now() - make_interval(secs => $1), created_at = now() - interval '1 day'`,
         [STALL + 1],
       );
@@ -486,11 +490,13 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
     await loopOf(s.app, s.db).tick();
 
     // The server went down 10 minutes ago. d1 and d3 were heard from just before; d2 had been silent for 400 s.
-    await s.db.query(
+    await sqlRows(
+      s.db,
       `UPDATE server_state SET value = jsonb_build_object('ticked_at', now() - interval '600 seconds')
        WHERE key = 'discovery_loop'`,
     );
-    await s.db.query(
+    await sqlRows(
+      s.db,
       `UPDATE discovery_sessions SET last_activity_at = now() - make_interval(secs => CASE id WHEN $1 THEN 1000 ELSE 600 END)
        WHERE phase IN ('Starting', 'Started', 'Scanning')`,
       [w2!.session_id],
@@ -526,14 +532,17 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
       { name: 'dmz2', network_id: owner.networkId, url: 'http://127.0.0.1:9/' },
       201,
     );
-    const [{ api_key_id: keyId }] = await s.db.query<{ api_key_id: string }>(
+    const [{ api_key_id: keyId }] = await sqlRows<{ api_key_id: string }>(
+      s.db,
       'SELECT api_key_id FROM daemons WHERE id = $1',
       [daemon.id],
     );
     const rotated = await owner.client.json<string>('POST', `/api/v1/auth/daemon/${keyId}/rotate`);
     const plain = async (id: string) =>
       (
-        await s.db.query<{ p: string | null }>('SELECT plaintext_key AS p FROM api_keys WHERE id = $1', [id])
+        await sqlRows<{ p: string | null }>(s.db, 'SELECT plaintext_key AS p FROM api_keys WHERE id = $1', [
+          id,
+        ])
       )[0].p;
     expect(await plain(keyId)).toBe(rotated);
     const {
@@ -581,7 +590,8 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
 
       // First contact hands the daemon its id; its self-report is queued and dispatched, then polled to the end.
       expect((await loop.tick()).polled).toBe(1);
-      const [row] = await s.db.query<{ last_seen: Date | null; version: string | null }>(
+      const [row] = await sqlRows<{ last_seen: Date | null; version: string | null }>(
+        s.db,
         'SELECT last_seen, version FROM daemons WHERE id = $1',
         [daemon.id],
       );
@@ -589,7 +599,8 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
       expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')).id).toBe(daemon.id);
       const phase = async () =>
         (
-          await s.db.query<{ id: string; phase: string }>(
+          await sqlRows<{ id: string; phase: string }>(
+            s.db,
             'SELECT id, phase FROM discovery_sessions WHERE daemon_id = $1',
             [daemon.id],
           )
@@ -614,7 +625,7 @@ describe.each(backends)('discovery sessions on %s', (backend) => {
       await loop.tick();
       const unreachable = async () =>
         (
-          await s.db.query<{ u: boolean }>('SELECT is_unreachable AS u FROM daemons WHERE id = $1', [
+          await sqlRows<{ u: boolean }>(s.db, 'SELECT is_unreachable AS u FROM daemons WHERE id = $1', [
             daemon.id,
           ])
         )[0].u;

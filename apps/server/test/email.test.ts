@@ -9,6 +9,7 @@ import {
   type TestServer,
 } from './harness.ts';
 import { MailSink } from './mail-sink.ts';
+import { sqlRows } from './sql.ts';
 
 const PUBLIC_URL = 'https://scanopy.example.com';
 const NEW_PASSWORD = 'Battery-Staple-42';
@@ -90,7 +91,7 @@ describe.each(backends)('email flows with SMTP on %s', (backend) => {
     const token = linkIn(verifyMail.text, '/verify-email');
     expect(token).toHaveLength(43);
     // Only the hash is stored.
-    expect(await s.db.query('SELECT 1 FROM user_tokens WHERE token_hash = $1', [token])).toHaveLength(0);
+    expect(await sqlRows(s.db, 'SELECT 1 FROM user_tokens WHERE token_hash = $1', [token])).toHaveLength(0);
 
     const browser = new Client(s.app);
     const verified = await browser.json('POST', '/api/auth/verify-email', { token });
@@ -144,7 +145,7 @@ describe.each(backends)('email flows with SMTP on %s', (backend) => {
     const anon = new Client(s.app);
     await anon.json('POST', '/api/auth/forgot-password', { email });
     const token = linkIn((await sink.next(email)).text, '/reset-password');
-    await s.db.query("UPDATE user_tokens SET expires_at = now() - interval '1 second'");
+    await sqlRows(s.db, "UPDATE user_tokens SET expires_at = now() - interval '1 second'");
     const r = await anon.req('POST', '/api/auth/reset-password', { token, password: NEW_PASSWORD });
     expect(r.statusCode).toBe(400);
     expect(r.json().code).toBe('auth_token_invalid');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backends, Client, registerOwner, resetDb, startTestServer, type TestServer } from './harness.ts';
+import { sqlRows } from './sql.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON payloads
 type Json = Record<string, any>;
@@ -196,8 +197,8 @@ describe.each(backends)('entity create and update routes on %s', (backend) => {
     ]);
     expect(updated.services[1].bindings).toMatchObject([{ type: 'Interface', interface_id: newIface }]);
     // The removed port took its old binding with it.
-    expect(await s.db.query('SELECT 1 FROM ports WHERE id = $1', [h.ports[0].id])).toHaveLength(0);
-    expect(await s.db.query('SELECT 1 FROM bindings WHERE port_id = $1', [h.ports[0].id])).toHaveLength(0);
+    expect(await sqlRows(s.db, 'SELECT 1 FROM ports WHERE id = $1', [h.ports[0].id])).toHaveLength(0);
+    expect(await sqlRows(s.db, 'SELECT 1 FROM bindings WHERE port_id = $1', [h.ports[0].id])).toHaveLength(0);
 
     // Without child arrays (or with null) the children stay as they are.
     const same = await c.json(
@@ -214,7 +215,9 @@ describe.each(backends)('entity create and update routes on %s', (backend) => {
   it('refuses a host update based on a stale updated_at with 409', async () => {
     const { c, networkId, subnet } = await world(s);
     const h = await c.json('POST', '/api/v1/hosts', hostBody(networkId, subnet.id));
-    await s.db.query("UPDATE hosts SET updated_at = updated_at - interval '1 minute' WHERE id = $1", [h.id]);
+    await sqlRows(s.db, "UPDATE hosts SET updated_at = updated_at - interval '1 minute' WHERE id = $1", [
+      h.id,
+    ]);
     const fresh = await c.json('GET', `/api/v1/hosts/${h.id}`);
     await c.json('PUT', `/api/v1/hosts/${h.id}`, updateBody(fresh, { name: 'first' }));
     const stale = await c.req('PUT', `/api/v1/hosts/${h.id}`, updateBody(fresh, { name: 'second' }));
@@ -304,7 +307,7 @@ describe.each(backends)('entity create and update routes on %s', (backend) => {
     });
     expect(web).toMatchObject({ id: ssh.id, number: 8080, type: 'Http8080' });
     await c.json('DELETE', `/api/v1/ports/${ssh.id}`);
-    expect(await s.db.query('SELECT 1 FROM ports WHERE id = $1', [ssh.id])).toHaveLength(0);
+    expect(await sqlRows(s.db, 'SELECT 1 FROM ports WHERE id = $1', [ssh.id])).toHaveLength(0);
   });
 
   it('creates, updates and deletes services and bindings with the binding rules', async () => {

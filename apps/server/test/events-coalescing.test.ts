@@ -4,6 +4,8 @@ import type { EntityEvent } from '../src/events/bus.ts';
 import { EVENTS_CHANNEL } from '../src/events/events.plugin.ts';
 import { backends, Client, registerOwner, startTestServer, type TestServer } from './harness.ts';
 import { listenLocal, SseClient } from './events-sse.helpers.ts';
+import { inTransaction, sqlRows } from './sql.ts';
+import type { Db, Kdb } from '../src/db/client.ts';
 
 /** One event per entity type and operation of a write (migration 0013), however many rows it touched. */
 const NIL = '00000000-0000-0000-0000-000000000000';
@@ -24,8 +26,9 @@ describe.each(backends)('coalesced entity events on %s', (backend) => {
   });
   afterAll(async () => s?.close());
 
-  const insertSubnet = (on: { query: TestServer['db']['query'] }, networkId: string, id = randomUUID()) =>
-    on.query(
+  const insertSubnet = (on: Db | Kdb, networkId: string, id = randomUUID()) =>
+    sqlRows(
+      on,
       `INSERT INTO subnets (id, network_id, cidr, name, subnet_type, source)
        VALUES ($1, $2, $3, 'lan', 'Lan', '{"type":"Manual"}')`,
       [id, networkId, cidr()],
@@ -48,7 +51,7 @@ describe.each(backends)('coalesced entity events on %s', (backend) => {
 
   async function daemonRow(networkId: string, userId: string): Promise<string> {
     const id = randomUUID();
-    await s.db.query('INSERT INTO daemons (id, network_id, host_id, user_id) VALUES ($1, $2, $3, $4)', [
+    await sqlRows(s.db, 'INSERT INTO daemons (id, network_id, host_id, user_id) VALUES ($1, $2, $3, $4)', [
       id,
       networkId,
       randomUUID(),
@@ -154,7 +157,7 @@ describe.each(backends)('coalesced entity events on %s', (backend) => {
     });
 
     const idsOf = async (sql: string) =>
-      (await s.db.query<{ id: string }>(sql, [hostId])).map((r) => r.id).sort();
+      (await sqlRows<{ id: string }>(s.db, sql, [hostId])).map((r) => r.id).sort();
     const expected = {
       Host: [hostId],
       Interface: await idsOf('SELECT id::text AS id FROM interfaces WHERE host_id = $1'),
@@ -190,7 +193,7 @@ describe.each(backends)('coalesced entity events on %s', (backend) => {
     const [a1, a2, b1] = [randomUUID(), randomUUID(), randomUUID()];
 
     const events = await eventsOf(a.networkId, () =>
-      s.db.transaction(async (tx) => {
+      inTransaction(s.db, async (tx) => {
         await insertSubnet(tx, a.networkId, a1);
         await insertSubnet(tx, b.networkId, b1);
         await insertSubnet(tx, a.networkId, a2);
@@ -232,14 +235,16 @@ describe.each(backends)('coalesced entity events on %s', (backend) => {
     const stop = await s.db.listen(EVENTS_CHANNEL, (p) => raw.push(p));
     try {
       const events = await eventsOf(networkId, () =>
-        s.db.query(
+        sqlRows(
+          s.db,
           `INSERT INTO hosts (id, network_id, name, source)
            SELECT gen_random_uuid(), $1, 'h' || i, '{"type":"Manual"}' FROM generate_series(1, 250) i`,
           [networkId],
         ),
       );
       expect(events.map((e) => [e.entity, e.operation, e.ids.length])).toEqual([['Host', 'created', 250]]);
-      const stored = await s.db.query<{ id: string }>(
+      const stored = await sqlRows<{ id: string }>(
+        s.db,
         'SELECT id::text AS id FROM hosts WHERE network_id = $1',
         [networkId],
       );
@@ -263,15 +268,15 @@ describe.each(backends)('coalesced entity events on %s', (backend) => {
     const [d1, d2] = [await daemonRow(networkId, user.id), await daemonRow(networkId, user.id)];
     const both = 'UPDATE daemons SET last_seen = now() WHERE id = ANY($1::uuid[])';
 
-    const heartbeats = await eventsOf(networkId, () => s.db.query(both, [[d1, d2]]));
+    const heartbeats = await eventsOf(networkId, () => sqlRows(s.db, both, [[d1, d2]]));
     expect(heartbeats.map((e) => [e.entity, e.ids.length, e.changed_fields, e.suppress])).toEqual([
       ['Daemon', 2, ['last_seen'], true],
     ]);
 
     const mixed = await eventsOf(networkId, () =>
-      s.db.transaction(async (tx) => {
-        await tx.query(both, [[d1, d2]]);
-        await tx.query('UPDATE daemons SET is_unreachable = true WHERE id = $1', [d2]);
+      inTransaction(s.db, async (tx) => {
+        await sqlRows(tx, both, [[d1, d2]]);
+        await sqlRows(tx, 'UPDATE daemons SET is_unreachable = true WHERE id = $1', [d2]);
       }),
     );
     expect(mixed.map((e) => [e.entity, e.ids, e.changed_fields, e.suppress])).toEqual([
@@ -283,22 +288,22 @@ describe.each(backends)('coalesced entity events on %s', (backend) => {
     const { networkId } = await registerOwner(s.app);
     const [undone, kept, lost] = [randomUUID(), randomUUID(), randomUUID()];
     const events = await eventsOf(networkId, async () => {
-      await s.db.transaction(async (tx) => {
+      await inTransaction(s.db, async (tx) => {
         // The savepoint holds the transaction's first buffered row, and with it the queued flush.
-        await tx.query('SAVEPOINT first');
+        await sqlRows(tx, 'SAVEPOINT first');
         await insertSubnet(tx, networkId, undone);
-        await tx.query('ROLLBACK TO SAVEPOINT first');
+        await sqlRows(tx, 'ROLLBACK TO SAVEPOINT first');
         await insertSubnet(tx, networkId, kept);
       });
       await expect(
-        s.db.transaction(async (tx) => {
+        inTransaction(s.db, async (tx) => {
           await insertSubnet(tx, networkId, lost);
           throw new Error('abort');
         }),
       ).rejects.toThrow('abort');
     });
     expect(events.map((e) => [e.entity, e.operation, e.ids])).toEqual([['Subnet', 'created', [kept]]]);
-    const [{ n }] = await s.db.query<{ n: number }>('SELECT count(*)::int AS n FROM event_outbox');
+    const [{ n }] = await sqlRows<{ n: number }>(s.db, 'SELECT count(*)::int AS n FROM event_outbox');
     expect(n).toBe(0);
   });
 
@@ -316,17 +321,18 @@ describe.each(backends)('coalesced entity events on %s', (backend) => {
       host_naming_fallback: 'BestService',
     };
     const events = await eventsOf(networkId, () =>
-      s.db.transaction(async (tx) => {
+      inTransaction(s.db, async (tx) => {
         for (const id of [one, two]) {
-          await tx.query(
+          await sqlRows(
+            tx,
             'INSERT INTO discovery_sessions (id, daemon_id, network_id, discovery_type) VALUES ($1, $2, $3, $4)',
             [id, daemonId, networkId, JSON.stringify(big)],
           );
         }
-        await tx.query("UPDATE discovery_sessions SET phase = 'Scanning', progress = 10 WHERE id = $1", [
+        await sqlRows(tx, "UPDATE discovery_sessions SET phase = 'Scanning', progress = 10 WHERE id = $1", [
           one,
         ]);
-        await tx.query('UPDATE discovery_sessions SET progress = 20 WHERE id = $1', [one]);
+        await sqlRows(tx, 'UPDATE discovery_sessions SET progress = 20 WHERE id = $1', [one]);
       }),
     );
 

@@ -8,6 +8,7 @@ import { openDb } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { backends, Client, freshDb, registerOwner, startTestServer, type TestServer } from './harness.ts';
 import { listenLocal, SseClient } from './events-sse.helpers.ts';
+import { inTransaction, sqlRows } from './sql.ts';
 
 const wait = { timeout: 10_000, interval: 10 };
 const cidrs = (() => {
@@ -76,12 +77,12 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
     const insert = `INSERT INTO subnets (id, network_id, cidr, name, subnet_type, source)
       VALUES ($1, $2, $3, 'x', 'Lan', '{"type":"Manual"}')`;
     await expect(
-      s.db.transaction(async (tx) => {
-        await tx.query(insert, [rolledBack, networkId, cidrs()]);
+      inTransaction(s.db, async (tx) => {
+        await sqlRows(tx, insert, [rolledBack, networkId, cidrs()]);
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
-    await s.db.query(insert, [committed, networkId, cidrs()]);
+    await sqlRows(s.db, insert, [committed, networkId, cidrs()]);
     // Events arrive in commit order, so once the later write is seen the rolled-back one never will be.
     await vi.waitFor(() => expect(eventFor(committed, 'created')).toBeDefined(), wait);
     expect(seen.some((e) => e.ids.includes(rolledBack))).toBe(false);
@@ -90,7 +91,7 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
   it('flags heartbeat-only updates as suppressed, and the topology stream skips them', async () => {
     const { client, networkId, user } = await registerOwner(s.app);
     const daemonId = randomUUID();
-    await s.db.query('INSERT INTO daemons (id, network_id, host_id, user_id) VALUES ($1, $2, $3, $4)', [
+    await sqlRows(s.db, 'INSERT INTO daemons (id, network_id, host_id, user_id) VALUES ($1, $2, $3, $4)', [
       daemonId,
       networkId,
       randomUUID(),
@@ -102,8 +103,10 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
     expect(stream.status).toBe(200);
     expect(stream.res.headers['content-type']).toMatch(/^text\/event-stream/);
 
-    await s.db.query('UPDATE daemons SET last_seen = now() WHERE id = $1', [daemonId]);
-    await s.db.query('UPDATE daemons SET is_unreachable = true, last_seen = now() WHERE id = $1', [daemonId]);
+    await sqlRows(s.db, 'UPDATE daemons SET last_seen = now() WHERE id = $1', [daemonId]);
+    await sqlRows(s.db, 'UPDATE daemons SET is_unreachable = true, last_seen = now() WHERE id = $1', [
+      daemonId,
+    ]);
     await vi.waitFor(() => expect(stream.messages.length).toBeGreaterThan(0), wait);
 
     const updates = seen.filter((e) => e.ids.includes(daemonId) && e.operation === 'updated');
@@ -124,20 +127,21 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
     const tagId = randomUUID();
     const daemonId = randomUUID();
     const sessionId = randomUUID();
-    await s.db.query(
+    await sqlRows(
+      s.db,
       `INSERT INTO hosts (id, network_id, name, source) VALUES ($1, $2, 'h', '{"type":"Manual"}')`,
       [hostId, networkId],
     );
-    await s.db.query(`INSERT INTO tags (id, organization_id, name, color) VALUES ($1, $2, $3, 'Red')`, [
+    await sqlRows(s.db, `INSERT INTO tags (id, organization_id, name, color) VALUES ($1, $2, $3, 'Red')`, [
       tagId,
       user.organization_id,
       `t-${tagId}`,
     ]);
-    await s.db.query(`INSERT INTO entity_tags (entity_id, entity_type, tag_id) VALUES ($1, 'Host', $2)`, [
+    await sqlRows(s.db, `INSERT INTO entity_tags (entity_id, entity_type, tag_id) VALUES ($1, 'Host', $2)`, [
       hostId,
       tagId,
     ]);
-    await s.db.query('INSERT INTO daemons (id, network_id, host_id, user_id) VALUES ($1, $2, $3, $4)', [
+    await sqlRows(s.db, 'INSERT INTO daemons (id, network_id, host_id, user_id) VALUES ($1, $2, $3, $4)', [
       daemonId,
       networkId,
       hostId,
@@ -149,7 +153,8 @@ describe.each(backends)('entity events and SSE on %s', (backend) => {
       subnet_ids: Array.from({ length: 300 }, () => randomUUID()),
       host_naming_fallback: 'BestService',
     };
-    await s.db.query(
+    await sqlRows(
+      s.db,
       'INSERT INTO discovery_sessions (id, daemon_id, network_id, discovery_type) VALUES ($1, $2, $3, $4)',
       [sessionId, daemonId, networkId, JSON.stringify(discoveryType)],
     );
@@ -417,7 +422,8 @@ describe('events after the PostgreSQL listener loses its connection', () => {
       const before = await SseClient.open(base, '/api/v1/topology/stream', cookie);
       expect(before.status).toBe(200);
       // Kill the server's LISTEN connection from outside, as a database restart or a network cut would.
-      const killed = await s.db.query<{ ok: boolean }>(
+      const killed = await sqlRows<{ ok: boolean }>(
+        s.db,
         `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
          WHERE datname = current_database() AND query ILIKE 'LISTEN %' AND pid <> pg_backend_pid()`,
       );

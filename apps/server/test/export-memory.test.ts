@@ -5,6 +5,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, startTestServer, type TestServer } from './harness.ts';
 import { buildOrg, type Org } from './fixtures/world.ts';
+import { inTransaction, sqlRows } from './sql.ts';
 
 const HOSTS = 100_000;
 /**
@@ -25,11 +26,12 @@ describe.each(backends)('a 100k-host CSV export on %s', (backend) => {
   beforeAll(async () => {
     s = await startTestServer(backend);
     A = await buildOrg(s.app, s.db, 'A');
-    await s.db.transaction(async (tx) => {
+    await inTransaction(s.db, async (tx) => {
       // Replica mode skips the per-row event triggers: 100k NOTIFYs would dominate the setup time and flood the
       // event bus with notifications nothing here reads.
-      await tx.query('SET LOCAL session_replication_role = replica');
-      await tx.query(
+      await sqlRows(tx, 'SET LOCAL session_replication_role = replica');
+      await sqlRows(
+        tx,
         `INSERT INTO hosts (id, network_id, name, hostname, source, created_at)
          SELECT gen_random_uuid(), $1, 'host-' || i, 'host-' || i || '.lan', '{"type":"Manual"}',
                 now() - make_interval(secs => i)

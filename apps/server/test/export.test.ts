@@ -5,6 +5,7 @@ import { backends, resetDb, startTestServer, type TestServer } from './harness.t
 import { routeTable, type RouteInfo } from './fixtures/routes.ts';
 import { entityKinds, Seeder } from './fixtures/seed.ts';
 import { buildOrg, call, createDaemon, createUserKey, type Actor, type Org } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 type Rec = Record<string, string>;
 
@@ -162,7 +163,7 @@ describe.each(backends)('CSV and ZIP export on %s', (backend) => {
     const { net2 } = await seedWorld();
     const tag = await A.seed.tag();
     const [h1] = await listIds(`/api/v1/hosts?network_id=${A.networkId}`);
-    await s.db.query(`INSERT INTO entity_tags (entity_id, entity_type, tag_id) VALUES ($1, 'Host', $2)`, [
+    await sqlRows(s.db, `INSERT INTO entity_tags (entity_id, entity_type, tag_id) VALUES ($1, 'Host', $2)`, [
       h1,
       tag,
     ]);
@@ -198,7 +199,7 @@ describe.each(backends)('CSV and ZIP export on %s', (backend) => {
   it('quotes names with commas, quotes and newlines so they parse back unchanged', async () => {
     const names = ['plain', 'a, b', 'say "hi"', 'line1\nline2', '"', ',\r\n"x"'];
     for (const name of names) await A.seed.host(A.networkId, name);
-    await s.db.query(`UPDATE hosts SET description = 'semi;colon, "and" more' WHERE name = 'a, b'`);
+    await sqlRows(s.db, `UPDATE hosts SET description = 'semi;colon, "and" more' WHERE name = 'a, b'`);
     const { rows } = await exportCsv('/api/v1/hosts/export/csv');
     expect(rows.map((r) => r.name).sort()).toEqual([...names].sort());
     expect(rows.find((r) => r.name === 'a, b')!.description).toBe('semi;colon, "and" more');
@@ -208,7 +209,8 @@ describe.each(backends)('CSV and ZIP export on %s', (backend) => {
 
   it('crosses keyset batches without gaps or repeats when many rows share a timestamp', async () => {
     // One statement: every row gets the same now(), so only the id orders them across the 1000-row batches.
-    await s.db.query(
+    await sqlRows(
+      s.db,
       `INSERT INTO hosts (id, network_id, name, source)
        SELECT gen_random_uuid(), $1, 'h' || i, '{"type":"Manual"}' FROM generate_series(1, 2500) AS i`,
       [A.networkId],
@@ -231,7 +233,7 @@ describe.each(backends)('CSV and ZIP export on %s', (backend) => {
     await A.seed.iface(tagged);
     await A.seed.port(tagged);
     await A.seed.service(tagged);
-    await s.db.query(`INSERT INTO entity_tags (entity_id, entity_type, tag_id) VALUES ($1, 'Host', $2)`, [
+    await sqlRows(s.db, `INSERT INTO entity_tags (entity_id, entity_type, tag_id) VALUES ($1, 'Host', $2)`, [
       tagged,
       tag,
     ]);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, startTestServer, type TestServer } from './harness.ts';
 import { Seeder } from './fixtures/seed.ts';
 import { buildOrg, call, data, type Actor, type Org } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 describe.each(backends)('groups on %s', (backend) => {
   let s: TestServer;
@@ -68,7 +69,7 @@ describe.each(backends)('groups on %s', (backend) => {
 
     await data(call(s.app, owner, 'DELETE', `/api/v1/groups/${g.id}`));
     expect((await call(s.app, owner, 'GET', `/api/v1/groups/${g.id}`)).statusCode).toBe(404);
-    const [left] = await s.db.query('SELECT count(*)::int AS n FROM group_bindings WHERE group_id = $1', [
+    const [left] = await sqlRows(s.db, 'SELECT count(*)::int AS n FROM group_bindings WHERE group_id = $1', [
       g.id,
     ]);
     expect(left).toEqual({ n: 0 });
@@ -96,6 +97,6 @@ describe.each(backends)('groups on %s', (backend) => {
     expect((await call(s.app, other, 'PUT', `/api/v1/groups/${g.id}`, body([]))).statusCode).toBe(404);
     expect((await call(s.app, other, 'DELETE', `/api/v1/groups/${g.id}`)).statusCode).toBe(404);
     expect((await call(s.app, other, 'POST', '/api/v1/groups', body([]))).statusCode).toBe(400);
-    expect(await A.seed.db.query('SELECT 1 FROM groups WHERE id = $1', [g.id])).toHaveLength(1);
+    expect(await sqlRows(A.seed.db, 'SELECT 1 FROM groups WHERE id = $1', [g.id])).toHaveLength(1);
   });
 });

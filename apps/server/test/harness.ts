@@ -8,6 +8,7 @@ import { buildApp } from '../src/app.ts';
 import { testConfig, type ServerConfig } from '../src/config.ts';
 import { dumpPglite, openDb, type Db } from '../src/db/client.ts';
 import { listMigrations, migrate } from '../src/db/migrate.ts';
+import { sqlRows } from './sql.ts';
 
 export type Backend = 'pglite' | 'postgres';
 /** Every database-backed suite runs on both backends. */
@@ -117,7 +118,8 @@ export async function resetDb(db: Db): Promise<void> {
   // try again.
   for (let attempt = 1; ; attempt++) {
     try {
-      await db.query(
+      await sqlRows(
+        db,
         `TRUNCATE organizations, users, sessions, networks, tags, entity_tags, subnets, hosts, interfaces, ports,
          services, bindings, api_keys, daemons, user_api_keys, discovery, discovery_sessions, server_state CASCADE`,
       );

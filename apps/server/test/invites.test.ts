@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backends, Client, PASSWORD, resetDb, startTestServer, type TestServer } from './harness.ts';
 import { addUser, buildOrg, call, data, type Actor, type Org } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 describe.each(backends)('invites on %s', (backend) => {
   let s: TestServer;
@@ -95,12 +96,12 @@ describe.each(backends)('invites on %s', (backend) => {
     const user = res.json().data;
     expect(user).toMatchObject({ organization_id: A.orgId, permissions: 'Member' });
     expect([...user.network_ids].sort()).toEqual([A.networkId, extra].sort());
-    expect(await s.db.query('SELECT 1 FROM invites WHERE id = $1', [inv.id])).toEqual([]);
+    expect(await sqlRows(s.db, 'SELECT 1 FROM invites WHERE id = $1', [inv.id])).toEqual([]);
     // The new member works in the inviter's org right away and sees only the granted networks.
     const nets = await browser.json<{ id: string }[]>('GET', '/api/v1/networks');
     expect(nets.map((n) => n.id).sort()).toEqual([A.networkId, extra].sort());
     expect((await browser.json('GET', '/api/v1/organizations')).id).toBe(A.orgId);
-    expect(await s.db.query('SELECT 1 FROM organizations')).toHaveLength(2);
+    expect(await sqlRows(s.db, 'SELECT 1 FROM organizations')).toHaveLength(2);
 
     // Single use: the link now fails.
     const again = await new Client(s.app).req('GET', `/api/v1/invites/${inv.id}/accept`);

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, registerOwner, startTestServer, type TestServer } from './harness.ts';
 import { parseAllowList } from '../src/metrics/metrics.plugin.ts';
-import type { Queryable } from '../src/db/client.ts';
+import type { Db, Kdb } from '../src/db/client.ts';
 import type { EntityEvent } from '../src/events/bus.ts';
+import { inTransaction, sqlRows } from './sql.ts';
 
 const TOKEN = 'metrics-token-for-tests';
 
@@ -98,8 +99,9 @@ describe.each(backends)('metrics on %s', (backend) => {
           }
         });
       });
-    const insert = (on: Queryable, id: string, octet: number) =>
-      on.query(
+    const insert = (on: Db | Kdb, id: string, octet: number) =>
+      sqlRows(
+        on,
         `INSERT INTO subnets (id, network_id, cidr, name, subnet_type, source)
          VALUES ($1, $2, $3, 'lan', 'Lan', '{"type":"Manual"}')`,
         [id, networkId, `10.88.${octet}.0/24`],
@@ -111,7 +113,7 @@ describe.each(backends)('metrics on %s', (backend) => {
     const before = sample(await scrape('/api/metrics'), series) ?? 0;
 
     const mine = published(ids[1]);
-    await s.db.transaction(async (tx) => {
+    await inTransaction(s.db, async (tx) => {
       for (const [i, id] of ids.slice(1).entries()) await insert(tx, id, i + 1);
     });
     expect((await mine).ids).toEqual(ids.slice(1));

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { listMigrations, migrate } from '../src/db/migrate.ts';
 import { openDb } from '../src/db/client.ts';
 import { backends, freshDb } from './harness.ts';
+import { sqlRows } from './sql.ts';
 
 describe.each(backends)('migrations on %s', (backend) => {
   let drop: (() => Promise<void>) | undefined;
@@ -13,7 +14,8 @@ describe.each(backends)('migrations on %s', (backend) => {
     const all = listMigrations().map((m) => m.version);
     expect(await migrate(f.db)).toEqual(all);
     expect(await migrate(f.db)).toEqual([]);
-    const tables = await f.db.query<{ t: string }>(
+    const tables = await sqlRows<{ t: string }>(
+      f.db,
       "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
     );
     expect(tables.map((r) => r.t)).toEqual(
@@ -26,12 +28,13 @@ describe.each(backends)('migrations on %s', (backend) => {
     drop = f.drop;
     const all = listMigrations();
     await migrate(f.db, all[0].version);
-    await f.db.query(
+    await sqlRows(
+      f.db,
       "INSERT INTO organizations (id, name) VALUES ('11111111-1111-4111-8111-111111111111', 'Kept')",
     );
     await migrate(f.db);
-    expect(await f.db.query('SELECT name FROM organizations')).toEqual([{ name: 'Kept' }]);
-    expect((await f.db.query('SELECT version FROM schema_migrations')).length).toBe(all.length);
+    expect(await sqlRows(f.db, 'SELECT name FROM organizations')).toEqual([{ name: 'Kept' }]);
+    expect((await sqlRows(f.db, 'SELECT version FROM schema_migrations')).length).toBe(all.length);
   });
 });
 

@@ -11,6 +11,7 @@ import { buildApp } from '../src/app.ts';
 import { oidcProviders } from '../src/auth/oidc.settings.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { Client, registerOwner, startTestServer, type TestServer } from './harness.ts';
+import { sqlRows } from './sql.ts';
 
 /**
  * OIDC sign-in against a real identity provider: oidc-provider on 127.0.0.1, driven over HTTP like a browser would
@@ -274,7 +275,8 @@ describe('OIDC sign-in against a local provider', () => {
     expect(q.get('state')).toBeTruthy();
     // The verifier and nonce stay on the server, in the anonymous session the cookie names.
     expect(c.cookie).toBeDefined();
-    const [row] = await s.db.query<{ data: { oidc_pending_auth: Record<string, unknown> } }>(
+    const [row] = await sqlRows<{ data: { oidc_pending_auth: Record<string, unknown> } }>(
+      s.db,
       'SELECT data FROM sessions WHERE user_id IS NULL ORDER BY created_at DESC LIMIT 1',
     );
     expect(row.data.oidc_pending_auth).toMatchObject({
@@ -303,7 +305,8 @@ describe('OIDC sign-in against a local provider', () => {
     expect(me).not.toHaveProperty('oidc_subject');
     expect(me.terms_accepted_at).toBeTruthy();
     expect(await c.json('GET', '/api/v1/networks')).toHaveLength(1);
-    const [org] = await s.db.query<{ n: number }>(
+    const [org] = await sqlRows<{ n: number }>(
+      s.db,
       'SELECT count(*)::int AS n FROM organizations WHERE id = $1',
       [me.organization_id],
     );
@@ -318,7 +321,8 @@ describe('OIDC sign-in against a local provider', () => {
     const third = new Client(s.app);
     await flow(third, 'flow=register', 'alice-sub');
     expect((await third.json('POST', '/api/auth/me')).id).toBe(me.id);
-    const [users] = await s.db.query<{ n: number }>(
+    const [users] = await sqlRows<{ n: number }>(
+      s.db,
       "SELECT count(*)::int AS n FROM users WHERE oidc_subject = 'alice-sub'",
     );
     expect(users.n).toBe(1);
@@ -331,7 +335,7 @@ describe('OIDC sign-in against a local provider', () => {
     expect(back.pathname).toBe('/');
     expect(back.searchParams.get('error')).toMatch(/No account is linked to this Test IdP identity/);
     expect((await c.req('POST', '/api/auth/me')).statusCode).toBe(401);
-    expect(await s.db.query("SELECT 1 FROM users WHERE email = 'nobody@example.com'")).toHaveLength(0);
+    expect(await sqlRows(s.db, "SELECT 1 FROM users WHERE email = 'nobody@example.com'")).toHaveLength(0);
   });
 
   it('links a provider identity to a password user, signs in with it, and unlinks it again', async () => {
@@ -356,7 +360,8 @@ describe('OIDC sign-in against a local provider', () => {
 
     const unlinked = await owner.client.json('POST', '/api/auth/oidc/test/unlink');
     expect(unlinked).toMatchObject({ id: owner.user.id, oidc_provider: null, oidc_linked_at: null });
-    const [row] = await s.db.query<{ oidc_subject: string | null }>(
+    const [row] = await sqlRows<{ oidc_subject: string | null }>(
+      s.db,
       'SELECT oidc_subject FROM users WHERE id = $1',
       [owner.user.id],
     );
@@ -414,7 +419,7 @@ describe('OIDC sign-in against a local provider', () => {
     const stranger = await new Client(s.app).req('GET', original);
     expect(stranger.statusCode).toBe(302);
     expect(target(stranger.headers.location as string).searchParams.get('error')).toMatch(/invalid/);
-    expect(await s.db.query("SELECT 1 FROM users WHERE email = 'frank@example.com'")).toHaveLength(0);
+    expect(await sqlRows(s.db, "SELECT 1 FROM users WHERE email = 'frank@example.com'")).toHaveLength(0);
   });
 
   it('reports a sign-in the user refused at the provider', async () => {
@@ -455,7 +460,7 @@ describe('OIDC sign-in against a local provider', () => {
     idp.accounts.set('late-sub', { email: 'late@example.com', email_verified: true });
     const back = await flow(new Client(closed), 'flow=register', 'late-sub');
     expect(back.searchParams.get('error')).toBe('Registration is disabled on this server');
-    expect(await s.db.query("SELECT 1 FROM users WHERE email = 'late@example.com'")).toHaveLength(0);
+    expect(await sqlRows(s.db, "SELECT 1 FROM users WHERE email = 'late@example.com'")).toHaveLength(0);
   });
 
   it('answers auth_oidc_not_configured and an empty list when no provider is configured', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backends, resetDb, startTestServer, type TestServer } from './harness.ts';
 import { addUser, buildOrg, call, createUserKey, data, type Org } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 describe.each(backends)('organizations on %s', (backend) => {
   let s: TestServer;
@@ -30,7 +31,7 @@ describe.each(backends)('organizations on %s', (backend) => {
     const url = `/api/v1/organizations/${A.orgId}`;
     const renamed = await data(call(s.app, owner, 'PUT', url, '  Acme Labs '));
     expect(renamed).toMatchObject({ id: A.orgId, name: 'Acme Labs' });
-    expect((await s.db.query('SELECT name FROM organizations WHERE id = $1', [A.orgId]))[0]).toEqual({
+    expect((await sqlRows(s.db, 'SELECT name FROM organizations WHERE id = $1', [A.orgId]))[0]).toEqual({
       name: 'Acme Labs',
     });
     expect((await call(s.app, A.sessions.Admin!, 'PUT', url, 'Nope')).statusCode).toBe(403);
@@ -63,10 +64,11 @@ describe.each(backends)('organizations on %s', (backend) => {
     expect(await data(call(s.app, owner, 'POST', `/api/v1/organizations/${A.orgId}/reset`))).toBeNull();
     const [net] = await data(call(s.app, owner, 'GET', '/api/v1/networks'));
     expect(net).toMatchObject({ name: 'My Network', organization_id: A.orgId });
-    const count = async (sql: string) => (await s.db.query<{ n: number }>(sql, [A.orgId]))[0].n;
+    const count = async (sql: string) => (await sqlRows<{ n: number }>(s.db, sql, [A.orgId]))[0].n;
     expect(await count('SELECT count(*)::int AS n FROM networks WHERE organization_id = $1')).toBe(1);
     expect(
-      await s.db.query(
+      await sqlRows(
+        s.db,
         'SELECT s.name, s.subnet_type FROM subnets s JOIN networks n ON n.id = s.network_id WHERE n.organization_id = $1 ORDER BY s.name',
         [A.orgId],
       ),
@@ -79,13 +81,13 @@ describe.each(backends)('organizations on %s', (backend) => {
         0,
       );
     }
-    expect(await s.db.query('SELECT id FROM users WHERE organization_id = $1', [A.orgId])).toEqual([
+    expect(await sqlRows(s.db, 'SELECT id FROM users WHERE organization_id = $1', [A.orgId])).toEqual([
       { id: A.owner.id },
     ]);
-    expect(await s.db.query('SELECT 1 FROM networks WHERE id = $1', [extraNet])).toEqual([]);
+    expect(await sqlRows(s.db, 'SELECT 1 FROM networks WHERE id = $1', [extraNet])).toEqual([]);
     // The owner carries on; the removed users' sessions are gone; org B is untouched.
     expect((await call(s.app, owner, 'GET', '/api/v1/networks')).json().data).toHaveLength(1);
     expect((await call(s.app, other, 'GET', '/api/v1/organizations')).statusCode).toBe(401);
-    expect((await s.db.query('SELECT 1 FROM hosts WHERE network_id = $1', [B.networkId])).length).toBe(1);
+    expect((await sqlRows(s.db, 'SELECT 1 FROM hosts WHERE network_id = $1', [B.networkId])).length).toBe(1);
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backends, resetDb, startTestServer, type TestServer } from './harness.ts';
 import { routeTable } from './fixtures/routes.ts';
 import { buildOrg, call, createDaemon, type Actor, type Org } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 interface Page<T = { id: string; name: string }> {
   data: T[];
@@ -27,7 +28,8 @@ describe.each(backends)('paging, filters and bulk delete on %s', (backend) => {
 
   /** host-000 … host-119, created newest-first so creation order and name order disagree. */
   async function seedHosts(networkId = A.networkId, count = HOSTS, prefix = 'host') {
-    await s.db.query(
+    await sqlRows(
+      s.db,
       `INSERT INTO hosts (id, network_id, name, source, created_at, updated_at)
        SELECT gen_random_uuid(), $1, $2 || '-' || lpad(i::text, 3, '0'), '{"type":"Manual"}',
               now() - make_interval(secs => i), now()
@@ -136,10 +138,11 @@ describe.each(backends)('paging, filters and bulk delete on %s', (backend) => {
       [b, t1],
       [c, t2],
     ]) {
-      await s.db.query(`INSERT INTO entity_tags (entity_id, entity_type, tag_id) VALUES ($1, 'Host', $2)`, [
-        host,
-        tag,
-      ]);
+      await sqlRows(
+        s.db,
+        `INSERT INTO entity_tags (entity_id, entity_type, tag_id) VALUES ($1, 'Host', $2)`,
+        [host, tag],
+      );
     }
     expect((await page(`/api/v1/hosts?tag_ids=${t1}`)).data.map((h) => h.id).sort()).toEqual([a, b].sort());
     // Several tags match hosts carrying any of them.

@@ -7,6 +7,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { domainMatches, frameAncestors } from '../src/entities/shares/shares.service.ts';
 import { backends, freshDb, registerOwner, startTestServer, type TestServer } from './harness.ts';
 import { addUser, call, data, type Actor } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 const SECRET = 'Share-secret-1';
 
@@ -58,8 +59,9 @@ describe.each(backends)('topologies and shares on %s', (backend) => {
       ...(password !== undefined ? { password } : {}),
     });
   const hashOf = async (id: string) =>
-    (await s.db.query<{ h: string | null }>('SELECT password_hash AS h FROM shares WHERE id = $1', [id]))[0]
-      .h;
+    (
+      await sqlRows<{ h: string | null }>(s.db, 'SELECT password_hash AS h FROM shares WHERE id = $1', [id])
+    )[0].h;
   const verify = (id: string, password: string, remoteAddress = '127.0.0.1') =>
     s.app.inject({
       method: 'POST',
@@ -419,13 +421,13 @@ describe.each(backends)('topologies and shares on %s', (backend) => {
       await migrate(f.db, '0006_add_user_tokens');
       const org = randomUUID();
       const net = randomUUID();
-      await f.db.query("INSERT INTO organizations (id, name) VALUES ($1, 'Old')", [org]);
-      await f.db.query("INSERT INTO networks (id, organization_id, name) VALUES ($1, $2, 'Old net')", [
+      await sqlRows(f.db, "INSERT INTO organizations (id, name) VALUES ($1, 'Old')", [org]);
+      await sqlRows(f.db, "INSERT INTO networks (id, organization_id, name) VALUES ($1, $2, 'Old net')", [
         net,
         org,
       ]);
       await migrate(f.db);
-      expect(await f.db.query('SELECT network_id, name FROM topologies')).toEqual([
+      expect(await sqlRows(f.db, 'SELECT network_id, name FROM topologies')).toEqual([
         { network_id: net, name: 'My Topology' },
       ]);
     } finally {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, startTestServer, type TestServer } from './harness.ts';
 import { buildOrg, call, data, type Actor, type Org } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 describe.each(backends)('tag assignment on %s', (backend) => {
   let s: TestServer;
@@ -90,7 +91,8 @@ describe.each(backends)('tag assignment on %s', (backend) => {
     );
     expect((await bulk({ entity_ids: [host], entity_type: 'Host', tag_id: bTag })).statusCode).toBe(404);
     expect((await bulk({ entity_ids: [], entity_type: 'Host', tag_id: tag })).statusCode).toBe(400);
-    const [n] = await s.db.query(
+    const [n] = await sqlRows(
+      s.db,
       'SELECT count(*)::int AS n FROM entity_tags WHERE entity_id = ANY($1::uuid[])',
       [[host, bHost]],
     );

@@ -9,6 +9,7 @@ import type { Db } from '../src/db/client.ts';
 import { listMigrations, migrate } from '../src/db/migrate.ts';
 import { Api, injectTransport } from './fixtures/api-world.ts';
 import { backends, freshDb, type Backend } from './harness.ts';
+import { sqlRows, sqlScript } from './sql.ts';
 
 /**
  * Upgrades from released databases. Each directory under fixtures/releases/ is one release, made by
@@ -54,7 +55,8 @@ function differences(url: string, before: unknown, after: unknown): string[] {
 
 const tableNames = async (db: Db) =>
   (
-    await db.query<{ t: string }>(
+    await sqlRows<{ t: string }>(
+      db,
       "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
     )
   ).map((r) => r.t);
@@ -80,15 +82,16 @@ describe.each(releases.flatMap((r) => backends.map((b) => [r, b] as [string, Bac
     beforeAll(async () => {
       ({ db, drop } = await freshDb(backend));
       // The release's database: its schema, the migration table as its migrate() made it, then its rows.
-      for (const m of shipped) await db.exec(m.sql);
-      await db.exec(
+      for (const m of shipped) await sqlScript(db, m.sql);
+      await sqlScript(
+        db,
         'CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
       );
-      await db.exec(readFileSync(path.join(dir, 'data.sql'), 'utf8'));
+      await sqlScript(db, readFileSync(path.join(dir, 'data.sql'), 'utf8'));
       const tables = await tableNames(db);
       const counts: Record<string, number> = {};
       for (const t of tables) {
-        counts[t] = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t}`))[0].n;
+        counts[t] = (await sqlRows<{ n: number }>(db, `SELECT count(*)::int AS n FROM ${t}`))[0].n;
       }
       before = { tables, counts };
       applied = await migrate(db);
@@ -119,7 +122,7 @@ describe.each(releases.flatMap((r) => backends.map((b) => [r, b] as [string, Bac
       }
       // No rows of the release's tables were lost.
       for (const t of before.tables) {
-        const [{ n }] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t}`);
+        const [{ n }] = await sqlRows<{ n: number }>(db, `SELECT count(*)::int AS n FROM ${t}`);
         expect(n, t).toBeGreaterThanOrEqual(before.counts[t]);
       }
     });
@@ -149,7 +152,9 @@ describe.each(releases.flatMap((r) => backends.map((b) => [r, b] as [string, Bac
       expect(problems).toEqual([]);
       expect(Object.keys(snap.api).length).toBeGreaterThanOrEqual(10);
       // Invites expire, so the release's open invite is checked as a row rather than through the list.
-      expect(await db.query('SELECT id FROM invites WHERE id = $1', [snap.open_invite_id])).toHaveLength(1);
+      expect(await sqlRows(db, 'SELECT id FROM invites WHERE id = $1', [snap.open_invite_id])).toHaveLength(
+        1,
+      );
     });
 
     it("accepts the release's daemon key for a work poll and its user API key for reads", async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backends, resetDb, startTestServer, type TestServer } from './harness.ts';
 import { addUser, buildOrg, call, createUserKey, data, type Actor, type Org } from './fixtures/world.ts';
+import { sqlRows } from './sql.ts';
 
 describe.each(backends)('users on %s', (backend) => {
   let s: TestServer;
@@ -81,7 +82,7 @@ describe.each(backends)('users on %s', (backend) => {
     });
     expect(pw.statusCode).toBe(400);
     expect((await call(s.app, owner, 'PUT', `/api/v1/users/${viewer.userId}`, {})).statusCode).toBe(403);
-    const [row] = await s.db.query('SELECT permissions, email FROM users WHERE id = $1', [viewer.userId]);
+    const [row] = await sqlRows(s.db, 'SELECT permissions, email FROM users WHERE id = $1', [viewer.userId]);
     expect(row).toMatchObject({ permissions: 'Viewer' });
   });
 
@@ -127,11 +128,11 @@ describe.each(backends)('users on %s', (backend) => {
     expect(last.statusCode).toBe(409);
     expect(last.json().code).toBe('user_last_owner');
     expect((await del(admin, viewer.userId!)).statusCode).toBe(200);
-    expect(await s.db.query('SELECT 1 FROM users WHERE id = $1', [viewer.userId])).toEqual([]);
+    expect(await sqlRows(s.db, 'SELECT 1 FROM users WHERE id = $1', [viewer.userId])).toEqual([]);
     // A refused batch deletes nothing.
     const batch = await call(s.app, admin, 'POST', '/api/v1/users/bulk-delete', [member.userId, A.owner.id]);
     expect(batch.statusCode).toBe(403);
-    expect(await s.db.query('SELECT 1 FROM users WHERE id = $1', [member.userId])).toHaveLength(1);
+    expect(await sqlRows(s.db, 'SELECT 1 FROM users WHERE id = $1', [member.userId])).toHaveLength(1);
     const ok = await call(s.app, owner, 'POST', '/api/v1/users/bulk-delete', [
       member.userId,
       admin2.userId,
@@ -139,23 +140,23 @@ describe.each(backends)('users on %s', (backend) => {
       B.owner.id,
     ]);
     expect(ok.json().data).toEqual({ deleted_count: 2, requested_count: 4 });
-    expect(await s.db.query('SELECT 1 FROM users WHERE id = $1', [B.owner.id])).toHaveLength(1);
+    expect(await sqlRows(s.db, 'SELECT 1 FROM users WHERE id = $1', [B.owner.id])).toHaveLength(1);
   });
 
   it("hands a deleted user's daemons to the oldest remaining Owner", async () => {
     const second = await addUser(s.app, s.db, { orgId: A.orgId, ownerId: A.owner.id }, 'Owner', []);
     const third = await addUser(s.app, s.db, { orgId: A.orgId, ownerId: A.owner.id }, 'Owner', []);
     const daemonId = await A.seed.daemon();
-    await s.db.query('UPDATE daemons SET user_id = $1 WHERE id = $2', [second.userId, daemonId]);
+    await sqlRows(s.db, 'UPDATE daemons SET user_id = $1 WHERE id = $2', [second.userId, daemonId]);
     // Both the first and the deleting Owner go in one batch: the heir is the oldest Owner left.
     const res = await call(s.app, second, 'POST', '/api/v1/users/bulk-delete', [second.userId, A.owner.id]);
     expect(res.json().data).toEqual({ deleted_count: 2, requested_count: 2 });
-    expect(await s.db.query('SELECT user_id FROM daemons WHERE id = $1', [daemonId])).toEqual([
+    expect(await sqlRows(s.db, 'SELECT user_id FROM daemons WHERE id = $1', [daemonId])).toEqual([
       { user_id: third.userId },
     ]);
     // The last Owner standing cannot delete itself.
     expect((await call(s.app, third, 'DELETE', `/api/v1/users/${third.userId}`)).statusCode).toBe(409);
     // A daemon is never deleted silently with its user: the database refuses.
-    await expect(s.db.query('DELETE FROM users WHERE id = $1', [third.userId])).rejects.toThrow();
+    await expect(sqlRows(s.db, 'DELETE FROM users WHERE id = $1', [third.userId])).rejects.toThrow();
   });
 });

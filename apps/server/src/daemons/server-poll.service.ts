@@ -4,7 +4,7 @@ import { CreateSubnetBody, DiscoveryHostRequest, DiscoveryUpdatePayload } from '
 import type { AuthService } from '../auth/auth.service.ts';
 import type { DaemonPrincipal } from '../auth/principal.ts';
 import { sha256Hex } from '../auth/tokens.ts';
-import type { IngestionService } from '../discovery/ingestion.service.ts';
+import type { IngestionService } from '../entities/hosts/ingestion.service.ts';
 import type { JobsService } from '../discovery/jobs.service.ts';
 import { runningPhases, terminalPhases, type SessionsService } from '../discovery/sessions.service.ts';
 import type { SubnetsService } from '../entities/subnets/subnets.service.ts';

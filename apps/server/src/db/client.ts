@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { DB } from './schema.ts';
@@ -9,21 +9,11 @@ import type { DB } from './schema.ts';
 /** Every query goes through Kysely; a transaction is a `Kysely<DB>` too, so repositories take either. */
 export type Kdb = Kysely<DB>;
 
-export interface Queryable {
-  /** The query builder on the same connection (inside a transaction: the transaction). */
-  readonly kysely: Kdb;
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Runs a script of several statements without parameters (migrations). */
-  exec(sql: string): Promise<void>;
-}
-
 /** The one database handle the server uses; the same SQL runs on PGlite and PostgreSQL. */
-export interface Db extends Queryable {
+export interface Db {
   readonly kind: 'pglite' | 'postgres';
   /** The typed query builder (table types generated from the migrated schema, db/schema.ts). */
   readonly kysely: Kdb;
-  /** Runs fn in a transaction; rolls back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs a parameterless script of several statements on `on` (the database, or a transaction of it). */
   runScript(on: Kdb, script: string): Promise<void>;
   /**
@@ -44,28 +34,10 @@ const channelName = /^[a-z_][a-z0-9_]*$/;
 // JSON to ISO) and bigint counts as numbers.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-/** Raw SQL on a Kysely executor, for code that has not moved to the query builder. */
-function queryableOf(k: Kdb, runScript: (on: Kdb, script: string) => Promise<void>): Queryable {
-  return {
-    kysely: k,
-    query: async <T>(text: string, params: unknown[] = []) =>
-      (await k.executeQuery<T>(CompiledQuery.raw(text, params))).rows as T[],
-    exec: (script: string) => runScript(k, script),
-  };
-}
-
-/** Raw SQL on a transaction handed to code written against the query builder (scripts are not supported here). */
-export function queryable(k: Kdb): Queryable {
-  return queryableOf(k, () => Promise.reject(new Error('scripts run through Db.runScript')));
-}
-
 abstract class KyselyDb implements Db {
   abstract readonly kind: 'pglite' | 'postgres';
-  private readonly raw: Queryable;
 
-  constructor(readonly kysely: Kdb) {
-    this.raw = queryableOf(kysely, (on, script) => this.runScript(on, script));
-  }
+  constructor(readonly kysely: Kdb) {}
 
   abstract runScript(on: Kdb, script: string): Promise<void>;
   abstract listen(
@@ -73,20 +45,6 @@ abstract class KyselyDb implements Db {
     cb: (payload: string) => void,
     onReconnect?: () => void,
   ): Promise<() => Promise<void>>;
-
-  query<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    return this.raw.query<T>(text, params);
-  }
-
-  exec(script: string): Promise<void> {
-    return this.runScript(this.kysely, script);
-  }
-
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.kysely
-      .transaction()
-      .execute((trx) => fn(queryableOf(trx, (on, script) => this.runScript(on, script))));
-  }
 
   async close(): Promise<void> {
     await this.kysely.destroy();

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { ServerConfig } from '../config.ts';
 import { redactDiscoveryType } from '../discovery/sessions.service.ts';
 import type { Db } from '../db/client.ts';
+import type { EventsRepository } from './events.repository.ts';
 import type { Principal } from '../auth/principal.ts';
 import { visibleOn, type EntityEvent, type EventBus } from './bus.ts';
 import { EventAssembler, parsePart } from './notifications.ts';
@@ -32,9 +33,9 @@ export const staleMessages = (e: EntityEvent) =>
  */
 export async function installEvents(
   app: FastifyInstance,
-  deps: { config: ServerConfig; db: Db; bus: EventBus },
+  deps: { config: ServerConfig; db: Db; bus: EventBus; events: EventsRepository },
 ) {
-  const { config, db, bus } = deps;
+  const { config, db, bus, events } = deps;
   bus.onError = (err) => app.log.error({ err }, 'event subscriber failed');
 
   // One chain keeps events in commit order even when one needs a lookup before it is published.
@@ -43,11 +44,11 @@ export async function installEvents(
     // Left out of the NOTIFY because it was too large for the payload limit.
     const missing = (e.sessions ?? []).filter((s) => !s.discovery_type);
     if (missing.length) {
-      const rows = await db.query<{ id: string; discovery_type: Record<string, unknown> }>(
-        'SELECT id::text AS id, discovery_type FROM discovery_sessions WHERE id = ANY($1::uuid[])',
-        [missing.map((s) => s.session_id)],
-      );
-      for (const s of missing) s.discovery_type = rows.find((r) => r.id === s.session_id)?.discovery_type;
+      const rows = await events.discoveryTypes(missing.map((s) => s.session_id));
+      for (const s of missing) {
+        s.discovery_type = rows.find((r) => r.id === s.session_id)?.discovery_type as
+          Record<string, unknown> | undefined;
+      }
     }
     bus.publish(e);
   };

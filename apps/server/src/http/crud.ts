@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { RouteApp } from './route-app.ts';
 import { Type, type TSchema } from 'typebox';
-import type { Kdb, Queryable } from '../db/client.ts';
+import type { Kdb } from '../db/client.ts';
 import {
   EntityRepository,
   type EntitySpec,
@@ -40,12 +40,6 @@ export interface EntityResource {
   filterSchema?: Record<string, TSchema>;
   /** Plural display name of GET /<path>/export/csv: the download is `<csvFile>.csv`. */
   csvFile: string;
-}
-
-/** A resource with its table spec in one object (entities not yet split into routes and repository files). */
-export interface EntityDef<TB extends TableName = AnyTable> extends EntityResource {
-  /** How the table is read, filtered, exported and deleted. */
-  spec: EntitySpec<TB>;
 }
 
 /** The caller's reach, as the repositories take it. */
@@ -107,37 +101,6 @@ export class EntityService<TB extends TableName = AnyTable> {
 
   exportRows(p: Principal, q: ListQuery) {
     return this.repo.exportRows(scopeOf(p), q);
-  }
-}
-
-/** Loads one row the caller can see (404 otherwise), on the database or the transaction `on`. */
-export async function getVisible(on: Queryable, def: EntityDef, p: Principal, id: string): Promise<Row> {
-  return new EntityService(on.kysely, def.spec, def.name).get(p, id);
-}
-
-/** Replaces the tag set of an entity; every tag must belong to the caller's organization. */
-export async function setTags(
-  db: Queryable,
-  tagType: string,
-  orgId: string,
-  entityId: string,
-  tagIds: string[],
-) {
-  const unique = [...new Set(tagIds)];
-  if (unique.length) {
-    const found = await db.query<{ id: string }>(
-      'SELECT id FROM tags WHERE id = ANY($1::uuid[]) AND organization_id = $2',
-      [unique, orgId],
-    );
-    if (found.length !== unique.length) throw new AppError('entity_reference_invalid');
-  }
-  await db.query('DELETE FROM entity_tags WHERE entity_id = $1 AND entity_type = $2', [entityId, tagType]);
-  for (const tagId of unique) {
-    await db.query('INSERT INTO entity_tags (entity_id, entity_type, tag_id) VALUES ($1, $2, $3)', [
-      entityId,
-      tagType,
-      tagId,
-    ]);
   }
 }
 

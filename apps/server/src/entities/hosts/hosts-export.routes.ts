@@ -1,16 +1,16 @@
 import type { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
 import { stringify } from 'csv-stringify/sync';
 import yazl from 'yazl';
-import type { Db } from '../../db/client.ts';
-import { EntityRepository } from '../../db/entity-repository.ts';
-import { principal, scopeOf, type EntityDef, type ListQuery } from '../../http/crud.ts';
+import type { EntityRepository } from '../../db/entity-repository.ts';
+import { principal, scopeOf } from '../../http/crud.ts';
 import { csvStream, exportQuery, fileResponse, sendFile } from '../../http/csv.ts';
-import { hostDef, ifEntryCsv, interfaceDef, portDef, serviceDef } from './hosts.defs.ts';
+import type { RouteApp } from '../../http/route-app.ts';
+import type { Services } from '../../services.ts';
+import { hostResource } from './hosts.routes.ts';
+import { ifEntryCsv } from './hosts.repository.ts';
 
 /** GET /hosts/export/zip: the selected hosts and their children, one CSV per kind, streamed entry by entry. */
-export async function hostExportRoutes(app: FastifyInstance, opts: { db: Db }) {
-  const { db } = opts;
+export async function hostExportRoutes(app: RouteApp, { entities }: Services) {
   app.get(
     '/hosts/export/zip',
     {
@@ -18,7 +18,7 @@ export async function hostExportRoutes(app: FastifyInstance, opts: { db: Db }) {
       schema: {
         operationId: 'export_hosts_zip',
         tags: ['hosts'],
-        querystring: exportQuery(hostDef.filterSchema ?? {}),
+        querystring: exportQuery(hostResource.filterSchema ?? {}),
         response: {
           200: fileResponse(
             'application/zip',
@@ -29,27 +29,26 @@ export async function hostExportRoutes(app: FastifyInstance, opts: { db: Db }) {
     },
     async (req, reply) => {
       const scope = scopeOf(principal(req));
-      const q = req.query as ListQuery;
-      const repo = (def: EntityDef) => new EntityRepository(db.kysely, def.spec);
+      const q = req.query;
       // Children follow the host selection (tag filters included) through a subquery.
-      const hostIds = repo(hostDef).idsQuery(scope, q);
+      const hostIds = entities.hosts.repo.idsQuery(scope, q);
       const zip = new yazl.ZipFile();
       // yazl types it as the DOM-ish NodeJS.ReadableStream; it is a stream.PassThrough.
       const output = zip.outputStream as Readable;
-      const entry = (name: string, def: EntityDef, child: boolean) =>
+      const entry = (name: string, repo: EntityRepository, child: boolean) =>
         // Lazy: each entry's rows are queried only when the zip reaches it.
         zip.addReadStreamLazy(name, (cb) => {
           const rows = child
-            ? repo(def).exportRows(scope, {}, { within: (eb) => eb('t.host_id', 'in', hostIds) })
-            : repo(def).exportRows(scope, q);
-          const s = csvStream(def.spec.csv.columns, rows);
+            ? repo.exportRows(scope, {}, { within: (eb) => eb('t.host_id', 'in', hostIds) })
+            : repo.exportRows(scope, q);
+          const s = csvStream(repo.spec.csv.columns, rows);
           s.once('error', (err) => output.destroy(err));
           cb(null, s);
         });
-      entry('hosts.csv', hostDef, false);
-      entry('interfaces.csv', interfaceDef, true);
-      entry('ports.csv', portDef, true);
-      entry('services.csv', serviceDef, true);
+      entry('hosts.csv', entities.hosts.repo, false);
+      entry('interfaces.csv', entities.interfaces.repo, true);
+      entry('ports.csv', entities.ports.repo, true);
+      entry('services.csv', entities.services.repo, true);
       zip.addBuffer(
         Buffer.from(stringify([], { header: true, columns: ifEntryCsv.columns })),
         'if_entries.csv',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { definitionByName } from '@scanopy/detection';
-import type { Queryable } from '../db/client.ts';
-import { freshId } from '../entities/hosts/hosts.service.ts';
+import type { Kdb } from '../../db/client.ts';
+import type { HostsRepository } from './hosts.repository.ts';
 
 type Json = Record<string, unknown>;
 const METADATA_CAP = 10;
@@ -128,28 +128,13 @@ export class HostServiceMerger {
   private services: StoredService[] = [];
 
   constructor(
-    private readonly tx: Queryable,
-    private readonly hostId: string,
-    private readonly networkId: string,
+    private readonly repo: HostsRepository,
+    private readonly trx: Kdb,
+    private readonly host: { id: string; network_id: string },
   ) {}
 
   async load(): Promise<void> {
-    const rows = await this.tx.query<Omit<StoredService, 'bindings'>>(
-      `SELECT id, name, service_definition, source, virtualization FROM services WHERE host_id = $1
-       ORDER BY position, id`,
-      [this.hostId],
-    );
-    const bindings = await this.tx.query<MappedBinding & { id: string; service_id: string }>(
-      `SELECT b.id, b.service_id, b.binding_type AS type, b.interface_id, b.port_id FROM bindings b
-       JOIN services s ON s.id = b.service_id WHERE s.host_id = $1 ORDER BY b.created_at, b.id`,
-      [this.hostId],
-    );
-    this.services = rows.map((r) => ({
-      ...r,
-      bindings: bindings
-        .filter((b) => b.service_id === r.id)
-        .map((b) => ({ id: b.id, type: b.type, interface_id: b.interface_id, port_id: b.port_id })),
-    }));
+    this.services = await this.repo.servicesWithBindings(this.trx, this.host.id);
   }
 
   async merge(incoming: IncomingServiceData): Promise<string | undefined> {
@@ -174,10 +159,7 @@ export class HostServiceMerger {
     if (target) {
       const virtualization = incoming.virtualization ?? target.virtualization;
       const source = mergeSource(target.source, incoming.source);
-      await this.tx.query(
-        'UPDATE services SET source = $2, virtualization = $3, updated_at = now() WHERE id = $1',
-        [target.id, JSON.stringify(source), virtualization ? JSON.stringify(virtualization) : null],
-      );
+      await this.repo.updateServiceDiscovery(this.trx, target.id, source, virtualization);
       target.source = source;
       target.virtualization = virtualization;
     }
@@ -200,33 +182,32 @@ export class HostServiceMerger {
     for (const open of this.services.filter((s) => s.service_definition === OPEN_PORTS)) {
       const released = open.bindings.filter((o) => bindings.some((b) => collides(o, b)));
       if (!released.length) continue;
-      await this.tx.query('DELETE FROM bindings WHERE id = ANY($1::uuid[])', [released.map((b) => b.id)]);
+      await this.repo.deleteBindings(
+        this.trx,
+        released.map((b) => b.id),
+      );
       open.bindings = open.bindings.filter((b) => !released.includes(b));
       if (!open.bindings.length) {
-        await this.tx.query("DELETE FROM entity_tags WHERE entity_type = 'Service' AND entity_id = $1", [
-          open.id,
-        ]);
-        await this.tx.query('DELETE FROM services WHERE id = $1', [open.id]);
+        await this.repo.deleteServices(this.trx, [open.id]);
         this.services = this.services.filter((s) => s !== open);
       }
     }
   }
 
   private async create(s: IncomingServiceData): Promise<StoredService> {
-    const id = await freshId(this.tx, 'services', s.id);
+    const id = await this.repo.freshId(this.trx, 'services', s.id);
     const source = s.source ?? { type: 'Discovery', metadata: [] };
-    await this.tx.query(
-      `INSERT INTO services (id, host_id, network_id, name, service_definition, source, virtualization, position)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(max(position) + 1, 0) FROM services WHERE host_id = $2))`,
-      [
-        id,
-        this.hostId,
-        this.networkId,
-        s.name,
-        s.service_definition,
-        JSON.stringify(source),
-        s.virtualization ? JSON.stringify(s.virtualization) : null,
-      ],
+    await this.repo.insertService(
+      this.trx,
+      id,
+      this.host,
+      {
+        name: s.name,
+        service_definition: s.service_definition,
+        source,
+        virtualization: s.virtualization ?? null,
+      },
+      null,
     );
     const stored: StoredService = {
       id,
@@ -247,16 +228,15 @@ export class HostServiceMerger {
         // A new "all interfaces" binding replaces the interface-specific ones for that port.
         const narrower = service.bindings.filter((h) => h.type === 'Port' && h.port_id === b.port_id);
         if (narrower.length) {
-          await this.tx.query('DELETE FROM bindings WHERE id = ANY($1::uuid[])', [narrower.map((h) => h.id)]);
+          await this.repo.deleteBindings(
+            this.trx,
+            narrower.map((h) => h.id),
+          );
           service.bindings = service.bindings.filter((h) => !narrower.includes(h));
         }
       }
       const id = randomUUID();
-      await this.tx.query(
-        `INSERT INTO bindings (id, service_id, network_id, binding_type, interface_id, port_id)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [id, service.id, this.networkId, b.type, b.interface_id, b.type === 'Port' ? b.port_id : null],
-      );
+      await this.repo.insertBinding(this.trx, id, { id: service.id, network_id: this.host.network_id }, b);
       service.bindings.push({ ...b, id });
     }
   }
