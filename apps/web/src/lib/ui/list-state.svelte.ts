@@ -2,6 +2,7 @@ import { goto } from '$app/navigation';
 import { page } from '$app/state';
 import type { ListFilter } from '$lib/api/queries.ts';
 import { networkFilter } from '$lib/api/network-filter.svelte.ts';
+import { withParams } from './href.ts';
 import { PAGE_SIZE, PAGE_SIZES } from './pagination.ts';
 
 export interface ListStateOptions {
@@ -38,9 +39,7 @@ export function useListState(options: ListStateOptions = {}) {
   const filters = $derived(Object.fromEntries(keys.map((k) => [k, params.getAll(k)])));
 
   function update(change: (p: URLSearchParams) => void, replace = false) {
-    const url = new URL(page.url);
-    change(url.searchParams);
-    return goto(url, { keepFocus: true, noScroll: true, replaceState: replace });
+    return goto(withParams(page.url, change), { keepFocus: true, noScroll: true, replaceState: replace });
   }
 
   return {
