@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { repoRoot, type ServerConfig } from '../config.ts';
 import type { DaemonApiKeysService } from './daemon-api-keys.service.ts';
+import { chooseIntegratedDaemonPort } from './daemon-port.ts';
 import type { DaemonsRepository } from './daemons.repository.ts';
 
 /**
@@ -41,7 +42,7 @@ export class IntegratedDaemon {
       if (owner) await this.provision(state.network_id, owner);
       return;
     }
-    this.spawn({});
+    await this.spawn({});
   }
 
   async provision(networkId: string, userId: string): Promise<void> {
@@ -52,7 +53,7 @@ export class IntegratedDaemon {
     });
     this.log.info({ network_id: networkId }, 'integrated daemon provisioned');
     this.kill();
-    this.spawn({ SCANOPY_DAEMON_API_KEY: key, SCANOPY_NETWORK_ID: networkId, SCANOPY_USER_ID: userId });
+    await this.spawn({ SCANOPY_DAEMON_API_KEY: key, SCANOPY_NETWORK_ID: networkId, SCANOPY_USER_ID: userId });
   }
 
   private hasPersistedKey(): boolean {
@@ -68,7 +69,10 @@ export class IntegratedDaemon {
     }
   }
 
-  private spawn(extra: Record<string, string>): void {
+  private async spawn(extra: Record<string, string>): Promise<void> {
+    if (this.stopping) return;
+    const { port, warning } = await chooseIntegratedDaemonPort(this.config.integratedDaemonPort, '127.0.0.1');
+    if (warning) this.log.warn(warning);
     if (this.stopping) return;
     mkdirSync(path.dirname(this.configPath), { recursive: true });
     // The server's own SCANOPY_* settings mean other things to a daemon (e.g. BIND_ADDRESS), so none are inherited.
@@ -79,7 +83,7 @@ export class IntegratedDaemon {
       SCANOPY_SERVER_URL: this.serverUrl,
       SCANOPY_CONFIG_PATH: this.configPath,
       SCANOPY_NAME: 'scanopy-daemon',
-      SCANOPY_DAEMON_PORT: String(this.config.integratedDaemonPort),
+      SCANOPY_DAEMON_PORT: String(port),
       SCANOPY_BIND_ADDRESS: '127.0.0.1',
       SCANOPY_HEARTBEAT_INTERVAL: String(this.config.integratedDaemonHeartbeat),
       SCANOPY_LOG_LEVEL: this.config.logLevel === 'silent' ? 'error' : this.config.logLevel,
@@ -101,7 +105,7 @@ export class IntegratedDaemon {
       // Crash loop protection: back off up to a minute between restarts.
       const delay = Math.min(60_000, 1000 * 2 ** Math.min(this.restarts++, 6));
       this.log.warn({ code, signal, delay }, 'integrated daemon exited; restarting');
-      setTimeout(() => this.spawn({}), delay).unref();
+      setTimeout(() => void this.spawn({}), delay).unref();
     });
   }
 
