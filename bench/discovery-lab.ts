@@ -20,6 +20,8 @@ export interface LabHost {
   redis?: boolean;
   /** A real mosquitto MQTT broker on 1883. */
   mqtt?: boolean;
+  /** nft drops inbound TCP to these ports ("{ 1-21, 23-65535 }"): a host firewall. */
+  dropTcp?: string;
   /** Open TCP and UDP ports the host really has. */
   tcp: number[];
   udp: number[];
@@ -91,6 +93,7 @@ export class DiscoveryLab {
     for (const [i, h] of hosts.entries()) {
       const { ns, mac } = await this.scan.addHost(`h${i}`, seg, h.ip);
       this.macs.set(h.ip, mac);
+      if (h.dropTcp) await this.scan.dropTcp(ns, h.dropTcp);
       if (h.spec) {
         const child = this.scan.lab.spawnIn(
           ns,
@@ -193,9 +196,10 @@ export class DiscoveryLab {
     this.daemonId = daemons[0].id;
   }
 
-  /** SYNs (no ACK) the scanner sends on its lab link, for per-destination rates. */
-  synCapture(): Promise<Capture> {
-    const f = `tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn and src host ${this.layout.scannerIp}`;
+  /** SYNs (no ACK) the scanner sends on its lab link, for per-destination rates; optionally to `only` these. */
+  synCapture(only?: readonly string[]): Promise<Capture> {
+    const to = only?.length ? ` and (${only.map((ip) => `dst host ${ip}`).join(' or ')})` : '';
+    const f = `tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn and src host ${this.layout.scannerIp}${to}`;
     return this.scan.capture(this.scannerNs, 'eth0', f);
   }
 

@@ -17,52 +17,86 @@ import type { AbortLike } from './signal.ts';
 const TIMER_GRANULARITY_MS = 1;
 
 /**
- * How early (ms) a start may come relative to the ideal schedule: half an interval absorbs timer lateness (a late
- * wake may start the next probe sooner, so the long-run rate holds) and leaves the other half as slack for the
- * time between the decision and the SYN on the wire; above 500 pps it is one timer tick, so each wake can start
- * the tick's worth.
+ * How far behind its schedule a gate may catch up at once (ms): a wake that comes late (timer granularity, a busy
+ * event loop) may start the starts it missed, up to this much of them, instead of losing them for good. Never more
+ * than the 100 ms window cap below allows.
+ */
+export const CATCH_UP_MS = 10;
+
+/** The window of the politeness cap: no gate ever starts more than `windowCap(pps)` in any 100 ms. */
+export const CAP_WINDOW_MS = 100;
+
+/**
+ * The spacing tolerance of the strict schedule: half an interval (at least one timer tick), so that no 100 ms ever
+ * holds more than ⌊(100 + τ)/T⌋ + 1 starts (51 at 500/s).
  */
 export function toleranceMs(pps: number): number {
   return pps > 0 ? Math.max(500 / pps, TIMER_GRANULARITY_MS) : 0;
 }
 
-/**
- * The most starts a gate at `pps` lets through in any window of `windowMs` (ends included): the GCRA bound
- * floor((W + τ) / T) + 1. At 500 pps that is 51 per 100 ms.
- */
-export function maxStartsInWindow(pps: number, windowMs: number): number {
-  if (pps <= 0) return Infinity;
-  return Math.floor((windowMs + toleranceMs(pps)) / (1000 / pps)) + 1;
+function gcraBound(pps: number, windowMs: number, tau: number): number {
+  return Math.floor((windowMs + tau) / (1000 / pps)) + 1;
+}
+
+/** Starts a gate at `pps` lets through in any 100 ms, ends included: 51 at 500/s (scan_rate_pps × 0.1, plus one). */
+export function windowCap(pps: number): number {
+  return pps > 0 ? gcraBound(pps, CAP_WINDOW_MS, toleranceMs(pps)) : Infinity;
 }
 
 /**
- * Generic cell rate algorithm: a start at time t conforms when t ≥ TAT − τ, and then moves the theoretical
- * arrival time TAT to max(TAT, t) + T. `pps` 0 means unlimited.
+ * The most starts a gate at `pps` lets through in any window of `windowMs` (ends included): the GCRA bound with the
+ * catch-up tolerance, and never more than `windowCap` per 100 ms. At 500 pps: 51 per 100 ms, 506 per second.
+ */
+export function maxStartsInWindow(pps: number, windowMs: number): number {
+  if (pps <= 0) return Infinity;
+  const tau = Math.max(toleranceMs(pps), CATCH_UP_MS);
+  const gcra = gcraBound(pps, windowMs, tau);
+  if (windowMs <= CAP_WINDOW_MS) return Math.min(gcra, windowCap(pps));
+  return Math.min(gcra, windowCap(pps) + gcraBound(pps, windowMs - CAP_WINDOW_MS, tau));
+}
+
+/**
+ * Generic cell rate algorithm with a sliding cap: a start at time t conforms when t ≥ TAT − τ (τ lets a late wake
+ * catch up on up to `CATCH_UP_MS` of missed starts) and fewer than `windowCap(pps)` starts fall in the 100 ms before
+ * it; a start moves the theoretical arrival time TAT to max(TAT, t) + T. `pps` 0 means unlimited.
  */
 export class RateGate {
   private tat = -Infinity;
-  interval: number;
-  tolerance: number;
+  interval = 0;
+  tolerance = 0;
+  /** The last `cap` start times, oldest at `head` (a ring). */
+  private recent = new Float64Array(0);
+  private head = 0;
 
   constructor(public pps: number) {
-    this.interval = pps > 0 ? 1000 / pps : 0;
-    this.tolerance = toleranceMs(pps);
+    this.setRate(pps);
   }
 
   /** Changes the rate from the next start on (starts already granted keep their spacing). */
   setRate(pps: number): void {
     this.pps = pps;
     this.interval = pps > 0 ? 1000 / pps : 0;
-    this.tolerance = toleranceMs(pps);
+    this.tolerance = pps > 0 ? Math.max(toleranceMs(pps), CATCH_UP_MS) : 0;
+    const cap = windowCap(pps);
+    if (Number.isFinite(cap) && cap !== this.recent.length) {
+      this.recent = new Float64Array(cap).fill(-Infinity);
+      this.head = 0;
+    }
   }
 
   /** Earliest time ≥ now at which a start conforms. */
   readyAt(now: number): number {
-    return this.pps > 0 ? Math.max(now, this.tat - this.tolerance) : now;
+    if (this.pps <= 0) return now;
+    // Strictly more than 100 ms after the oldest of the last `cap` starts, so a closed 100 ms holds at most `cap`.
+    const windowFree = this.recent[this.head] + CAP_WINDOW_MS + 1e-6;
+    return Math.max(now, this.tat - this.tolerance, windowFree);
   }
 
   take(now: number): void {
-    if (this.pps > 0) this.tat = Math.max(this.tat, now) + this.interval;
+    if (this.pps <= 0) return;
+    this.tat = Math.max(this.tat, now) + this.interval;
+    this.recent[this.head] = now;
+    this.head = (this.head + 1) % this.recent.length;
   }
 }
 
