@@ -208,6 +208,9 @@ describe.each(backends)('access matrix on %s', (backend) => {
           actor.kind !== 'anon'
         )
           continue;
+        // Signing out everywhere would end the actor's session for the rest of the table; logout-all.test.ts
+        // covers it.
+        if (route.operationId === 'logout_all' && actor.kind === 'session') continue;
         // A successful reset would wipe the fixtures; orgs.test.ts covers it.
         if (
           route.operationId === 'reset_organization' &&

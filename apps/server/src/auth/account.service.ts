@@ -220,6 +220,11 @@ export class AccountService {
     if (session) await this.sessions.destroy(session.id);
   }
 
+  /** Ends every session of the user, this browser's included (a lost laptop, a shared computer). */
+  async logoutEverywhere(userId: string): Promise<void> {
+    await this.sessions.endAllOf(userId);
+  }
+
   /**
    * Consumes a mailed verification token and signs the now verified user in. The same link format completes an email
    * change: then the pending address becomes the account's address.

@@ -104,6 +104,25 @@ export async function authRoutes(app: RouteApp, { config, accounts }: Services) 
   );
 
   app.post(
+    '/logout-all',
+    {
+      config: { access: 'session' },
+      schema: {
+        operationId: 'logout_all',
+        tags,
+        description: 'Signs the user out everywhere: ends every session of the user, this one included.',
+        response: { 200: ItemResponse(Type.Null()) },
+      },
+    },
+    async (req, reply) => {
+      if (req.principal?.kind !== 'session') throw new AppError('auth_not_authenticated');
+      await accounts.logoutEverywhere(req.principal.userId);
+      clearSessionCookie(reply);
+      return ok(null);
+    },
+  );
+
+  app.post(
     '/verify-email',
     {
       config: { access: 'public' },
