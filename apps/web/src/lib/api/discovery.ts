@@ -92,3 +92,15 @@ export async function savePreset(job: Discovery, preset: ScanPreset): Promise<Di
     tags: job.tags,
   } satisfies DiscoveryRequest);
 }
+
+/** Stores a new run type (on demand, or a schedule) on a discovery; PUT takes the whole writable configuration. */
+export async function saveRunType(job: Discovery, runType: RunType): Promise<Discovery> {
+  return apiPut<Discovery>(`/api/v1/discovery/${encodeURIComponent(job.id)}`, {
+    name: job.name,
+    network_id: job.network_id,
+    daemon_id: job.daemon_id,
+    discovery_type: job.discovery_type,
+    run_type: runType,
+    tags: job.tags,
+  } satisfies DiscoveryRequest);
+}
