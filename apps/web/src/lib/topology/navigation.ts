@@ -12,7 +12,7 @@ export function selectInUrl(id: string | null) {
 
 export const selectedInUrl = () => page.url.searchParams.get('id');
 
-/** Click-through from a card: the host in the Hosts page. */
+/** Click-through from a card: the host's own page. */
 export function openHostPage(hostId: string) {
-  return goto(`/hosts?host=${encodeURIComponent(hostId)}`);
+  return goto(`/hosts/${encodeURIComponent(hostId)}`);
 }
