@@ -49,8 +49,6 @@ export interface PortScanOptions {
   attempt?: ConnectAttempt;
   /** Sockets open at once across all hosts; defaults to the fd-limit budget (pacer.ts `socketBudget`). */
   socketBudget?: number;
-  /** Round trips measured by host discovery (a TCP answer), the first sample of each host's timeout. */
-  rttHints?: ReadonlyMap<string, number>;
   localAddress?: string;
 }
 
@@ -260,7 +258,6 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
 
   /** The summary of a host the scan never started (cancelled while it waited for a slot). */
   private unscanned(host: string): HostScanResult {
-    const timeout = this.options.settings.connect_timeout_ms;
     return {
       host,
       status: 'cancelled',
@@ -270,7 +267,7 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
       unprobed: this.portsPerHost,
       attempts: 0,
       srtt_ms: null,
-      timeout_ms: timeout,
+      timeout_ms: this.options.settings.connect_timeout_ms,
       errors: 0,
       duration_ms: 0,
     };
@@ -286,8 +283,8 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
       this.clock,
     );
     const rtt = new RttEstimator({ minMs: s.rtt_timeout_min_ms, maxMs: s.connect_timeout_ms }, this.scanRtt);
-    const first = hint ?? this.options.rttHints?.get(host);
-    if (first !== undefined && first !== null) rtt.sample(first);
+    // The round trip host discovery measured (a TCP answer), if any: the first sample of the host's timeout.
+    if (hint !== undefined && hint !== null) rtt.sample(hint);
     const state: HostState = { window, lane, rtt, answered: false, retriesLost: 0, retriesAnswered: 0 };
     this.live.set(host, state);
     const open: number[] = [];
