@@ -1,0 +1,13 @@
+const DATE = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+
+/** A day for lists ("5 Dec 2026"); an empty value reads as "—". */
+export function formatDate(at: string | null | undefined): string {
+  if (!at) return '—';
+  const d = new Date(at);
+  return Number.isNaN(d.getTime()) ? '—' : DATE.format(d);
+}
+
+/** Whether an expiry lies in the past. */
+export function expired(at: string | null | undefined, now = Date.now()): boolean {
+  return !!at && new Date(at).getTime() <= now;
+}
