@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  HTTP_PER_PORT_CONCURRENCY,
   httpConcurrency,
   probeHttpEndpoint,
   randomProbePath,
@@ -219,5 +220,36 @@ describe('catch-all check', () => {
     expect(random.map((r) => [r.endpoint.port, r.endpoint.path, r.status])).toEqual([[port, asked[0], 404]]);
     // Only the root page answered: nothing to check.
     expect(await scanCatchAll('127.0.0.1', answered.slice(0, 1), { batchSize: 4 })).toEqual([]);
+  });
+});
+
+describe('endpoint probes on a one-worker server', () => {
+  it('keep at most HTTP_PER_PORT_CONCURRENCY requests on one port, the root page first', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const order: string[] = [];
+    const slow = http.createServer((req, res) => {
+      order.push(req.url ?? '');
+      most = Math.max(most, ++inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.end('ok');
+      }, 20);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const slowPort = (slow.address() as net.AddressInfo).port;
+    try {
+      const paths = [...Array.from({ length: 11 }, (_, i) => `/p${i}`), '/'];
+      const results = await scanHttpEndpoints(
+        '127.0.0.1',
+        paths.map((path) => ({ port: slowPort, path })),
+        { batchSize: 200, timeoutMs: 2000 },
+      );
+      expect(results.map((r) => r.endpoint.path)).toEqual(paths);
+      expect(order[0]).toBe('/');
+      expect(most).toBe(HTTP_PER_PORT_CONCURRENCY);
+    } finally {
+      slow.close();
+    }
   });
 });

@@ -297,8 +297,14 @@ export function httpConcurrency(batchSize: number): number {
 }
 
 /**
- * Probes every selected endpoint of one host, min(batch ÷ 2, 50) at a time without stagger (each
- * endpoint is one connection to an already found port). Results in endpoint order; on abort,
+ * Connections in flight to one port of a host: an appliance's web server often serves one request at a time from a
+ * short listen queue (8 on many), and a queue of probes there would lock out its real users.
+ */
+export const HTTP_PER_PORT_CONCURRENCY = 4;
+
+/**
+ * Probes every selected endpoint of one host, min(batch ÷ 2, 50) at a time overall and at most
+ * `HTTP_PER_PORT_CONCURRENCY` per port, each port's root page first. Results in endpoint order; on abort,
  * returns what answered so far.
  */
 export async function scanHttpEndpoints(
@@ -307,14 +313,27 @@ export async function scanHttpEndpoints(
   opts: HttpScanOptions,
 ): Promise<HttpProbeResult[]> {
   const selected = selectEndpoints(endpoints, opts);
-  const results = await runPool(
-    selected,
-    { concurrency: httpConcurrency(opts.batchSize), signal: opts.signal },
-    (endpoint) =>
-      probeHttpEndpoint(ip, endpoint, {
-        ...opts,
-        httpsFirst: ALWAYS_TLS_PORTS.has(endpoint.port) || opts.tlsPorts?.has(endpoint.port),
-      }),
+  const byPort = new Map<number, number[]>();
+  for (const [i, e] of selected.entries()) {
+    const list = byPort.get(e.port) ?? [];
+    if (e.path === '/') list.unshift(i);
+    else list.push(i);
+    byPort.set(e.port, list);
+  }
+  const results = new Array<HttpProbeResult | null | undefined>(selected.length);
+  const perPort = Math.min(HTTP_PER_PORT_CONCURRENCY, httpConcurrency(opts.batchSize));
+  await runPool(
+    [...byPort.values()],
+    { concurrency: Math.max(1, Math.floor(httpConcurrency(opts.batchSize) / perPort)), signal: opts.signal },
+    async (indexes) => {
+      const got = await runPool(indexes, { concurrency: perPort, signal: opts.signal }, (i) =>
+        probeHttpEndpoint(ip, selected[i], {
+          ...opts,
+          httpsFirst: ALWAYS_TLS_PORTS.has(selected[i].port) || opts.tlsPorts?.has(selected[i].port),
+        }),
+      );
+      for (const [k, i] of indexes.entries()) results[i] = got[k];
+    },
   );
   return results.filter((r): r is HttpProbeResult => r !== undefined && r !== null);
 }
