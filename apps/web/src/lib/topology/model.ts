@@ -181,6 +181,11 @@ export interface FlowNode {
   position: Ixy;
   width: number;
   height: number;
+  /**
+   * The stored size, given as already measured: Svelte Flow treats unmeasured nodes as visible, so without it a large
+   * diagram would mount every card once just to measure it.
+   */
+  measured: { width: number; height: number };
   parentId?: string;
   extent?: 'parent';
   data: SubnetData | InterfaceData;
@@ -282,6 +287,7 @@ function subnetNode(
     position: { x: n.position.x, y: n.position.y },
     width: n.size.x,
     height: n.size.y,
+    measured: { width: n.size.x, height: n.size.y },
     zIndex: 0,
     ariaLabel: `Subnet ${title}`,
     data: {
@@ -313,6 +319,7 @@ function interfaceNode(
     position: { x: n.position.x, y: n.position.y },
     width: n.size.x,
     height: n.size.y,
+    measured: { width: n.size.x, height: n.size.y },
     parentId: n.subnet_id,
     extent: 'parent',
     zIndex: 1,
