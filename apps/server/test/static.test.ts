@@ -20,6 +20,10 @@ describe('web UI serving', () => {
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');
     expect(page.body).toContain('<title>Scanopy</title>');
+    // A page whose path merely starts with "api" is still a page.
+    const keys = await s.app.inject({ url: '/api-keys?page=2' });
+    expect(keys.statusCode).toBe(200);
+    expect(keys.body).toContain('<title>Scanopy</title>');
     const asset = await s.app.inject({ url: '/_app/app.js' });
     expect(asset.body).toBe('console.log(1)');
     expect((await s.app.inject({ url: '/_app/missing.js' })).statusCode).toBe(404);

@@ -116,7 +116,9 @@ export function installErrorHandler(app: FastifyInstance, opts: { spa?: boolean 
   app.setNotFoundHandler((req, reply) => {
     // The single-page app owns every non-API GET path; unknown /api paths stay 404 in the envelope.
     const pathOnly = req.url.split('?')[0];
-    if (opts.spa && req.method === 'GET' && !pathOnly.startsWith('/api') && !/\.[a-z0-9]+$/i.test(pathOnly)) {
+    // /api-keys is a page of the app, not an API path.
+    const api = pathOnly === '/api' || pathOnly.startsWith('/api/');
+    if (opts.spa && req.method === 'GET' && !api && !/\.[a-z0-9]+$/i.test(pathOnly)) {
       return reply.type('text/html').sendFile('index.html');
     }
     return reply.status(404).send({
