@@ -36,6 +36,11 @@ export interface RunningServer {
   dataDir: string;
   /** The last part of the server's (and its daemon's) output, for failure messages. */
   logTail(): string;
+  /**
+   * Stops the server (and its daemon) but keeps the data, then, when `resume` resolves, starts it again on the same
+   * port and data dir: for tests of a UI that must recover when the server goes away and comes back.
+   */
+  restart(resume?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,32 +57,54 @@ export async function startServer(
   const dataDir = mkdtempSync(path.join(tmpdir(), 'scanopy-e2e-'));
   const port = await freePort();
   const daemonPort = await freePort();
-  const child: ChildProcess = spawn('npx', ['tsx', 'apps/server/src/main.ts'], {
-    cwd: repoRoot,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      SCANOPY_DATA_DIR: dataDir,
-      SCANOPY_SERVER_PORT: String(port),
-      SCANOPY_BIND_ADDRESS: '127.0.0.1',
-      SCANOPY_WEB_DIR: webBuild,
-      SCANOPY_INTEGRATED_DAEMON: 'true',
-      SCANOPY_INTEGRATED_DAEMON_PORT: String(daemonPort),
-      SCANOPY_DAEMON_HEARTBEAT_INTERVAL: '2',
-      ...(typeof extraEnv === 'function' ? extraEnv(`http://127.0.0.1:${port}`) : extraEnv),
-    },
-  });
+  const env = {
+    ...process.env,
+    SCANOPY_DATA_DIR: dataDir,
+    SCANOPY_SERVER_PORT: String(port),
+    SCANOPY_BIND_ADDRESS: '127.0.0.1',
+    SCANOPY_WEB_DIR: webBuild,
+    SCANOPY_INTEGRATED_DAEMON: 'true',
+    SCANOPY_INTEGRATED_DAEMON_PORT: String(daemonPort),
+    SCANOPY_DAEMON_HEARTBEAT_INTERVAL: '2',
+    ...(typeof extraEnv === 'function' ? extraEnv(`http://127.0.0.1:${port}`) : extraEnv),
+  };
 
   let log = '';
   const append = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-LOG_LIMIT);
   };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  const stop = async () => {
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  const launch = async () => {
+    child = spawn('npx', ['tsx', 'apps/server/src/main.ts'], {
+      cwd: repoRoot,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    const proc = child;
+    exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    const listening = `Scanopy server listening on http://127.0.0.1:${port}`;
+    return Promise.race([
+      new Promise<boolean>((resolve) => {
+        // The log starts empty at each launch (restart clears it), so an earlier run's line never counts.
+        const check = () => {
+          if (log.includes(listening)) {
+            proc.stdout?.off('data', check);
+            resolve(true);
+          }
+        };
+        proc.stdout?.on('data', check);
+      }),
+      exited.then(() => false),
+      delay(120_000).then(() => false),
+    ]);
+  };
+
+  const halt = async () => {
     if (child.exitCode === null && child.signalCode === null && child.pid) {
       killGroup(child.pid, 'SIGTERM');
       const done = await Promise.race([exited.then(() => true), delay(15_000).then(() => false)]);
@@ -85,28 +112,26 @@ export async function startServer(
     }
     // The server may have exited while its daemon lingers in the group.
     if (child.pid) killGroup(child.pid, 'SIGKILL');
+  };
+
+  const stop = async () => {
+    await halt();
     rmSync(dataDir, { recursive: true, force: true });
   };
 
-  const listening = `Scanopy server listening on http://127.0.0.1:${port}`;
-  const ready = await Promise.race([
-    new Promise<boolean>((resolve) => {
-      const check = () => {
-        if (log.includes(listening)) {
-          child.stdout?.off('data', check);
-          resolve(true);
-        }
-      };
-      child.stdout?.on('data', check);
-    }),
-    exited.then(() => false),
-    delay(120_000).then(() => false),
-  ]);
-  if (!ready) {
+  const restart = async (resume?: () => Promise<void>) => {
+    await halt();
+    log = '';
+    await resume?.();
+    if (!(await launch()))
+      throw new Error(`the server did not restart on port ${port}; its output:\n${log.slice(-4000)}`);
+  };
+
+  if (!(await launch())) {
     await stop();
     throw new Error(`the server did not start listening on port ${port}; its output:\n${log.slice(-4000)}`);
   }
-  return { baseUrl: `http://127.0.0.1:${port}`, dataDir, logTail: () => log.slice(-4000), stop };
+  return { baseUrl: `http://127.0.0.1:${port}`, dataDir, logTail: () => log.slice(-4000), restart, stop };
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {

@@ -1,0 +1,220 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, setupOwner, step as runStep } from './support/app.ts';
+import { browserUnavailable, launchBrowser, type Browser } from './support/browser.ts';
+import { ensureWebBuild, startServer, type RunningServer } from './support/server.ts';
+
+const unavailable = browserUnavailable();
+const skipReason = unavailable && !process.env.CI ? unavailable : undefined;
+
+interface Key {
+  id: string;
+  name: string;
+  network_id: string;
+}
+
+/*
+ * The daemons page and its create-daemon wizard, the discovery schedule editor, the app shell (keyboard, theme, 404,
+ * narrow screens) and recovery when the server goes away and comes back. SAFETY: no discovery is ever started; the
+ * only discovery edited is the integrated daemon's Self Report, and it is left paused.
+ */
+describe.skipIf(skipReason)(
+  `daemons, wizard and shell in a browser${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  () => {
+    let server: RunningServer | undefined;
+    let browser: Browser | undefined;
+    let page: Page;
+    let networkId: string;
+    let base: string;
+    const step = <T>(name: string, fn: () => Promise<T>) => runStep(page, server, name, fn);
+
+    beforeAll(async () => {
+      if (unavailable) throw new Error(`browser tests must run under CI, but ${unavailable}`);
+      ensureWebBuild();
+      server = await startServer();
+      base = server.baseUrl;
+      browser = await launchBrowser();
+      page = await browser.context.newPage();
+      // Starting a session is never part of this suite.
+      await page.route('**/api/v1/discovery/start-session', (route) => route.abort('blockedbyclient'));
+      ({ networkId } = await setupOwner(page, server));
+      await api(page, 'POST', `${base}/api/v1/networks`, { name: 'Second site' });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await server?.stop();
+    });
+
+    it('lists the integrated daemon as connected with its capabilities', async () => {
+      await step('connected daemon row', async () => {
+        await page.goto(`${base}/daemons`);
+        await page
+          .locator('[data-testid="daemon-name"][data-status="connected"]')
+          .first()
+          .waitFor({ timeout: 60_000 });
+      });
+      expect(await page.getByTestId('daemon-capabilities').first().textContent()).toMatch(/subnet/);
+    });
+
+    it('generates a key, locks the network until "start over", which revokes the key', async () => {
+      const keysNamed = async (name: string) =>
+        (await api<Key[]>(page, 'GET', `${base}/api/v1/auth/daemon`)).filter((k) => k.name === name);
+
+      await step('configure and generate', async () => {
+        await page.getByTestId('daemon-create').click();
+        await page.getByTestId('daemon-wizard').waitFor();
+        expect(new URL(page.url()).searchParams.get('create')).toBe('1');
+        await page.getByTestId('wizard-network').selectOption({ label: 'Home Lab' });
+        await page.getByTestId('wizard-generate').click();
+        await page.getByTestId('field-error').filter({ hasText: 'Give the daemon a name' }).waitFor();
+        await page.getByTestId('wizard-name').fill('rack-1');
+        await page.getByTestId('wizard-generate').click();
+        await page.getByTestId('install-docker').waitFor();
+      });
+      const [key] = await keysNamed('rack-1 API key');
+      expect(key?.network_id).toBe(networkId);
+      const plaintext = (await page.getByTestId('wizard-key').textContent())!.trim();
+      expect(plaintext.length).toBeGreaterThan(10);
+      const docker = await page.getByTestId('install-docker').textContent();
+      expect(docker).toContain(`SCANOPY_DAEMON_API_KEY=${plaintext}`);
+      expect(docker).toContain(`SCANOPY_NETWORK_ID=${networkId}`);
+      await page.getByTestId('install-tab-compose').click();
+      expect(await page.getByTestId('install-compose').textContent()).toContain(
+        `SCANOPY_DAEMON_API_KEY: "${plaintext}"`,
+      );
+      await page.getByTestId('install-tab-binary').click();
+      expect(await page.getByTestId('install-binary').textContent()).toMatch(/^node scanopy-daemon\.cjs/);
+
+      await step('back: the network is locked and says why', async () => {
+        await page.getByTestId('wizard-back').click();
+        await page.getByTestId('wizard-network-locked').waitFor();
+      });
+      expect(await page.getByTestId('wizard-network').isDisabled()).toBe(true);
+      expect(await page.getByTestId('wizard-network-locked').textContent()).toMatch(
+        /only works for “Home Lab”/,
+      );
+
+      await step('start over unlocks it and revokes the key', async () => {
+        await page.getByTestId('wizard-start-over').click();
+        await page.getByTestId('wizard-network-locked').waitFor({ state: 'detached' });
+      });
+      expect(await page.getByTestId('wizard-network').isDisabled()).toBe(false);
+      expect(await keysNamed('rack-1 API key')).toEqual([]);
+
+      await step('a key for the other network', async () => {
+        await page.getByTestId('wizard-network').selectOption({ label: 'Second site' });
+        await page.getByTestId('wizard-generate').click();
+        await page.getByTestId('wizard-done').click();
+        await page.getByTestId('daemon-wizard').waitFor({ state: 'detached' });
+      });
+      const [second] = await keysNamed('rack-1 API key');
+      expect(second?.network_id).not.toBe(networkId);
+    });
+
+    it('edits a discovery schedule with a readable preview and its time zone', async () => {
+      await step('open the Self Report schedule', async () => {
+        await page.goto(`${base}/discovery`);
+        await page
+          .locator('[data-testid="job-row"][data-type="SelfReport"]')
+          .first()
+          .getByTestId('job-schedule')
+          .click();
+        await page.getByTestId('schedule-scheduled').check();
+        await page.getByTestId('schedule-cron').fill('0 30 4 * * 1');
+        await page.getByTestId('schedule-timezone').selectOption('Europe/Paris');
+        await page.getByTestId('schedule-description').filter({ hasText: '04:30' }).waitFor();
+      });
+      expect(await page.getByTestId('schedule-description').textContent()).toMatch(/Monday/);
+      expect(await page.getByTestId('schedule-next').textContent()).toContain('04:30 (Europe/Paris)');
+      await step('an invalid expression blocks saving', async () => {
+        await page.getByTestId('schedule-cron').fill('0 30 25 * * 1');
+        await page.getByTestId('field-error').waitFor();
+      });
+      expect(await page.getByTestId('schedule-save').isDisabled()).toBe(true);
+      await step('save it paused', async () => {
+        await page.getByTestId('schedule-cron').fill('0 30 4 * * 1');
+        await page.getByTestId('schedule-enabled').uncheck();
+        await page.getByTestId('schedule-save').click();
+        await page.getByTestId('schedule-editor').waitFor({ state: 'detached' });
+      });
+      const jobs = await api<{ discovery_type: { type: string }; run_type: Record<string, unknown> }[]>(
+        page,
+        'GET',
+        `${base}/api/v1/discovery?run_type=Scheduled`,
+      );
+      expect(jobs.find((j) => j.discovery_type.type === 'SelfReport')?.run_type).toMatchObject({
+        type: 'Scheduled',
+        cron_schedule: '0 30 4 * * 1',
+        timezone: 'Europe/Paris',
+        enabled: false,
+      });
+    });
+
+    it('works by keyboard, switches theme, names icon-only links and has a 404 page', async () => {
+      await step('skip link, then focus in the page', async () => {
+        await page.goto(`${base}/hosts`);
+        await page.getByTestId('hosts-table').waitFor();
+        await page.keyboard.press('Tab');
+        expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe(
+          'skip-link',
+        );
+        await page.keyboard.press('Enter');
+        expect(await page.evaluate(() => document.activeElement?.id)).toBe('main-content');
+        await page.keyboard.press('Tab');
+      });
+      const outline = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement;
+        const style = getComputedStyle(el);
+        return { outline: style.outlineStyle, ring: style.boxShadow };
+      });
+      // Links show focus as an outline; buttons and inputs as a focus ring.
+      expect(outline.outline !== 'none' || outline.ring !== 'none').toBe(true);
+
+      await step('dark theme is kept across a reload', async () => {
+        await page.getByTestId('theme-dark').click();
+        await page.reload();
+        await page.getByTestId('hosts-table').waitFor();
+      });
+      expect(await page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true);
+      await page.getByTestId('theme-light').click();
+
+      await page.setViewportSize({ width: 390, height: 800 });
+      for (const name of ['Hosts', 'Daemons', 'Topology', 'Users']) {
+        expect(await page.getByRole('link', { name, exact: true }).isVisible()).toBe(true);
+      }
+      await page.setViewportSize({ width: 1280, height: 800 });
+
+      await step('404', async () => {
+        await page.goto(`${base}/no-such-page`);
+        await page.getByTestId('not-found').waitFor();
+      });
+      expect(await page.getByTestId('not-found').getAttribute('data-status')).toBe('404');
+    });
+
+    it('recovers when the server goes away and comes back, without a reload', async () => {
+      await step('live stream', async () => {
+        await page.goto(`${base}/discovery`);
+        await page.getByTestId('stream-status').filter({ hasText: 'Live' }).waitFor();
+      });
+      let down = false;
+      await server!.restart(async () => {
+        down = true;
+        await page.getByTestId('stream-status').filter({ hasText: 'Connecting' }).waitFor();
+      });
+      expect(down).toBe(true);
+      await step('live again, and new rows arrive', async () => {
+        await page.getByTestId('stream-status').filter({ hasText: 'Live' }).waitFor({ timeout: 60_000 });
+        await page.getByTestId('nav-subnets').click();
+        await page.getByTestId('subnets-table').waitFor();
+        await api(page, 'POST', `${base}/api/v1/subnets`, {
+          network_id: networkId,
+          cidr: '10.60.0.0/24',
+          name: 'after-restart',
+          subnet_type: 'Lan',
+        });
+        await page.getByTestId('subnet-row').filter({ hasText: 'after-restart' }).waitFor();
+      });
+    });
+  },
+);
