@@ -37,6 +37,8 @@ interface Envelope<T> {
   error?: string;
   code?: string;
   meta?: { pagination?: { total_count: number } };
+  /** The answer's Content-Security-Policy header (the share viewer reads its frame-ancestors). */
+  policy?: string | null;
 }
 
 /** Bytes of the last request body sent, for the editor's "saved N bytes" status and the benchmark. */
@@ -70,7 +72,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<En
       parsed?.code,
     );
   }
-  return parsed;
+  return { ...parsed, policy: res.headers.get('content-security-policy') };
 }
 
 const data = async <T>(p: Promise<Envelope<T>>): Promise<T> => (await p).data as T;
@@ -168,13 +170,13 @@ export const publicShareApi = {
   metadata: (id: string) =>
     data(call<PublicShareMetadata>('GET', `/api/v1/shares/public/${encodeURIComponent(id)}`)),
   topology: async (id: string, password: string | null, embed: boolean) => {
-    const r = await data(
-      call<{ share: PublicShareMetadata; topology: WireTopology }>(
-        'POST',
-        `/api/v1/shares/public/${encodeURIComponent(id)}/topology${embed ? '?embed=true' : ''}`,
-        { password },
-      ),
+    const r = await call<{ share: PublicShareMetadata; topology: WireTopology }>(
+      'POST',
+      `/api/v1/shares/public/${encodeURIComponent(id)}/topology${embed ? '?embed=true' : ''}`,
+      { password },
     );
-    return { share: r.share, topology: asTopology(r.topology) };
+    const { share, topology } = r.data!;
+    // The frame-ancestors policy the server computed from the share's allowed domains.
+    return { share, topology: asTopology(topology), framePolicy: r.policy ?? null };
   },
 };
