@@ -196,12 +196,12 @@ describe.skipIf(reason !== null)(title, () => {
     expectNoLeak();
   });
 
-  it('stays polite with the default preset: the fragile server keeps answering, SYNs per 100 ms stay within scan_rate_pps', async () => {
+  it('stays polite with the default preset while every host is scanned at once: the fragile server keeps answering, SYNs per 100 ms stay within scan_rate_pps', async () => {
     const syns = await lab.capture(ns.get(IP.fragile)!, 'eth0', SYNS_FROM_SCANNER);
     const run = lab.scanner(scannerNs, {
       kind: 'ports',
       ...SCOPE,
-      hosts: [IP.fragile],
+      hosts: [IP.fragile, IP.web, IP.empty, IP.mixed],
       priority: [80],
       ranges: [[1, 1500]],
     });
