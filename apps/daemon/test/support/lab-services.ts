@@ -39,6 +39,7 @@ export interface HttpServerSpec {
   port: number;
   /** `sniff`: TLS when the client starts a handshake, otherwise a plain-HTTP 400 (like nginx). */
   kind: 'http' | 'https' | 'sniff';
+  /** By path; `*` answers every other path (a catch-all server, like many appliances and single-page apps). */
   routes: Record<string, HttpRoute>;
 }
 
@@ -293,7 +294,7 @@ function netbiosResponder(spec: NonNullable<LabServicesSpec['netbios']>): Promis
 function httpHandler(port: number, routes: Record<string, HttpRoute>): http.RequestListener {
   return (req, res) => {
     report({ event: 'http', port, path: req.url, secure: req.socket instanceof tls.TLSSocket });
-    const route = routes[req.url ?? ''] ?? { status: 404, body: 'not found' };
+    const route = routes[req.url ?? ''] ?? routes['*'] ?? { status: 404, body: 'not found' };
     const send = () => {
       res.writeHead(route.status, { 'Content-Type': 'text/html', ...route.headers });
       res.end(route.bodyBytes ? Buffer.alloc(route.bodyBytes, 'x') : (route.body ?? ''));
