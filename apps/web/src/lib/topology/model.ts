@@ -160,6 +160,8 @@ export interface SubnetData extends Record<string, unknown> {
   infraWidth: number;
   leftZoneTitle: string;
   faded: boolean;
+  /** An edge ends here: only such nodes mount the handles edges attach to. */
+  linked: boolean;
 }
 
 export interface InterfaceData extends Record<string, unknown> {
@@ -172,6 +174,7 @@ export interface InterfaceData extends Record<string, unknown> {
   isInfra: boolean;
   highlighted: boolean;
   faded: boolean;
+  linked: boolean;
 }
 
 /** A node as Svelte Flow takes it (structurally @xyflow/svelte's Node, kept free of the library for tests). */
@@ -263,9 +266,10 @@ export function toFlow(
 ): { nodes: FlowNode[]; edges: FlowEdge[] } {
   const subnets: FlowNode[] = [];
   const cards: FlowNode[] = [];
+  const linked = new Set(t.edges.flatMap((e) => [e.source, e.target]));
   for (const n of t.nodes) {
-    if (n.node_type === 'SubnetNode') subnets.push(subnetNode(n, index, opts));
-    else cards.push(interfaceNode(n, index, catalog, opts));
+    if (n.node_type === 'SubnetNode') subnets.push(subnetNode(n, index, opts, linked.has(n.id)));
+    else cards.push(interfaceNode(n, index, catalog, opts, linked.has(n.id)));
   }
   const present = new Set([...subnets, ...cards].map((n) => n.id));
   const edges = t.edges
@@ -278,6 +282,7 @@ function subnetNode(
   n: Extract<TopologyNode, { node_type: 'SubnetNode' }>,
   index: TopologyIndex,
   opts: ViewOptions,
+  linked: boolean,
 ): FlowNode {
   const subnet = index.subnets.get(n.id);
   const title = n.header ?? subnetTitle(subnet, 'Subnet');
@@ -297,6 +302,7 @@ function subnetNode(
       infraWidth: n.infra_width,
       leftZoneTitle: opts.leftZoneTitle,
       faded: false,
+      linked,
     },
   };
 }
@@ -306,6 +312,7 @@ function interfaceNode(
   index: TopologyIndex,
   catalog: ServiceCatalog,
   opts: ViewOptions,
+  linked: boolean,
 ): FlowNode {
   const host = index.hosts.get(n.host_id);
   const iface = n.interface_id ? index.interfaces.get(n.interface_id) : undefined;
@@ -334,6 +341,7 @@ function interfaceNode(
       isInfra: n.is_infra,
       highlighted: matched,
       faded: opts.highlight !== null && !matched,
+      linked,
     },
   };
 }

@@ -1,4 +1,4 @@
-import { goto } from '$app/navigation';
+import { goto, replaceState } from '$app/navigation';
 import { page } from '$app/state';
 
 /** Keeps the selected topology in the address (`?id=`), so a reload or a shared link opens the same one. */
@@ -7,7 +7,8 @@ export function selectInUrl(id: string | null) {
   if ((url.searchParams.get('id') ?? null) === id) return;
   if (id) url.searchParams.set('id', id);
   else url.searchParams.delete('id');
-  return goto(url, { replaceState: true, keepFocus: true, noScroll: true });
+  // Shallow: no navigation, so no scroll bookkeeping that would force a layout of a large diagram.
+  replaceState(url, page.state);
 }
 
 export const selectedInUrl = () => page.url.searchParams.get('id');
