@@ -49,3 +49,46 @@ describe.each(backends)('list search and the subnet type filter on %s', (backend
     expect(res.statusCode).toBe(400);
   });
 });
+
+describe.each(backends)('host search and filters on %s', (backend) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(backend);
+  });
+  afterAll(async () => s?.close());
+
+  it('searches hosts by name, hostname and description, filters hidden and virtualized ones, and services by name', async () => {
+    const { client, networkId } = await registerOwner(s.app);
+    const host = (name: string, extra: Record<string, unknown> = {}) =>
+      client.json('POST', '/api/v1/hosts', { name, network_id: networkId, tags: [], ...extra });
+    const nas = await host('nas', { hostname: 'files.lan' });
+    await host('printer', { description: 'Office laser', hidden: true });
+    const pve = await host('pve');
+    await client.json('POST', '/api/v1/services', {
+      host_id: pve.id,
+      network_id: networkId,
+      name: 'Proxmox VE',
+      service_definition: 'Proxmox',
+      tags: [],
+    });
+    const proxmox = (
+      (await client.json('GET', `/api/v1/services?network_id=${networkId}&search=proxmox`)) as {
+        id: string;
+      }[]
+    )[0]!;
+    await host('vm-1', {
+      virtualization: { type: 'Proxmox', details: { service_id: proxmox.id, vm_id: '101', vm_name: 'vm-1' } },
+    });
+
+    const names = async (query: string) =>
+      ((await client.json('GET', `/api/v1/hosts?network_id=${networkId}&${query}`)) as { name: string }[])
+        .map((r) => r.name)
+        .sort();
+    expect(await names('search=FILES')).toEqual(['nas']);
+    expect(await names('search=laser')).toEqual(['printer']);
+    expect(await names('hidden=true')).toEqual(['printer']);
+    expect(await names('hidden=false&virtualized=false')).toEqual(['nas', 'pve']);
+    expect(await names('virtualized=true')).toEqual(['vm-1']);
+    expect(nas.hostname).toBe('files.lan');
+  });
+});

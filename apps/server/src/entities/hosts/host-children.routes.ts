@@ -16,7 +16,7 @@ import {
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
-import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
+import { IdParams, ItemResponse, Search, Uuid, UuidArray } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 
 const childAccess = { read: 'viewer', write: 'member' } as const;
@@ -40,7 +40,7 @@ export const portResource: EntityResource = {
 export const serviceResource: EntityResource = {
   name: 'Service',
   path: 'services',
-  filterSchema: { network_id: Uuid, host_id: Uuid, ids: UuidArray, tag_ids: UuidArray },
+  filterSchema: { network_id: Uuid, host_id: Uuid, ids: UuidArray, tag_ids: UuidArray, search: Search },
   csvFile: 'Services',
   schema: Service,
   access: childAccess,

@@ -199,7 +199,14 @@ export const hostSpec = entitySpec({
     't.created_at',
     't.updated_at',
   ],
-  filters: { network_id: 'network_id', ids: 'id', tag_ids: 'id' },
+  filters: {
+    network_id: 'network_id',
+    ids: 'id',
+    tag_ids: 'id',
+    hidden: 'hidden',
+    virtualized: () => sql<boolean>`(t.virtualization IS NOT NULL)`,
+  },
+  search: ['name', 'hostname', 'description'],
   orderFields: {
     created_at: 'created_at',
     updated_at: 'updated_at',
@@ -298,6 +305,7 @@ export const serviceSpec = entitySpec({
   tagType: 'Service',
   select: serviceSelect,
   filters: { network_id: 'network_id', host_id: 'host_id', ids: 'id', tag_ids: 'id' },
+  search: ['name', 'service_definition'],
   orderFields: {
     created_at: 'created_at',
     updated_at: 'updated_at',

@@ -2,13 +2,21 @@ import { CreateHostRequest, HostResponse, UpdateHostRequest } from '@scanopy/con
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
-import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
+import { Type } from 'typebox';
+import { IdParams, ItemResponse, Search, Uuid, UuidArray } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 
 export const hostResource: EntityResource = {
   name: 'Host',
   path: 'hosts',
-  filterSchema: { network_id: Uuid, ids: UuidArray, tag_ids: UuidArray },
+  filterSchema: {
+    network_id: Uuid,
+    ids: UuidArray,
+    tag_ids: UuidArray,
+    hidden: Type.Boolean(),
+    virtualized: Type.Boolean(),
+    search: Search,
+  },
   csvFile: 'Hosts',
   schema: HostResponse,
   access: { read: 'viewer', write: 'member' },
