@@ -6,11 +6,14 @@
 // throttle disabled (`?throttle=off`). `npm run build -w apps/web && npx tsx bench/ui-memory.ts`; writes
 // bench/results/ui-memory-<date>.json and rows in docs/benchmarks.md.
 import { randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import type { CDPSession, Page } from 'playwright-core';
 import { launchBrowser } from '../e2e/support/browser.ts';
 import { ensureWebBuild, startServer } from '../e2e/support/server.ts';
-import { mib, record, today } from './lib.ts';
+import { mib, record, repoRoot, today } from './lib.ts';
 
 const HOSTS = 10_000;
 const SECONDS = Number(process.env.UI_MEMORY_SECONDS ?? 120);
@@ -203,9 +206,13 @@ await admin(`CREATE DATABASE ${dbName}`);
 const dbUrl = new URL(ADMIN_URL);
 dbUrl.pathname = `/${dbName}`;
 // Rate limiting off, as in the other benches: the writer alone makes 1,200 requests a minute.
+// A copy of the web build: the run lasts minutes, and a rebuild of apps/web/build meanwhile would swap its assets.
+const webCopy = mkdtempSync(path.join(tmpdir(), 'scanopy-bench-web-'));
+cpSync(path.join(repoRoot, 'apps/web/build'), webCopy, { recursive: true });
 const server = await startServer({
   SCANOPY_DATABASE_URL: dbUrl.toString(),
   SCANOPY_RATE_LIMIT_PER_MINUTE: '0',
+  SCANOPY_WEB_DIR: webCopy,
 });
 const browser = await launchBrowser();
 const results = [];
@@ -301,5 +308,6 @@ try {
 } finally {
   await browser.close();
   await server.stop();
+  rmSync(webCopy, { recursive: true, force: true });
   await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
 }
