@@ -69,6 +69,8 @@ describe.skipIf(skipReason)(
     let networkId = '';
     let topology: WireTopology;
     const hostIds: string[] = [];
+    /** Why the suite cannot run against this server: only a missing builder route, never a wrong result. */
+    let builderMissing = '';
 
     async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
       try {
@@ -156,22 +158,26 @@ describe.skipIf(skipReason)(
       topology =
         all[0] ??
         (await call<WireTopology>('POST', '/api/v1/topology', { network_id: networkId, name: 'Lab map' }));
-      // A topology created before the hosts is brought up to date first.
-      if (topology.is_stale || topology.nodes.length === 0) {
-        await call('POST', `/api/v1/topology/${topology.id}/rebuild`, {
-          network_id: networkId,
-          options: ((await stored()) as unknown as { options: unknown }).options,
-        });
+      // Bring the diagram up to date with the seeded hosts (the topology may predate them).
+      const rebuild = await api.post(`${server.baseUrl}/api/v1/topology/${topology.id}/rebuild`, {
+        data: { network_id: networkId, options: (topology as unknown as { options: unknown }).options },
+      });
+      const answer = (await rebuild.json()) as { code?: string };
+      if (rebuild.status() === 404 && answer.code === 'route_not_found') {
+        builderMissing =
+          'the server has no POST /api/v1/topology/{id}/rebuild yet (topology builder not merged)';
+        return;
       }
+      expect(rebuild.ok()).toBe(true);
       topology = await stored();
     });
-
     afterAll(async () => {
       await browser?.close();
       await server?.stop();
     });
 
-    it('draws every seeded host inside its subnet', async () => {
+    it('draws every seeded host inside its subnet', async (ctx) => {
+      ctx.skip(!!builderMissing, builderMissing);
       await step('open the topology page', async () => {
         await page.goto(`${server!.baseUrl}/topology?id=${topology.id}`);
         await page.getByTestId('topology-canvas').waitFor({ timeout: 30_000 });
@@ -191,7 +197,8 @@ describe.skipIf(skipReason)(
       await page.getByTestId('topology-search').fill('');
     });
 
-    it('saves a dragged card through the point update, keeps it after a reload, and undoes it', async () => {
+    it('saves a dragged card through the point update, keeps it after a reload, and undoes it', async (ctx) => {
+      ctx.skip(!!builderMissing, builderMissing);
       const hostId = hostIds[0]!;
       const nodeId = topology.nodes.find((n) => n.host_id === hostId)!.id;
       const before = nodeOf(await stored(), nodeId).position;
@@ -231,7 +238,8 @@ describe.skipIf(skipReason)(
       expect(nodeOf(await stored(), nodeId).position).toEqual(after);
     });
 
-    it('resizes a subnet and saves its size', async () => {
+    it('resizes a subnet and saves its size', async (ctx) => {
+      ctx.skip(!!builderMissing, builderMissing);
       const subnet = topology.nodes.find((n) => n.node_type === 'SubnetNode')!;
       const before = nodeOf(await stored(), subnet.id).size;
       await step('select the subnet and drag its corner', async () => {
@@ -251,7 +259,8 @@ describe.skipIf(skipReason)(
       expect(after.y).toBeGreaterThan(before.y);
     });
 
-    it('shows the stale banner when a locked diagram falls behind, and rebuilds after unlocking', async () => {
+    it('shows the stale banner when a locked diagram falls behind, and rebuilds after unlocking', async (ctx) => {
+      ctx.skip(!!builderMissing, builderMissing);
       await step('lock', async () => {
         await page.getByTestId('topology-lock').click();
         await page.getByTestId('locked-banner').waitFor();
@@ -291,7 +300,8 @@ describe.skipIf(skipReason)(
       });
     }
 
-    it('exports PNG, SVG, Mermaid and draw.io files that open in their tools', async () => {
+    it('exports PNG, SVG, Mermaid and draw.io files that open in their tools', async (ctx) => {
+      ctx.skip(!!builderMissing, builderMissing);
       const t = await stored();
       const subnets = t.nodes.filter((n) => n.node_type === 'SubnetNode');
       const minX = Math.min(...subnets.map((n) => n.position.x));
@@ -356,7 +366,8 @@ describe.skipIf(skipReason)(
       });
     });
 
-    it('shares the diagram with a password that a fresh browser must give first', async () => {
+    it('shares the diagram with a password that a fresh browser must give first', async (ctx) => {
+      ctx.skip(!!builderMissing, builderMissing);
       const link = await step('create a share with a password', async () => {
         await page.getByTestId('topology-share').click();
         await page.getByTestId('share-password').fill('open sesame 42');
