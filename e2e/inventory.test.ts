@@ -202,6 +202,17 @@ describe.skipIf(skipReason)(
         hidden: true,
       });
 
+      await step('the hidden filter and search', async () => {
+        await page.goto(`${base}/hosts`);
+        await page.getByTestId('filter-hidden').selectOption('false');
+        await page.getByTestId('hosts-table-empty').waitFor();
+        await page.getByTestId('filter-hidden').selectOption('true');
+        await page.getByTestId('host-row').filter({ hasText: 'nas' }).waitFor();
+        await page.getByTestId('list-search').fill('file server');
+        await page.waitForURL(/q=file/);
+        await page.getByTestId('host-row').filter({ hasText: 'nas' }).waitFor();
+      });
+
       await step('bulk tag from the list; rows open the host page', async () => {
         await page.goto(`${base}/hosts`);
         const row = page.getByTestId('host-row').filter({ hasText: 'nas' });
