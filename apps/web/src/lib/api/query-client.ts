@@ -12,9 +12,11 @@ const isSessionQuery = (q: Query) =>
 export function evictQueries(cache: QueryCache, max = MAX_CACHED_QUERIES): void {
   const all = cache.getAll();
   if (all.length <= max) return;
+  const touched = (q: Query) => Math.max(q.state.dataUpdatedAt, q.state.errorUpdatedAt);
+  // A query that has not answered yet is about to be observed (it is added before its observer): never evict it.
   const idle = all
-    .filter((q) => q.getObserversCount() === 0 && !isSessionQuery(q))
-    .sort((a, b) => a.state.dataUpdatedAt - b.state.dataUpdatedAt);
+    .filter((q) => q.getObserversCount() === 0 && !isSessionQuery(q) && touched(q) > 0)
+    .sort((a, b) => touched(a) - touched(b));
   for (const q of idle.slice(0, all.length - max)) cache.remove(q);
 }
 
@@ -28,7 +30,9 @@ export function createQueryClient(): QueryClient {
     },
   });
   queryCache.subscribe((event) => {
-    if (event.type === 'added' || event.type === 'observerRemoved') evictQueries(queryCache);
+    if (event.type === 'observerRemoved' || (event.type === 'updated' && event.action.type === 'success')) {
+      evictQueries(queryCache);
+    }
   });
   const client: QueryClient = new QueryClient({
     queryCache,

@@ -1,5 +1,5 @@
-import type { DiscoveryUpdatePayload } from '$lib/api/types.ts';
-import { parseSessionEvent } from '$lib/discovery.ts';
+import type { DiscoveryUpdatePayload } from '../api/types.ts';
+import { parseSessionEvent } from '../discovery.ts';
 
 /** A change to some rows of one entity on one network (ids only, never the rows). */
 export interface StaleMessage {
