@@ -11,7 +11,16 @@ import { mib, record, today } from './lib.ts';
 const SUBNETS = 30;
 const HOSTS = 1000;
 const SERVICES_PER_HOST = 3;
-const DEFINITIONS = ['Nginx', 'PostgreSQL', 'Redis', 'Grafana', 'SSH', 'Home Assistant', 'Samba'];
+const DEFINITIONS = [
+  'Traefik',
+  'PostgreSQL',
+  'Redis',
+  'Grafana',
+  'SSH',
+  'Home Assistant',
+  'Samba',
+  'Pi-Hole',
+];
 
 interface Envelope<T> {
   success: boolean;

@@ -52,7 +52,7 @@ const SUBNETS = [
   { name: 'DMZ', cidr: '10.77.2.0/24', subnet_type: 'Dmz' },
   { name: 'Servers', cidr: '10.77.3.0/24', subnet_type: 'Lan' },
 ];
-const SERVICES = ['Nginx', 'PostgreSQL', 'Redis', 'Grafana', 'SSH'];
+const SERVICES = ['Traefik', 'PostgreSQL', 'Redis', 'Grafana', 'SSH', 'Pi-Hole', 'Home Assistant', 'Samba'];
 
 /*
  * The topology editor against a real server: a network seeded through the API (3 subnets, 12 hosts with services;
@@ -195,6 +195,8 @@ describe.skipIf(skipReason)(
         true,
       );
       await page.getByTestId('topology-search').fill('');
+      // The search zoomed to its match; back to the whole diagram for the next steps.
+      await page.locator('.svelte-flow__controls-fitview').click();
     });
 
     it('saves a dragged card through the point update, keeps it after a reload, and undoes it', async (ctx) => {
