@@ -7,14 +7,7 @@ import type {
   Topology as WireTopology,
   TopologyOptions,
 } from '@scanopy/contracts';
-import {
-  asTopology,
-  type EdgeHandle,
-  type Ixy,
-  type Topology,
-  type TopologyEdge,
-  type TopologyNode,
-} from './types.ts';
+import { asTopology, type EdgeHandle, type Ixy, type Topology } from './types.ts';
 
 /*
  * The topology screens talk to the API through this module only. It is self-contained (fetch plus the envelope) so
@@ -138,26 +131,21 @@ export const topologyApi = {
 
   lock: async (t: Topology) => asTopology(await data(call<WireTopology>('POST', `${base(t.id)}/lock`))),
   unlock: async (t: Topology) => asTopology(await data(call<WireTopology>('POST', `${base(t.id)}/unlock`))),
-  /** Rebuild keeps user edits the server stores; `reset` sends no previous graph, forcing a clean layout. */
+  /**
+   * Rebuild keeps the placements the server stores. The graph goes along only for a reset, as empty lists (the
+   * server's signal to drop the placements): sending a thousand-card graph back would be megabytes for nothing.
+   */
   rebuild: (t: Topology, options: TopologyOptions, reset = false) =>
     data(
       call<unknown>('POST', `${base(t.id)}/rebuild`, {
         network_id: t.network_id,
         options,
-        nodes: reset ? [] : (t.nodes satisfies TopologyNode[]),
-        edges: reset ? [] : (t.edges satisfies TopologyEdge[]),
+        ...(reset ? { nodes: [], edges: [] } : {}),
       }),
     ),
   /** Updates the entity snapshot and options without touching the graph (the topology stays stale). */
   refresh: (t: Topology, options: TopologyOptions) =>
-    data(
-      call<unknown>('POST', `${base(t.id)}/refresh`, {
-        network_id: t.network_id,
-        options,
-        nodes: t.nodes,
-        edges: t.edges,
-      }),
-    ),
+    data(call<unknown>('POST', `${base(t.id)}/refresh`, { network_id: t.network_id, options })),
 
   shares: (topologyId: string) =>
     data(call<Share[]>('GET', `/api/v1/shares?topology_id=${topologyId}&limit=100`)),
