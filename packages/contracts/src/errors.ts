@@ -74,6 +74,8 @@ export const ERROR_DEFINITIONS = {
     status: 409,
     message: '{entity} was changed by someone else; reload it and try again',
   },
+  topology_locked: { status: 409, message: 'Topology is locked; unlock it before rebuilding' },
+  topology_node_not_found: { status: 404, message: 'No {kind} {id} in this topology' },
   interface_ip_out_of_range: { status: 400, message: 'IP address {ip} is not inside subnet {cidr}' },
   daemon_network_mismatch: { status: 403, message: 'Daemon does not belong to this network' },
   daemon_identity_mismatch: { status: 403, message: 'Daemon id does not match the authenticated daemon' },

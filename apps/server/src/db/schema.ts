@@ -287,6 +287,7 @@ export interface Topologies {
   network_id: string;
   nodes: Generated<Json>;
   options: Generated<Json>;
+  overrides: Generated<Json>;
   parent_id: string | null;
   ports: Generated<Json>;
   removed_bindings: Generated<string[]>;
@@ -301,6 +302,7 @@ export interface Topologies {
   subnets: Generated<Json>;
   tags: Generated<string[]>;
   updated_at: Generated<Timestamp>;
+  view: Generated<string>;
 }
 
 export interface UserApiKeyNetworkAccess {

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, echoedMeta, entityMeta, Name, Nullable, strict, Uuid, UuidArray } from '../common.ts';
+import { DateTime, echoedMeta, entityMeta, Name, Nullable, bodyObject, Uuid, UuidArray } from '../common.ts';
 
 /** The kinds of topology edge (the reference calls this enum EdgeTypeDiscriminants). */
 export const EdgeType = Type.Enum([
@@ -64,7 +64,7 @@ export const TopologyTagFilter = Type.Object(
     hidden_service_tag_ids: Type.Optional(UuidArray),
     hidden_subnet_tag_ids: Type.Optional(UuidArray),
   },
-  strict,
+  bodyObject,
 );
 export type TopologyTagFilter = Static<typeof TopologyTagFilter>;
 
@@ -77,7 +77,7 @@ export const TopologyLocalOptions = Type.Object(
     no_fade_edges: Type.Boolean(),
     tag_filter: Type.Optional(TopologyTagFilter),
   },
-  strict,
+  bodyObject,
 );
 export type TopologyLocalOptions = Static<typeof TopologyLocalOptions>;
 
@@ -91,13 +91,13 @@ export const TopologyRequestOptions = Type.Object(
     left_zone_service_categories: Categories,
     show_gateway_in_left_zone: Type.Boolean(),
   },
-  strict,
+  bodyObject,
 );
 export type TopologyRequestOptions = Static<typeof TopologyRequestOptions>;
 
 export const TopologyOptions = Type.Object(
   { local: TopologyLocalOptions, request: TopologyRequestOptions },
-  strict,
+  bodyObject,
 );
 export type TopologyOptions = Static<typeof TopologyOptions>;
 
@@ -131,6 +131,65 @@ export const removedNames = [
 const fields = <K extends string, S>(names: readonly K[], schema: () => S) =>
   Object.fromEntries(names.map((n) => [n, schema()])) as Record<K, S>;
 
+/** The graphs a topology can draw (§1.6); L2 Physical needs LLDP/CDP neighbour data that discovery does not collect. */
+export const TopologyView = Type.Enum(['L3Logical', 'Workloads', 'Applications']);
+export type TopologyView = Static<typeof TopologyView>;
+
+export const EdgeHandle = Type.Enum(['Top', 'Bottom', 'Left', 'Right']);
+export type EdgeHandle = Static<typeof EdgeHandle>;
+const Ixy = Type.Object({
+  x: Type.Integer({ minimum: -10_000_000, maximum: 10_000_000 }),
+  y: Type.Integer({ minimum: -10_000_000, maximum: 10_000_000 }),
+});
+const Uxy = Type.Object({
+  x: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+  y: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+});
+
+/** Point updates (reference issue #451): only what changed, about 200 bytes. */
+export const TopologyNodePositionUpdate = Type.Object(
+  { network_id: Uuid, node_id: Uuid, position: Ixy, view: Type.Optional(TopologyView) },
+  bodyObject,
+);
+export type TopologyNodePositionUpdate = Static<typeof TopologyNodePositionUpdate>;
+export const TopologyNodeResizeUpdate = Type.Object(
+  { network_id: Uuid, node_id: Uuid, size: Uxy, position: Ixy, view: Type.Optional(TopologyView) },
+  bodyObject,
+);
+export type TopologyNodeResizeUpdate = Static<typeof TopologyNodeResizeUpdate>;
+export const TopologyEdgeHandleUpdate = Type.Object(
+  {
+    network_id: Uuid,
+    edge_id: Uuid,
+    source_handle: EdgeHandle,
+    target_handle: EdgeHandle,
+    view: Type.Optional(TopologyView),
+  },
+  bodyObject,
+);
+export type TopologyEdgeHandleUpdate = Static<typeof TopologyEdgeHandleUpdate>;
+export const TopologyMetadataUpdate = Type.Object(
+  { network_id: Uuid, name: Name, parent_id: Type.Optional(Nullable(Uuid)) },
+  bodyObject,
+);
+export type TopologyMetadataUpdate = Static<typeof TopologyMetadataUpdate>;
+
+/**
+ * Rebuild and refresh. nodes/edges are the client's current graph (the reference keeps handles from them); the server
+ * keeps its own overrides, and reads these only to see a reset: empty lists drop the user's placements.
+ */
+export const TopologyRebuildRequest = Type.Object(
+  {
+    network_id: Uuid,
+    options: TopologyOptions,
+    nodes: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 100_000 })),
+    edges: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 200_000 })),
+    view: Type.Optional(TopologyView),
+  },
+  bodyObject,
+);
+export type TopologyRebuildRequest = Static<typeof TopologyRebuildRequest>;
+
 export const Topology = Type.Object({
   ...entityMeta,
   network_id: Uuid,
@@ -145,6 +204,8 @@ export const Topology = Type.Object({
   locked_by: Nullable(Uuid),
   parent_id: Nullable(Uuid),
   tags: Type.Array(Uuid),
+  /** Which graph nodes and edges hold (§1.6); not in the reference schema. */
+  view: Type.Optional(TopologyView),
 });
 export type Topology = Static<typeof Topology>;
 
@@ -167,7 +228,8 @@ export const TopologyRequest = Type.Object(
     is_locked: Type.Optional(Type.Boolean()),
     locked_at: Type.Optional(Nullable(DateTime)),
     locked_by: Type.Optional(Nullable(Uuid)),
+    view: Type.Optional(TopologyView),
   },
-  strict,
+  bodyObject,
 );
 export type TopologyRequest = Static<typeof TopologyRequest>;

@@ -1,8 +1,22 @@
+import type {
+  TopologyEdgeHandleUpdate,
+  TopologyMetadataUpdate,
+  TopologyNodePositionUpdate,
+  TopologyNodeResizeUpdate,
+  TopologyOptions,
+  TopologyRebuildRequest,
+  TopologyView,
+} from '@scanopy/contracts';
 import type { Principal } from '../../auth/principal.ts';
+import type { Kdb } from '../../db/client.ts';
+import type { Scope } from '../../db/entity-repository.ts';
 import { assertNetwork, type EntityService } from '../../http/crud.ts';
-import { AppError } from '../../http/errors.ts';
+import { AppError, notFound } from '../../http/errors.ts';
 import type { TagsRepository } from '../tags/tags.repository.ts';
+import { buildGraph, type Graph, type Inventory, type Row } from './topology.builder.ts';
+import { applyOverrides, layoutGraph, type Overrides } from './topology.layout.ts';
 import type { TopologiesRepository } from './topology.repository.ts';
+import { buildView } from './topology.views.ts';
 
 export interface TopologyInput {
   id?: string;
@@ -11,33 +25,251 @@ export interface TopologyInput {
   parent_id?: string | null;
   tags?: string[];
   options?: object;
+  view?: TopologyView;
 }
 
-/** Topology storage: create only for now; building, refresh, locking and node edits come with the builder. */
+/** The entity lists a build reads (wire-shaped rows of one network). */
+export type InventorySources = Record<
+  'hosts' | 'interfaces' | 'subnets' | 'services' | 'ports' | 'bindings' | 'groups',
+  EntityService
+>;
+
+export const DEFAULT_REQUEST_OPTIONS: TopologyOptions['request'] = {
+  group_docker_bridges_by_host: true,
+  hide_ports: false,
+  hide_service_categories: ['OpenPorts'],
+  hide_vm_title_on_docker_container: false,
+  left_zone_service_categories: ['DNS', 'ReverseProxy'],
+  show_gateway_in_left_zone: true,
+};
+
+/** A computed graph with its snapshot, ready to store. */
+export interface Built {
+  graph: Graph;
+  snapshot: Record<string, unknown[]>;
+}
+
+/**
+ * Topologies: storage, building from live inventory (builder → view → ELK layout → user overrides), refresh,
+ * rebuild, lock, and point updates of single nodes and edges.
+ */
 export class TopologyService {
   constructor(
     private readonly topologies: TopologiesRepository,
     private readonly self: EntityService<'topologies'>,
     private readonly tags: TagsRepository,
+    private readonly inventory: InventorySources,
   ) {}
 
   async create(p: Principal, b: TopologyInput) {
     assertNetwork(p, b.network_id);
     const id = await this.topologies.transaction(async (trx) => {
       if (b.parent_id) await this.self.reference(p, b.parent_id, b.network_id, 'Topology', trx);
-      const tags = [...new Set(b.tags ?? [])];
-      if ((await this.tags.countInOrganization(p.organizationId, tags, trx)) !== tags.length) {
-        throw new AppError('entity_reference_invalid');
-      }
+      await this.checkTags(p, b.tags ?? [], trx);
       return this.topologies.insert(trx, {
         id: b.id,
         network_id: b.network_id,
         name: b.name,
         parent_id: b.parent_id ?? null,
-        tags,
+        tags: [...new Set(b.tags ?? [])],
         options: b.options,
       });
     });
+    // §1.1: a new topology is built right away.
+    await this.rebuildStored(id, { view: b.view });
     return this.self.get(p, id);
   }
+
+  private async checkTags(p: Principal, tags: string[], on?: Kdb) {
+    const unique = [...new Set(tags)];
+    if ((await this.tags.countInOrganization(p.organizationId, unique, on)) !== unique.length) {
+      throw new AppError('entity_reference_invalid');
+    }
+  }
+
+  /** A visible topology whose network the body names (the reference's authorisation check). */
+  private async visible(p: Principal, id: string, networkId?: string) {
+    const row = await this.self.get(p, id);
+    if (networkId !== undefined && row.network_id !== networkId) throw notFound('Topology');
+    return row;
+  }
+
+  /** The live inventory of one network, as wire rows (the snapshot arrays and the builder's input). */
+  async loadInventory(networkId: string): Promise<Inventory & { bindings: Row[] }> {
+    const scope: Scope = { networkIds: [networkId], organizationId: '', userId: null };
+    const all = async (s: EntityService) =>
+      (await s.repo.list(scope, { network_id: networkId, limit: 0 }, false)).data as Row[];
+    const [hosts, interfaces, subnets, services, ports, bindings, groups] = await Promise.all([
+      all(this.inventory.hosts),
+      all(this.inventory.interfaces),
+      all(this.inventory.subnets),
+      all(this.inventory.services),
+      all(this.inventory.ports),
+      all(this.inventory.bindings),
+      all(this.inventory.groups),
+    ]);
+    return { hosts, interfaces, subnets, services, ports, bindings, groups };
+  }
+
+  /** Builds (and lays out) the graph of a network without storing it: the v0.17 read path and the bench. */
+  async compute(
+    networkId: string,
+    request: TopologyOptions['request'],
+    view: TopologyView = 'L3Logical',
+    overrides: Overrides = {},
+  ): Promise<Built> {
+    const inv = await this.loadInventory(networkId);
+    const graph =
+      view === 'L3Logical'
+        ? buildGraph(inv, request)
+        : buildView(view, { ...inv, tagNames: await this.topologies.tagNamesOfNetwork(networkId) }, request);
+    const subnetType = new Map(inv.subnets.map((s) => [String(s.id), s.subnet_type]));
+    await layoutGraph({
+      graph,
+      containerType: (id) => subnetType.get(id) ?? (view === 'L3Logical' ? 'DockerBridge' : 'None'),
+    });
+    applyOverrides(graph, overrides);
+    const visibleHosts = inv.hosts.filter((h) => h.hidden !== true);
+    const snapshot = {
+      hosts: visibleHosts,
+      interfaces: inv.interfaces,
+      subnets: inv.subnets,
+      services: inv.services,
+      ports: inv.ports,
+      bindings: inv.bindings,
+      groups: inv.groups,
+    };
+    return { graph, snapshot };
+  }
+
+  /**
+   * Rebuilds a stored topology: fresh graph from live entities, stored overrides applied (dropped when `reset`),
+   * snapshot replaced, stale and removed lists cleared.
+   */
+  async rebuildStored(
+    id: string,
+    o: { options?: TopologyOptions; reset?: boolean; view?: TopologyView } = {},
+  ) {
+    const st = await this.topologies.buildState(id);
+    if (!st) throw notFound('Topology');
+    const options = (o.options ?? st.options) as Partial<TopologyOptions>;
+    const request = { ...DEFAULT_REQUEST_OPTIONS, ...(options.request ?? {}) };
+    const view = (o.view ?? st.view) as TopologyView;
+    const viewChanged = o.view !== undefined && o.view !== st.view;
+    const overrides = o.reset || viewChanged ? {} : (st.overrides as Overrides);
+    const built = await this.compute(st.network_id, request, view, overrides);
+    await this.topologies.saveBuild(this.topologies.db, id, {
+      nodes: built.graph.nodes,
+      edges: built.graph.edges,
+      snapshot: built.snapshot,
+      options: o.options,
+      overrides,
+      view,
+      clearStale: true,
+    });
+  }
+
+  async rebuild(p: Principal, id: string, b: TopologyRebuildRequest) {
+    const row = await this.visible(p, id, b.network_id);
+    if (row.is_locked) throw new AppError('topology_locked');
+    const reset =
+      Array.isArray(b.nodes) && b.nodes.length === 0 && Array.isArray(b.edges) && b.edges.length === 0;
+    await this.rebuildStored(id, { options: b.options, reset, view: b.view });
+    return this.self.get(p, id);
+  }
+
+  /** §3.1 refresh: new options and entity snapshot; nodes, edges and staleness stay as they are. */
+  async refresh(p: Principal, id: string, b: TopologyRebuildRequest) {
+    const row = await this.visible(p, id, b.network_id);
+    if (row.is_locked) throw new AppError('topology_locked');
+    const inv = await this.loadInventory(row.network_id as string);
+    await this.topologies.saveBuild(this.topologies.db, id, {
+      snapshot: { ...inv, hosts: inv.hosts.filter((h) => h.hidden !== true) },
+      options: b.options,
+      clearStale: false,
+    });
+    return this.self.get(p, id);
+  }
+
+  async lock(p: Principal, id: string) {
+    await this.visible(p, id);
+    await this.topologies.setLock(id, p.kind === 'daemon' ? null : p.userId, true);
+    return this.self.get(p, id);
+  }
+
+  async unlock(p: Principal, id: string) {
+    await this.visible(p, id);
+    await this.topologies.setLock(id, null, false);
+    return this.self.get(p, id);
+  }
+
+  async update(p: Principal, id: string, b: TopologyInput & { nodes?: unknown[]; edges?: unknown[] }) {
+    const row = await this.visible(p, id, b.network_id);
+    if (b.parent_id) await this.self.reference(p, b.parent_id, b.network_id, 'Topology');
+    if (b.tags) await this.checkTags(p, b.tags);
+    await this.topologies.setMetadata(id, {
+      name: b.name,
+      parent_id: b.parent_id,
+      tags: b.tags ? [...new Set(b.tags)] : undefined,
+      options: b.options,
+    });
+    // A full save (what the reference UI sent before #451): positions and sizes of known nodes become overrides.
+    for (const n of (b.nodes ?? []) as Row[]) {
+      const fields: Record<string, unknown> = {};
+      if (isXy(n.position)) fields.position = n.position;
+      if (isXy(n.size)) fields.size = n.size;
+      if (typeof n.id === 'string' && Object.keys(fields).length) {
+        await this.topologies.patchElement(id, 'nodes', n.id, fields);
+      }
+    }
+    void row;
+    return this.self.get(p, id);
+  }
+
+  async metadata(p: Principal, id: string, b: TopologyMetadataUpdate) {
+    await this.visible(p, id, b.network_id);
+    if (b.parent_id) await this.self.reference(p, b.parent_id, b.network_id, 'Topology');
+    await this.topologies.setMetadata(id, { name: b.name, parent_id: b.parent_id });
+  }
+
+  async nodePosition(p: Principal, id: string, b: TopologyNodePositionUpdate) {
+    await this.visible(p, id, b.network_id);
+    await this.patch(id, 'nodes', b.node_id, { position: b.position });
+  }
+
+  async nodeResize(p: Principal, id: string, b: TopologyNodeResizeUpdate) {
+    await this.visible(p, id, b.network_id);
+    await this.patch(id, 'nodes', b.node_id, { position: b.position, size: b.size });
+  }
+
+  async edgeHandles(p: Principal, id: string, b: TopologyEdgeHandleUpdate) {
+    await this.visible(p, id, b.network_id);
+    await this.patch(id, 'edges', b.edge_id, {
+      source_handle: b.source_handle,
+      target_handle: b.target_handle,
+    });
+  }
+
+  private async patch(
+    id: string,
+    kind: 'nodes' | 'edges',
+    elementId: string,
+    fields: Record<string, unknown>,
+  ) {
+    if (!(await this.topologies.patchElement(id, kind, elementId, fields))) {
+      throw new AppError('topology_node_not_found', {
+        kind: kind === 'nodes' ? 'node' : 'edge',
+        id: elementId,
+      });
+    }
+  }
+}
+
+function isXy(v: unknown): v is { x: number; y: number } {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    Number.isInteger((v as { x: unknown }).x) &&
+    Number.isInteger((v as { y: unknown }).y)
+  );
 }

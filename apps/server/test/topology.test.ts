@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_REQUEST_OPTIONS } from '../src/entities/topology/topology.service.ts';
+import { startTestServer, type TestServer } from './harness.ts';
+import { buildOrg, call, data, type Actor, type Org } from './fixtures/world.ts';
+import { addHost, addSubnet, emptySeed, seedInventory, type InventorySeed } from './topology-fixture.ts';
+
+type Node = {
+  id: string;
+  node_type: string;
+  position: { x: number; y: number };
+  size: { x: number; y: number };
+  subnet_id?: string;
+  header: string | null;
+  is_infra?: boolean;
+};
+type Edge = {
+  id: string;
+  edge_type: string;
+  source: string;
+  target: string;
+  source_handle: string;
+  target_handle: string;
+  label: string | null;
+};
+
+/**
+ * A small home network: gateway and LAN subnets, a router in both, a NAS running Docker with two containers on two
+ * bridges, a Proxmox host with a VM, a hidden host, an open-ports-only host, and a request-path group.
+ */
+function homeLab() {
+  const s = emptySeed();
+  const gw = addSubnet(s, 'wan', '192.168.0.0/24', 'Gateway');
+  const lan = addSubnet(s, 'lan', '10.1.0.0/24', 'Lan');
+  const d1 = addSubnet(s, 'bridge', '172.17.0.0/16', 'DockerBridge');
+  const d2 = addSubnet(s, 'compose', '172.18.0.0/16', 'DockerBridge');
+  const router = addHost(s, 'router', [gw.id, lan.id], ['Gateway', 'Pi-Hole']);
+  // Pi-Hole listens on every interface of the router (a port binding without an interface).
+  (router.services[1]!.binding as { interface_id: string | null }).interface_id = null;
+  const nas = addHost(s, 'nas', [lan.id, d1.id, d2.id], ['Docker', 'PostgreSQL']);
+  const docker = nas.services[0]!;
+  // Two containers, each bound to its own bridge interface of the NAS.
+  const containers = [1, 2].map((k) => {
+    const svc = {
+      id: randomUUID(),
+      host_id: nas.host.id,
+      name: k === 1 ? 'Traefik' : 'Redis',
+      service_definition: k === 1 ? 'Traefik' : 'Redis',
+      virtualization: { type: 'Docker', details: { service_id: docker.id, container_name: `c${k}` } },
+    };
+    s.services.push(svc);
+    const binding = { id: randomUUID(), service_id: svc.id, interface_id: nas.ifaces[k]!.id, port_id: null };
+    s.bindings.push(binding);
+    return { ...svc, binding };
+  });
+  const pve = addHost(s, 'pve', [lan.id], ['Proxmox VE']);
+  const vm = addHost(s, 'vm1', [lan.id], ['Home Assistant'], {
+    virtualization: { type: 'Proxmox', details: { service_id: pve.services[0]!.id } },
+  });
+  const hidden = addHost(s, 'secret', [lan.id], ['MySQL'], { hidden: true });
+  const scanner = addHost(s, 'printer', [lan.id], ['Unclaimed Open Ports']);
+  const group = {
+    id: randomUUID(),
+    name: 'Web path',
+    group_type: 'RequestPath',
+    binding_ids: [router.services[1]!.binding.id, containers[0]!.binding.id, vm.services[0]!.binding.id],
+  };
+  s.groups.push(group);
+  return { s, gw, lan, d1, d2, router, nas, containers, pve, vm, hidden, scanner, group };
+}
+
+describe('topology', () => {
+  let srv: TestServer;
+  let A: Org;
+  let B: Org;
+  let owner: Actor;
+  let lab: ReturnType<typeof homeLab>;
+  let topo: { id: string; nodes: Node[]; edges: Edge[] } & Record<string, unknown>;
+
+  beforeAll(async () => {
+    srv = await startTestServer('pglite');
+    A = await buildOrg(srv.app, srv.db, 'A');
+    B = await buildOrg(srv.app, srv.db, 'B');
+    owner = A.sessions.Owner!;
+    lab = homeLab();
+    await seedInventory(srv.db, A.networkId, lab.s as InventorySeed);
+    topo = await data(
+      call(srv.app, owner, 'POST', '/api/v1/topology', { network_id: A.networkId, name: 'Lab' }),
+    );
+  });
+  afterAll(async () => srv?.close());
+
+  const nodes = (t = topo) => t.nodes;
+  const edgesOf = (type: string, t = topo) => t.edges.filter((e) => e.edge_type === type);
+  const post = (path: string, body: unknown, who = owner) =>
+    call(srv.app, who, 'POST', `/api/v1/topology/${topo.id}${path}`, body);
+
+  it('builds on create: subnets as containers, carded interfaces, hidden hosts and hidden categories left out', () => {
+    expect(topo.is_stale).toBe(false);
+    const subnetNodes = nodes().filter((n) => n.node_type === 'SubnetNode');
+    // wan, lan and one merged docker box for the NAS (group_docker_bridges_by_host is on by default).
+    expect(subnetNodes.map((n) => n.id)).toEqual(expect.arrayContaining([lab.gw.id, lab.lan.id]));
+    expect(subnetNodes).toHaveLength(3);
+    expect(subnetNodes.find((n) => n.header?.startsWith('Docker Bridge'))?.header).toBe(
+      'Docker Bridge: (172.17.0.0/16, 172.18.0.0/16)',
+    );
+    const cards = nodes()
+      .filter((n) => n.node_type === 'InterfaceNode')
+      .map((n) => n.id);
+    expect(cards).toContain(lab.router.ifaces[0]!.id);
+    expect(cards).toContain(lab.router.ifaces[1]!.id); // through Pi-Hole's all-interfaces binding
+    expect(cards).not.toContain(lab.hidden.ifaces[0]!.id);
+    expect(cards).not.toContain(lab.scanner.ifaces[0]!.id); // only an OpenPorts service: hidden category
+    expect((topo.hosts as { id: string }[]).map((h) => h.id)).not.toContain(lab.hidden.host.id);
+    // Cards sit inside their container and the container holds them.
+    for (const c of nodes().filter((n) => n.node_type === 'InterfaceNode')) {
+      const parent = nodes().find((n) => n.id === c.subnet_id)!;
+      expect(c.position.x + c.size.x).toBeLessThanOrEqual(parent.size.x);
+      expect(c.position.y + c.size.y).toBeLessThanOrEqual(parent.size.y);
+    }
+    // Layer order of §2.2: the gateway subnet above the LAN, the docker box below.
+    const y = (id: string) => nodes().find((n) => n.id === id)!.position.y;
+    expect(y(lab.gw.id)).toBeLessThan(y(lab.lan.id));
+    expect(y(lab.lan.id)).toBeLessThan(subnetNodes.find((n) => n.header?.startsWith('Docker'))!.position.y);
+  });
+
+  it('draws each edge type of §1.3', () => {
+    const iface = edgesOf('Interface');
+    expect(iface).toContainEqual(
+      expect.objectContaining({
+        source: lab.router.ifaces[0]!.id,
+        target: lab.router.ifaces[1]!.id,
+        label: 'router',
+      }),
+    );
+    const vm = edgesOf('HostVirtualization');
+    expect(vm).toEqual([
+      expect.objectContaining({ source: lab.pve.ifaces[0]!.id, target: lab.vm.ifaces[0]!.id }),
+    ]);
+    const dockerBox = nodes().find((n) => n.header?.startsWith('Docker'))!.id;
+    expect(edgesOf('ServiceVirtualization')).toEqual([
+      expect.objectContaining({ source: lab.nas.ifaces[0]!.id, target: dockerBox, label: 'Docker @ nas' }),
+    ]);
+    const paths = edgesOf('RequestPath');
+    expect(paths.map((e) => [e.source, e.target])).toEqual([
+      [lab.router.ifaces[0]!.id, lab.nas.ifaces[1]!.id],
+      [lab.nas.ifaces[1]!.id, lab.vm.ifaces[0]!.id],
+    ]);
+    // Gateway (edge layer) to LAN (internal): going down a layer is Bottom→Top.
+    expect(iface[0]).toMatchObject({ source_handle: 'Bottom', target_handle: 'Top' });
+  });
+
+  it('lays out deterministically: rebuilding the same inventory gives the same graph', async () => {
+    const again = await data(post('/rebuild', { network_id: A.networkId, options: topo.options }));
+    expect(again.nodes).toEqual(topo.nodes);
+    expect(again.edges).toEqual(topo.edges);
+  });
+
+  it('point updates change one node or edge in place, survive a rebuild, and reset drops them', async () => {
+    const card = lab.nas.ifaces[0]!.id;
+    const body = { network_id: A.networkId, node_id: card, position: { x: 175, y: 300 } };
+    expect(JSON.stringify(body).length).toBeLessThan(300);
+    const res = await post('/node-position', body);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ success: true, data: null });
+    await data(
+      post('/node-resize', {
+        network_id: A.networkId,
+        node_id: lab.lan.id,
+        size: { x: 2000, y: 1500 },
+        position: { x: 0, y: 400 },
+      }),
+    );
+    const edge = edgesOf('Interface')[0]!;
+    await data(
+      post('/edge-handles', {
+        network_id: A.networkId,
+        edge_id: edge.id,
+        source_handle: 'Left',
+        target_handle: 'Right',
+      }),
+    );
+    await data(post('/metadata', { network_id: A.networkId, name: 'Renamed' }));
+
+    const read = async () => data(call(srv.app, owner, 'GET', `/api/v1/topology/${topo.id}`));
+    const check = (t: typeof topo) => {
+      expect(t.nodes.find((n) => n.id === card)!.position).toEqual({ x: 175, y: 300 });
+      expect(t.nodes.find((n) => n.id === lab.lan.id)).toMatchObject({
+        size: { x: 2000, y: 1500 },
+        position: { x: 0, y: 400 },
+      });
+      expect(t.edges.find((e) => e.id === edge.id)).toMatchObject({
+        source_handle: 'Left',
+        target_handle: 'Right',
+      });
+    };
+    const stored = await read();
+    expect(stored.name).toBe('Renamed');
+    check(stored);
+    // A rebuild recomputes the graph and keeps what the user placed.
+    check(
+      await data(
+        post('/rebuild', {
+          network_id: A.networkId,
+          options: topo.options,
+          nodes: stored.nodes,
+          edges: stored.edges,
+        }),
+      ),
+    );
+    // Reset (empty lists) forgets the placements: back to the computed layout.
+    const reset = await data(
+      post('/rebuild', { network_id: A.networkId, options: topo.options, nodes: [], edges: [] }),
+    );
+    expect(reset.nodes).toEqual(topo.nodes);
+  });
+
+  it('answers 404 for an unknown node or edge and 400 for bad bodies, never 500', async () => {
+    const unknown = await post('/node-position', {
+      network_id: A.networkId,
+      node_id: randomUUID(),
+      position: { x: 1, y: 2 },
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().code).toBe('topology_node_not_found');
+    expect(
+      (
+        await post('/edge-handles', {
+          network_id: A.networkId,
+          edge_id: randomUUID(),
+          source_handle: 'Top',
+          target_handle: 'Top',
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect(
+      (await post('/node-position', { network_id: A.networkId, node_id: 'nope', position: { x: 1 } }))
+        .statusCode,
+    ).toBe(400);
+    expect(
+      (
+        await post('/edge-handles', {
+          network_id: A.networkId,
+          edge_id: randomUUID(),
+          source_handle: 'Up',
+          target_handle: 'Top',
+        })
+      ).statusCode,
+    ).toBe(400);
+    expect(
+      (
+        await post('/node-resize', {
+          network_id: A.networkId,
+          node_id: lab.lan.id,
+          size: { x: -1, y: 5 },
+          position: { x: 0, y: 0 },
+        })
+      ).statusCode,
+    ).toBe(400);
+    // Another organization sees nothing; a wrong network_id in the body is a 404 too.
+    const other = await post(
+      '/node-position',
+      { network_id: B.networkId, node_id: lab.lan.id, position: { x: 1, y: 2 } },
+      B.sessions.Owner!,
+    );
+    expect(other.statusCode).toBe(404);
+    expect((await post('/lock', undefined, B.sessions.Owner!)).statusCode).toBe(404);
+  });
+
+  it('lock blocks rebuild and refresh; unlock allows them again; options.request changes the graph', async () => {
+    const locked = await data(post('/lock', undefined));
+    expect(locked).toMatchObject({ is_locked: true, locked_by: A.owner.id });
+    expect((await post('/rebuild', { network_id: A.networkId, options: topo.options })).statusCode).toBe(409);
+    expect((await post('/refresh', { network_id: A.networkId, options: topo.options })).statusCode).toBe(409);
+    const unlocked = await data(post('/unlock', undefined));
+    expect(unlocked).toMatchObject({ is_locked: false, locked_by: null, locked_at: null });
+    const options = {
+      ...(topo.options as object),
+      request: {
+        ...DEFAULT_REQUEST_OPTIONS,
+        group_docker_bridges_by_host: false,
+        hide_service_categories: [],
+      },
+    };
+    const split = await data(post('/rebuild', { network_id: A.networkId, options }));
+    const boxes = (split.nodes as Node[]).filter((n) => n.node_type === 'SubnetNode').map((n) => n.id);
+    expect(boxes).toEqual(expect.arrayContaining([lab.d1.id, lab.d2.id]));
+    expect((split.nodes as Node[]).map((n) => n.id)).toContain(lab.scanner.ifaces[0]!.id);
+    expect(
+      (split.edges as Edge[])
+        .filter((e) => e.edge_type === 'ServiceVirtualization')
+        .map((e) => e.target)
+        .sort(),
+    ).toEqual([lab.nas.ifaces[1]!.id, lab.nas.ifaces[2]!.id].sort());
+    expect(split.options.request.group_docker_bridges_by_host).toBe(false);
+  });
+});
