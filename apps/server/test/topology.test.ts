@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EntityEvent } from '../src/events/bus.ts';
+import { marksStale, TopologyLifecycle } from '../src/entities/topology/topology.lifecycle.ts';
+import { TopologiesRepository } from '../src/entities/topology/topology.repository.ts';
 import { DEFAULT_REQUEST_OPTIONS } from '../src/entities/topology/topology.service.ts';
 import { startTestServer, type TestServer } from './harness.ts';
 import { buildOrg, call, data, type Actor, type Org } from './fixtures/world.ts';
@@ -293,5 +296,159 @@ describe('topology', () => {
         .sort(),
     ).toEqual([lab.nas.ifaces[1]!.id, lab.nas.ifaces[2]!.id].sort());
     expect(split.options.request.group_docker_bridges_by_host).toBe(false);
+  });
+
+  it('v0.17 read path: the graph of a network per view, and a Mermaid export', async () => {
+    const l3 = await data(call(srv.app, owner, 'GET', `/api/v1/topology/data?network_id=${A.networkId}`));
+    expect(l3.view).toBe('L3Logical');
+    expect((l3.nodes as Node[]).map((n) => n.id)).toContain(lab.lan.id);
+    const work = await data(
+      call(srv.app, owner, 'GET', `/api/v1/topology/data?network_id=${A.networkId}&view=Workloads`),
+    );
+    const boxes = (work.nodes as Node[]).filter((n) => n.node_type === 'SubnetNode');
+    // Bare-metal boxes only: the VM is an element inside its hypervisor's box, containers inside the NAS.
+    expect(boxes.map((b) => b.id)).not.toContain(lab.vm.host.id);
+    expect((work.nodes as Node[]).find((n) => n.id === lab.vm.host.id)).toMatchObject({
+      subnet_id: lab.pve.host.id,
+      header: 'VM: vm1',
+    });
+    expect((work.nodes as Node[]).find((n) => n.id === lab.containers[0]!.id)?.subnet_id).toBe(
+      lab.nas.host.id,
+    );
+    const apps = await data(
+      call(srv.app, owner, 'GET', `/api/v1/topology/data?network_id=${A.networkId}&view=Applications`),
+    );
+    expect((apps.nodes as Node[]).filter((n) => n.node_type === 'SubnetNode').map((n) => n.header)).toEqual([
+      'Ungrouped',
+    ]);
+    expect((apps.edges as Edge[]).filter((e) => e.edge_type === 'RequestPath')).toHaveLength(2);
+    expect(
+      (await call(srv.app, B.sessions.Owner!, 'GET', `/api/v1/topology/data?network_id=${A.networkId}`))
+        .statusCode,
+    ).toBe(404);
+
+    const res = await call(srv.app, owner, 'GET', `/api/v1/topology/${topo.id}/export/mermaid`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const lines = res.body.trim().split('\n');
+    // Structure checked by hand (the mermaid parser needs a DOM): header, balanced subgraphs, links between declared ids.
+    expect(lines[0]).toBe('flowchart TB');
+    expect(lines.filter((l) => l.trim().startsWith('subgraph ')).length).toBe(
+      lines.filter((l) => l.trim() === 'end').length,
+    );
+    const declared = new Set(
+      lines.map((l) => /^\s+(?:subgraph )?(n_[A-Za-z0-9]+)\[/.exec(l)?.[1]).filter(Boolean),
+    );
+    const links = lines.filter((l) => / (-->|-\.-)/.test(l));
+    expect(links.length).toBeGreaterThan(0);
+    for (const l of links) {
+      const [, a, b] = /^\s+(n_\w+) .* (n_\w+)$/.exec(l)!;
+      expect(declared.has(a!) && declared.has(b!), l).toBe(true);
+    }
+    expect(res.body).toContain('["lan"]');
+  });
+
+  it('staleness follows the field rules of §1.5', () => {
+    const ev = (
+      entity: string,
+      operation: EntityEvent['operation'],
+      changed_fields: string[] = [],
+    ): EntityEvent => ({
+      entity,
+      operation,
+      ids: [randomUUID()],
+      network_ids: [A.networkId],
+      organization_ids: [],
+      scopes: [],
+      changed_fields,
+      suppress: false,
+    });
+    expect(marksStale(ev('Host', 'created'))).toBe(true);
+    expect(marksStale(ev('Host', 'deleted'))).toBe(true);
+    expect(marksStale(ev('Host', 'updated', ['hostname']))).toBe(true);
+    expect(marksStale(ev('Host', 'updated', ['hidden']))).toBe(true);
+    expect(marksStale(ev('Host', 'updated', ['virtualization']))).toBe(true);
+    expect(marksStale(ev('Host', 'updated', ['description']))).toBe(false);
+    expect(marksStale(ev('Interface', 'updated', ['ip_address']))).toBe(true);
+    expect(marksStale(ev('Interface', 'updated', ['subnet_id']))).toBe(true);
+    expect(marksStale(ev('Interface', 'updated', ['mac_address']))).toBe(false);
+    expect(marksStale(ev('Service', 'updated', ['virtualization']))).toBe(true);
+    expect(marksStale(ev('Service', 'updated', ['host_id']))).toBe(true);
+    expect(marksStale(ev('Service', 'updated', ['position']))).toBe(false);
+    expect(marksStale(ev('Binding', 'updated', ['binding_type']))).toBe(true);
+    expect(marksStale(ev('Binding', 'updated', ['service_id']))).toBe(true);
+    expect(marksStale(ev('Port', 'updated', ['port_type']))).toBe(true);
+    expect(marksStale(ev('Port', 'updated', ['host_id']))).toBe(true);
+    expect(marksStale(ev('Group', 'updated', ['binding_ids']))).toBe(true);
+    expect(marksStale(ev('Group', 'updated', ['color']))).toBe(false);
+    expect(marksStale(ev('Subnet', 'updated', ['name', 'cidr']))).toBe(false);
+    expect(marksStale(ev('Subnet', 'created'))).toBe(false);
+    expect(marksStale(ev('Subnet', 'deleted'))).toBe(true);
+    expect(marksStale(ev('Tag', 'created'))).toBe(false);
+    expect(marksStale({ ...ev('Host', 'updated', ['hostname']), suppress: true })).toBe(false);
+  });
+
+  it('marks stale, records removals, and coalesces auto-rebuilds per network; locked topologies are left alone', async () => {
+    await data(post('/lock', undefined));
+    const rebuilt: string[] = [];
+    const lc = new TopologyLifecycle(
+      new TopologiesRepository(srv.db.kysely),
+      async (id) => void rebuilt.push(id),
+      {
+        debounceMs: 60_000,
+        maxWaitMs: 60_000,
+      },
+    );
+    const removedHost = randomUUID();
+    const scope = { network_id: A.networkId, organization_id: A.orgId, ids: [removedHost] };
+    for (let k = 0; k < 200; k++) {
+      await lc.onEvent({
+        entity: 'Host',
+        operation: k === 0 ? 'deleted' : 'created',
+        ids: [removedHost],
+        network_ids: [A.networkId],
+        organization_ids: [A.orgId],
+        scopes: [scope],
+        changed_fields: [],
+        suppress: false,
+      });
+    }
+    const locked = await data(call(srv.app, owner, 'GET', `/api/v1/topology/${topo.id}`));
+    expect(locked).toMatchObject({ is_stale: true, is_locked: true, removed_hosts: [removedHost] });
+    await lc.flush();
+    // The network's default "My Topology" is unlocked and rebuilt; the locked one is stale and left alone.
+    expect(rebuilt).not.toContain(topo.id);
+    rebuilt.length = 0;
+    await data(post('/unlock', undefined));
+    await lc.onEvent({
+      entity: 'Port',
+      operation: 'updated',
+      ids: [randomUUID()],
+      network_ids: [A.networkId],
+      organization_ids: [A.orgId],
+      scopes: [{ ...scope, ids: [randomUUID()] }],
+      changed_fields: ['port_number'],
+      suppress: false,
+    });
+    await lc.flush();
+    // 201 events, one rebuild per unlocked topology of the network (this one and the default My Topology).
+    expect(rebuilt.filter((id) => id === topo.id)).toHaveLength(1);
+    expect(rebuilt).toHaveLength(2);
+    lc.stop();
+  });
+
+  it('rebuilds by itself after a write to the inventory (the server subscriber)', async () => {
+    const extra = emptySeed();
+    extra.subnets.push({ ...lab.lan });
+    const added = addHost(extra, 'late', [lab.lan.id], ['Redis']);
+    extra.subnets = [];
+    await seedInventory(srv.db, A.networkId, extra);
+    let found = false;
+    for (let k = 0; k < 100 && !found; k++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const t = await data(call(srv.app, owner, 'GET', `/api/v1/topology/${topo.id}`));
+      found = !t.is_stale && (t.nodes as Node[]).some((n) => n.id === added.ifaces[0]!.id);
+    }
+    expect(found).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import {
   TopologyNodeResizeUpdate,
   TopologyRebuildRequest,
   TopologyRequest,
+  TopologyView,
 } from '@scanopy/contracts';
 import { Type, type TSchema } from 'typebox';
 import { principal, type EntityResource } from '../../http/crud.ts';
@@ -38,6 +39,42 @@ const Empty = ItemResponse(Type.Null());
  * export come from registerCrud).
  */
 export async function topologyRoutes(app: RouteApp, { topologies }: Services) {
+  topologies.lifecycle.start((l) => app.bus.subscribe(l));
+  app.addHook('onClose', async () => topologies.lifecycle.stop());
+
+  app.get(
+    '/topology/data',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        operationId: 'get_topology_data',
+        tags: ['topology'],
+        querystring: Type.Object({ network_id: Uuid, view: Type.Optional(TopologyView) }),
+        response: { 200: ItemResponse(Type.Record(Type.String(), Type.Unknown())) },
+      },
+    },
+    async (req) => ok(await topologies.graphOf(principal(req), req.query.network_id, req.query.view)),
+  );
+
+  app.get(
+    '/topology/:id/export/mermaid',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        operationId: 'export_topology_mermaid',
+        tags: ['topology'],
+        params: IdParams,
+        querystring: Type.Object({ view: Type.Optional(TopologyView) }),
+        produces: ['text/plain'],
+        response: { 200: Type.String() },
+      },
+    },
+    async (req, reply) => {
+      const text = await topologies.mermaid(principal(req), req.params.id, req.query.view);
+      return reply.type('text/plain; charset=utf-8').send(text);
+    },
+  );
+
   const post = (
     path: string,
     operationId: string,

@@ -15,6 +15,8 @@ import { AppError, notFound } from '../../http/errors.ts';
 import type { TagsRepository } from '../tags/tags.repository.ts';
 import { buildGraph, type Graph, type Inventory, type Row } from './topology.builder.ts';
 import { applyOverrides, layoutGraph, type Overrides } from './topology.layout.ts';
+import { TopologyLifecycle } from './topology.lifecycle.ts';
+import { toMermaid } from './topology.mermaid.ts';
 import type { TopologiesRepository } from './topology.repository.ts';
 import { buildView } from './topology.views.ts';
 
@@ -54,12 +56,63 @@ export interface Built {
  * rebuild, lock, and point updates of single nodes and edges.
  */
 export class TopologyService {
+  /** Staleness and auto-rebuild from entity events (started by the routes plugin on the app's bus). */
+  readonly lifecycle: TopologyLifecycle;
+
   constructor(
     private readonly topologies: TopologiesRepository,
     private readonly self: EntityService<'topologies'>,
     private readonly tags: TagsRepository,
     private readonly inventory: InventorySources,
-  ) {}
+  ) {
+    this.lifecycle = new TopologyLifecycle(topologies, (id) => this.rebuildStored(id));
+  }
+
+  /** v0.17 read path: the graph of a network built on the fly from live entities (nothing stored). */
+  async graphOf(p: Principal, networkId: string, view: TopologyView = 'L3Logical') {
+    if (!p.networkIds.includes(networkId)) throw notFound('Network');
+    const stored = (await this.self.list(p, { network_id: networkId, limit: 1 })).data[0];
+    const options = (stored?.options ?? {}) as Partial<TopologyOptions>;
+    const built = await this.compute(
+      networkId,
+      { ...DEFAULT_REQUEST_OPTIONS, ...(options.request ?? {}) },
+      view,
+    );
+    return {
+      network_id: networkId,
+      view,
+      nodes: built.graph.nodes,
+      edges: built.graph.edges,
+      ...built.snapshot,
+    };
+  }
+
+  /** Mermaid flowchart of a stored topology, or of another view of its network. */
+  async mermaid(p: Principal, id: string, view?: TopologyView): Promise<string> {
+    const row = await this.self.get(p, id);
+    let graph: Graph = { nodes: row.nodes as Graph['nodes'], edges: row.edges as Graph['edges'] };
+    let snapshot = row as Record<string, unknown>;
+    if (view && view !== row.view) {
+      const options = row.options as Partial<TopologyOptions>;
+      const built = await this.compute(
+        row.network_id as string,
+        { ...DEFAULT_REQUEST_OPTIONS, ...(options.request ?? {}) },
+        view,
+      );
+      graph = built.graph;
+      snapshot = built.snapshot;
+    }
+    const name = new Map<string, string>();
+    for (const s of (snapshot.subnets as Row[]) ?? [])
+      name.set(String(s.id), `${String(s.name)} ${String(s.cidr)}`);
+    for (const h of (snapshot.hosts as Row[]) ?? []) name.set(String(h.id), String(h.name));
+    for (const s of (snapshot.services as Row[]) ?? []) name.set(String(s.id), String(s.name));
+    for (const i of (snapshot.interfaces as Row[]) ?? []) {
+      const host = name.get(String(i.host_id));
+      name.set(String(i.id), `${host ?? ''} ${String(i.ip_address)}`.trim());
+    }
+    return toMermaid(graph, (nodeId) => name.get(nodeId) ?? nodeId);
+  }
 
   async create(p: Principal, b: TopologyInput) {
     assertNetwork(p, b.network_id);
