@@ -90,8 +90,72 @@ async function mailToken(c: Ctx, userId: string, purpose: 'verify_email' | 'rese
 
 const get = (c: Ctx, url: string) => c.w.owner.api.data<Record<string, unknown>>('GET', url);
 
+/** A topology of the world's network, built from its inventory (a service bound across two subnets gives an edge). */
+async function newTopology(c: Ctx) {
+  const t = await c.w.owner.api.data<{
+    id: string;
+    options: unknown;
+    nodes: { id: string }[];
+    edges: { id: string }[];
+  }>('POST', '/api/v1/topology', { network_id: c.w.networkId, name: `topo-${next()}` });
+  if (t.nodes.length === 0 || t.edges.length === 0)
+    throw new Error('the world inventory gives no topology nodes/edges');
+  return t;
+}
+
 /** Hand-written requests by reference operationId, for operations the generic rules below cannot fill. */
 const samples: Record<string, (c: Ctx) => Promise<Sample> | Sample> = {
+  // Topology: each sample builds its own topology from the world's network; point updates name one of its elements.
+  create_topology: (c) => ({ body: { network_id: c.w.networkId, name: `topo-${next()}` } }),
+  update_topology: async (c) => ({
+    params: { id: (await newTopology(c)).id },
+    body: { network_id: c.w.networkId, name: 'Renamed' },
+  }),
+  rebuild: async (c) => {
+    const t = await newTopology(c);
+    return { params: { id: t.id }, body: { network_id: c.w.networkId, options: t.options } };
+  },
+  refresh: async (c) => {
+    const t = await newTopology(c);
+    return { params: { id: t.id }, body: { network_id: c.w.networkId, options: t.options } };
+  },
+  lock: async (c) => ({ params: { id: (await newTopology(c)).id } }),
+  unlock: async (c) => ({ params: { id: (await newTopology(c)).id } }),
+  update_metadata: async (c) => ({
+    params: { id: (await newTopology(c)).id },
+    body: { network_id: c.w.networkId, name: 'Renamed' },
+  }),
+  update_node_position: async (c) => {
+    const t = await newTopology(c);
+    return {
+      params: { id: t.id },
+      body: { network_id: c.w.networkId, node_id: t.nodes[0]!.id, position: { x: 25, y: 50 } },
+    };
+  },
+  update_node_resize: async (c) => {
+    const t = await newTopology(c);
+    return {
+      params: { id: t.id },
+      body: {
+        network_id: c.w.networkId,
+        node_id: t.nodes[0]!.id,
+        size: { x: 500, y: 400 },
+        position: { x: 0, y: 0 },
+      },
+    };
+  },
+  update_edge_handles: async (c) => {
+    const t = await newTopology(c);
+    return {
+      params: { id: t.id },
+      body: {
+        network_id: c.w.networkId,
+        edge_id: t.edges[0]!.id,
+        source_handle: 'Left',
+        target_handle: 'Right',
+      },
+    };
+  },
   check_email: () => ({ body: { email: `nobody-${next()}@example.com` } }),
   forgot_password: (c) => ({ body: { email: c.w.member.email } }),
   resend_verification: (c) => ({ body: { email: c.w.member.email } }),

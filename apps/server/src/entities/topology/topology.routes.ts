@@ -136,16 +136,24 @@ export async function topologyRoutes(app: RouteApp, { topologies }: Services) {
     '/topology/:id/rebuild',
     'rebuild',
     TopologyRebuildRequest,
-    ItemResponse(Topology),
-    async (req) => topologies.rebuild(principal(req), req.params.id, req.body as TopologyRebuildRequest),
+    Empty,
+    async (req) => {
+      // An empty success, like the reference; the rebuilt topology is read back (or arrives on the stream).
+      await topologies.rebuild(principal(req), req.params.id, req.body as TopologyRebuildRequest);
+      return null;
+    },
     GRAPH_BODY_LIMIT_BYTES,
   );
   post(
     '/topology/:id/refresh',
     'refresh',
     TopologyRebuildRequest,
-    ItemResponse(Topology),
-    async (req) => topologies.refresh(principal(req), req.params.id, req.body as TopologyRebuildRequest),
+    Empty,
+    async (req) => {
+      // An empty success, like the reference; the rebuilt topology is read back (or arrives on the stream).
+      await topologies.refresh(principal(req), req.params.id, req.body as TopologyRebuildRequest);
+      return null;
+    },
     GRAPH_BODY_LIMIT_BYTES,
   );
   post('/topology/:id/lock', 'lock', undefined, ItemResponse(Topology), async (req) =>
