@@ -69,6 +69,7 @@ describe.skipIf(skipReason)(
     let networkId = '';
     let topology: WireTopology;
     const hostIds: string[] = [];
+    const subnetIds: string[] = [];
     /** Why the suite cannot run against this server: only a missing builder route, never a wrong result. */
     let builderMissing = '';
 
@@ -100,15 +101,14 @@ describe.skipIf(skipReason)(
 
     /** A host with one interface in `subnetId` and `n` services bound to ports on it. */
     async function seedHost(name: string, subnetId: string, ip: string, n: number): Promise<string> {
-      const id = randomUUID();
       const iface = randomUUID();
       const ports = Array.from({ length: n }, (_, k) => ({
         id: randomUUID(),
         number: 8000 + k,
         protocol: 'Tcp',
       }));
-      await call('POST', '/api/v1/hosts', {
-        id,
+      // The server picks the host's id; the ids below only tie the new children together inside this body.
+      const host = await call<{ id: string }>('POST', '/api/v1/hosts', {
         name,
         network_id: networkId,
         tags: [],
@@ -121,7 +121,7 @@ describe.skipIf(skipReason)(
           bindings: [{ id: randomUUID(), type: 'Port', port_id: p.id, interface_id: iface }],
         })),
       });
-      return id;
+      return host.id;
     }
 
     const stored = () => call<WireTopology>('GET', `/api/v1/topology/${topology.id}`);
@@ -143,7 +143,6 @@ describe.skipIf(skipReason)(
       const reg = await api.post(`${b}/api/auth/register`, { data: { ...OWNER, terms_accepted: true } });
       expect(reg.ok()).toBe(true);
       networkId = (await call<{ id: string }[]>('GET', '/api/v1/networks'))[0]!.id;
-      const subnetIds: string[] = [];
       for (const s of SUBNETS) {
         subnetIds.push(
           (await call<{ id: string }>('POST', '/api/v1/subnets', { ...s, network_id: networkId, tags: [] }))
@@ -221,10 +220,13 @@ describe.skipIf(skipReason)(
         await page.reload();
         await card(hostId).waitFor({ timeout: 30_000 });
       });
+      // Stored positions are relative to the subnet; the drawn transform is absolute.
+      const reloaded = await stored();
+      const parent = nodeOf(reloaded, nodeOf(reloaded, nodeId).subnet_id!).position;
       const transform = await page
         .locator(`.svelte-flow__node[data-id="${nodeId}"]`)
         .evaluate((e) => e.getAttribute('style') ?? '');
-      expect(transform).toContain(`translate(${after.x}px, ${after.y}px)`);
+      expect(transform).toContain(`translate(${parent.x + after.x}px, ${parent.y + after.y}px)`);
 
       await step('undo the move', async () => {
         // Undo covers edits of this visit: move again, then undo back to `after`.
@@ -242,7 +244,10 @@ describe.skipIf(skipReason)(
 
     it('resizes a subnet and saves its size', async (ctx) => {
       ctx.skip(!!builderMissing, builderMissing);
-      const subnet = topology.nodes.find((n) => n.node_type === 'SubnetNode')!;
+      // The topmost subnet: its title is never under the minimap (bottom right).
+      const subnet = topology.nodes
+        .filter((n) => n.node_type === 'SubnetNode')
+        .sort((a, b) => a.position.y - b.position.y || a.position.x - b.position.x)[0]!;
       const before = nodeOf(await stored(), subnet.id).size;
       await step('select the subnet and drag its corner', async () => {
         const el = page.locator(`.svelte-flow__node[data-id="${subnet.id}"]`);
@@ -268,12 +273,7 @@ describe.skipIf(skipReason)(
         await page.getByTestId('locked-banner').waitFor();
       });
       expect((await stored()).is_locked).toBe(true);
-      const newHost = await seedHost(
-        'late-arrival',
-        topology.nodes.find((n) => n.node_type === 'SubnetNode')!.id,
-        '10.77.1.200',
-        2,
-      );
+      const newHost = await seedHost('late-arrival', subnetIds[0]!, '10.77.1.200', 2);
       await step('stale banner appears', () => page.getByTestId('stale-banner').waitFor({ timeout: 20_000 }));
       await expect(card(newHost).count()).resolves.toBe(0);
       await step('unlock, preview, rebuild', async () => {
