@@ -36,6 +36,16 @@ export default defineConfig({
         },
       },
       { test: { name: 'web', include: ['apps/web/src/**/*.test.ts'] } },
+      // Deployment as self-hosters run it: backup/restore, the daemon bundle, systemd units, shutdown (deploy/test).
+      {
+        test: {
+          name: 'deploy',
+          include: ['deploy/test/**/*.test.ts'],
+          exclude: ['deploy/test/**/*.docker.test.ts', '**/node_modules/**'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
       { test: { name: 'lab', include: ['lab/**/*.test.ts'], testTimeout: 60_000 } },
       {
         test: {

@@ -11,7 +11,7 @@ fi
 
 # --test: what the test tiers run beyond Node: Debian chromium (browser tests), and for the lab tests a Docker
 # Engine (images are made with `docker import` from busybox-static, nothing is pulled), tcpdump, nftables,
-# redis-server and python3.
+# redis-server and python3; for the deploy tests, systemd-analyze (Debian's systemd) to verify the units.
 if [ "${1:-}" = "--test" ]; then
   missing=()
   need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
@@ -21,6 +21,7 @@ if [ "${1:-}" = "--test" ]; then
   need nft nftables
   need redis-server redis-server
   need python3 python3
+  need systemd-analyze systemd
   dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "==> installing Debian packages for the test tiers: ${missing[*]}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs everything CI runs: lint, type checks, then every test tier (unit, server on PGlite and PostgreSQL,
-# daemon, network-namespace lab, browser). Installs what is missing and makes sure PostgreSQL is up.
+# daemon, deployment (bundles, backups, systemd units), network-namespace lab, browser). Installs what is missing
+# and makes sure PostgreSQL is up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh --test
@@ -20,7 +21,7 @@ npm run check
 echo "==> build web UI"
 npm run build -w apps/web
 echo "==> unit and integration tests"
-npx vitest run --project contracts --project detection --project env --project server --project web --project daemon
+npx vitest run --project contracts --project detection --project env --project server --project web --project daemon --project deploy
 echo "==> network-namespace lab tests"
 npx vitest run --project lab --project daemon-netns
 echo "==> browser tests"

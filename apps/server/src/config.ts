@@ -51,6 +51,13 @@ export const serverSettings = {
     secret: true,
     doc: 'PostgreSQL connection URL. When set, it is used instead of the embedded database; same migrations.',
   },
+  databasePassword: {
+    env: 'SCANOPY_DATABASE_PASSWORD',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    doc: 'Password for `SCANOPY_DATABASE_URL`, replacing any in the URL (e.g. `SCANOPY_DATABASE_PASSWORD_FILE=/run/secrets/db`).',
+  },
   publicUrl: {
     env: 'SCANOPY_PUBLIC_URL',
     kind: 'url',
@@ -286,6 +293,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   }
   const cfg = out as ServerConfig;
   cfg.dataDir = path.resolve(cfg.dataDir);
+  if (cfg.databasePassword !== undefined) {
+    if (!cfg.databaseUrl) throw new ConfigError('SCANOPY_DATABASE_PASSWORD needs SCANOPY_DATABASE_URL');
+    const url = new URL(cfg.databaseUrl);
+    url.password = encodeURIComponent(cfg.databasePassword);
+    cfg.databaseUrl = url.toString();
+  }
   cfg.webDir = path.isAbsolute(cfg.webDir) ? cfg.webDir : path.join(repoRoot, cfg.webDir);
   try {
     oidcProviders(cfg);

@@ -27,6 +27,21 @@ describe('server configuration', () => {
     expect(c.integratedDaemon).toBe(false);
   });
 
+  it('puts SCANOPY_DATABASE_PASSWORD(_FILE) into the database URL (one secret for PostgreSQL and the server)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'scanopy-cfg-'));
+    const file = path.join(dir, 'postgres_password');
+    writeFileSync(file, 'p@ss:w/rd\n');
+    const c = loadConfig({
+      SCANOPY_DATABASE_URL: 'postgresql://scanopy:old@postgres:5432/scanopy',
+      SCANOPY_DATABASE_PASSWORD_FILE: file,
+    });
+    const url = new URL(c.databaseUrl!);
+    expect(decodeURIComponent(url.password)).toBe('p@ss:w/rd');
+    expect(url.username).toBe('scanopy');
+    expect(url.host).toBe('postgres:5432');
+    expect(() => loadConfig({ SCANOPY_DATABASE_PASSWORD: 'x' })).toThrow(ConfigError);
+  });
+
   it('trims only trailing whitespace of *_FILE contents, and reads every boolean word', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'scanopy-cfg-'));
     const file = path.join(dir, 'smtp-password');

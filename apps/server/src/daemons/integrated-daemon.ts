@@ -89,8 +89,12 @@ export class IntegratedDaemon {
       SCANOPY_LOG_LEVEL: this.config.logLevel === 'silent' ? 'error' : this.config.logLevel,
       ...extra,
     });
-    const entry = path.join(repoRoot, 'apps/daemon/src/main.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    // From the sources in a checkout; the server image ships only the daemon's single-file bundle (deploy/bundle.ts).
+    const source = path.join(repoRoot, 'apps/daemon/src/main.ts');
+    const args = existsSync(source)
+      ? ['--import', 'tsx', source]
+      : [path.join(repoRoot, 'apps/daemon/dist/scanopy-daemon.mjs')];
+    const child = spawn(process.execPath, args, {
       env,
       cwd: repoRoot,
       // The IPC channel lets the daemon notice when the server dies, however it dies.
