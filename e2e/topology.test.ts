@@ -7,7 +7,15 @@ import type { APIRequestContext, Download, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserUnavailable, launchBrowser, type Browser } from './support/browser.ts';
-import { ensureWebBuild, startServer, type RunningServer } from './support/server.ts';
+import { ensureWebBuild, repoRoot, startServer, type RunningServer } from './support/server.ts';
+
+// Runs in Chromium (page.evaluate); the e2e project type-checks with Node's types only.
+declare const localStorage: { setItem(key: string, value: string): void; removeItem(key: string): void };
+interface DomElement {
+  querySelector(selector: string): DomElement | null;
+  getBoundingClientRect(): { x: number; y: number; width: number; height: number };
+}
+declare const document: DomElement & { elementFromPoint(x: number, y: number): unknown };
 
 const unavailable = browserUnavailable();
 const skipReason = unavailable && !process.env.CI ? unavailable : undefined;
@@ -33,6 +41,7 @@ interface WireTopology {
   edges: { id: string; edge_type: string }[];
   is_stale: boolean;
   is_locked: boolean;
+  options: { local: { hide_edge_types: string[] } };
 }
 
 /** The browser's DOMParser, typed for the checks below (the test's own types have no DOM library). */
@@ -47,17 +56,35 @@ type XmlParser = new () => {
 };
 
 const OWNER = { email: 'mapper@example.com', password: 'CorrectHorse9' };
-const SUBNETS = [
-  { name: 'LAN', cidr: '10.77.1.0/24', subnet_type: 'Lan' },
-  { name: 'DMZ', cidr: '10.77.2.0/24', subnet_type: 'Dmz' },
-  { name: 'Servers', cidr: '10.77.3.0/24', subnet_type: 'Lan' },
-];
-const SERVICES = ['Traefik', 'PostgreSQL', 'Redis', 'Grafana', 'SSH', 'Pi-Hole', 'Home Assistant', 'Samba'];
+/** A home lab: the §2.2 layers (DMZ above LAN and IoT, Management and a Docker bridge below). */
+const SUBNETS = {
+  lan: { name: 'LAN', cidr: '10.77.1.0/24', subnet_type: 'Lan' },
+  dmz: { name: 'DMZ', cidr: '10.77.2.0/24', subnet_type: 'Dmz' },
+  iot: { name: 'IoT', cidr: '10.77.4.0/24', subnet_type: 'IoT' },
+  mgmt: { name: 'Management', cidr: '10.77.9.0/24', subnet_type: 'Management' },
+  docker: { name: 'docker0', cidr: '172.17.0.0/16', subnet_type: 'DockerBridge' },
+};
+type SubnetKey = keyof typeof SUBNETS;
+/** With SCANOPY_SCREENSHOTS=1 the run also writes docs/screenshots/topology-<theme>.png (the README links them). */
+const SHOTS = process.env.SCANOPY_SCREENSHOTS === '1' ? path.join(repoRoot, 'docs/screenshots') : undefined;
+
+interface WireHost {
+  id: string;
+  interfaces: { id: string }[];
+  services: { id: string; service_definition: string; bindings: { id: string }[] }[];
+}
+/** A service to seed: catalog name (its icon), port, and the index of the interface it binds (-1: all of them). */
+interface SeedService {
+  name: string;
+  port?: number;
+  on?: number;
+}
 
 /*
- * The topology editor against a real server: a network seeded through the API (3 subnets, 12 hosts with services;
- * no discovery runs, so nothing is scanned), the diagram built by the server, and every edit checked in the stored
- * topology. Exports are validated as files (PNG decoded, SVG and draw.io parsed, Mermaid parsed by mermaid itself).
+ * The topology editor against a real server: a home lab seeded through the API (5 subnets, 13 hosts with services, VMs,
+ * Docker containers and two groups, so every edge type but the physical link is drawn; no discovery runs, so nothing
+ * is scanned), the diagram built by the server, and every edit checked in the stored topology. Exports are validated
+ * as files (PNG decoded, SVG and draw.io parsed, Mermaid parsed by mermaid itself).
  */
 describe.skipIf(skipReason)(
   `topology editor in a browser${skipReason ? ` (skipped: ${skipReason})` : ''}`,
@@ -68,10 +95,9 @@ describe.skipIf(skipReason)(
     let api: APIRequestContext;
     let networkId = '';
     let topology: WireTopology;
-    const hostIds: string[] = [];
-    const subnetIds: string[] = [];
-    /** Why the suite cannot run against this server: only a missing builder route, never a wrong result. */
-    let builderMissing = '';
+    /** Seeded host ids by name (each host has at least one card). */
+    const hostIds: Record<string, string> = {};
+    const subnetIds = {} as Record<SubnetKey, string>;
 
     async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
       try {
@@ -99,34 +125,187 @@ describe.skipIf(skipReason)(
       return body.data;
     }
 
-    /** A host with one interface in `subnetId` and `n` services bound to ports on it. */
-    async function seedHost(name: string, subnetId: string, ip: string, n: number): Promise<string> {
-      const iface = randomUUID();
-      const ports = Array.from({ length: n }, (_, k) => ({
+    /** A host with interfaces in the given subnets and services bound to ports on them (ids picked by the server). */
+    async function seedHost(
+      name: string,
+      interfaces: [SubnetKey, string][],
+      services: SeedService[],
+      extra: object = {},
+    ): Promise<WireHost> {
+      const ifaces = interfaces.map(([k, ip]) => ({
         id: randomUUID(),
-        number: 8000 + k,
-        protocol: 'Tcp',
+        subnet_id: subnetIds[k],
+        ip_address: ip,
       }));
-      // The server picks the host's id; the ids below only tie the new children together inside this body.
-      const host = await call<{ id: string }>('POST', '/api/v1/hosts', {
+      const ports: { id: string; number: number; protocol: string }[] = [];
+      const host = await call<WireHost>('POST', '/api/v1/hosts', {
         name,
         network_id: networkId,
         tags: [],
-        interfaces: [{ id: iface, subnet_id: subnetId, ip_address: ip }],
+        interfaces: ifaces,
         ports,
-        services: ports.map((p, k) => ({
-          id: randomUUID(),
-          name: SERVICES[k % SERVICES.length],
-          service_definition: SERVICES[k % SERVICES.length],
-          bindings: [{ id: randomUUID(), type: 'Port', port_id: p.id, interface_id: iface }],
-        })),
+        services: services.map((svc) => {
+          // These ids only tie the new children together inside this body.
+          const port = svc.port ? { id: randomUUID(), number: svc.port, protocol: 'Tcp' } : undefined;
+          if (port) ports.push(port);
+          const iface = svc.on === -1 ? null : ifaces[svc.on ?? 0]!.id;
+          return {
+            id: randomUUID(),
+            name: svc.name,
+            service_definition: svc.name,
+            bindings: [
+              port
+                ? { id: randomUUID(), type: 'Port', port_id: port.id, interface_id: iface }
+                : { id: randomUUID(), type: 'Interface', interface_id: iface },
+            ],
+          };
+        }),
+        ...extra,
       });
-      return host.id;
+      hostIds[name] = host.id;
+      return host;
+    }
+    const bindingOf = (h: WireHost, definition: string) =>
+      h.services.find((x) => x.service_definition === definition)!.bindings[0]!.id;
+
+    /**
+     * Every edge type of a home lab: a router in four subnets (host interface edges), VMs of a Proxmox host
+     * (virtualized host), Docker containers on a bridge (virtualized service), a request path and a hub-and-spoke
+     * group.
+     */
+    async function seedHomeLab() {
+      for (const [k, s] of Object.entries(SUBNETS)) {
+        subnetIds[k as SubnetKey] = (
+          await call<{ id: string }>('POST', '/api/v1/subnets', { ...s, network_id: networkId, tags: [] })
+        ).id;
+      }
+      await seedHost(
+        'router',
+        [
+          ['lan', '10.77.1.1'],
+          ['dmz', '10.77.2.1'],
+          ['iot', '10.77.4.1'],
+          ['mgmt', '10.77.9.1'],
+        ],
+        [{ name: 'OPNsense', port: 443 }, ...[1, 2, 3].map((on) => ({ name: 'Gateway', on }))],
+      );
+      await seedHost(
+        'pihole',
+        [['lan', '10.77.1.2']],
+        [
+          { name: 'Pi-Hole', port: 80 },
+          { name: 'Unbound DNS', port: 53 },
+        ],
+      );
+      const proxy = await seedHost(
+        'edge-proxy',
+        [['dmz', '10.77.2.10']],
+        [{ name: 'Traefik', port: 443 }, { name: 'Cloudflared' }],
+      );
+      const pve = await seedHost(
+        'pve',
+        [
+          ['mgmt', '10.77.9.10'],
+          ['lan', '10.77.1.10'],
+        ],
+        [{ name: 'Proxmox VE', port: 8006, on: -1 }],
+      );
+      const vm = (name: string) => ({
+        virtualization: { type: 'Proxmox', details: { service_id: pve.services[0]!.id, vm_name: name } },
+      });
+      const media = await seedHost(
+        'media',
+        [['lan', '10.77.1.20']],
+        [
+          { name: 'Jellyfin', port: 8096 },
+          { name: 'Immich', port: 2283 },
+        ],
+        vm('media'),
+      );
+      const db = await seedHost(
+        'db',
+        [['lan', '10.77.1.21']],
+        [
+          { name: 'PostgreSQL', port: 5432 },
+          { name: 'Redis', port: 6379 },
+        ],
+        vm('db'),
+      );
+      const apps = await seedHost(
+        'apps',
+        [
+          ['lan', '10.77.1.30'],
+          ['docker', '172.17.0.2'],
+          ['docker', '172.17.0.3'],
+          ['docker', '172.17.0.4'],
+        ],
+        [
+          { name: 'Docker', port: 2375 },
+          { name: 'SSH', port: 22 },
+        ],
+      );
+      const containers: Record<string, WireHost['services'][number]> = {};
+      for (const [k, name] of ['Grafana', 'Prometheus', 'Vaultwarden'].entries()) {
+        containers[name] = await call('POST', '/api/v1/services', {
+          host_id: apps.id,
+          network_id: networkId,
+          name,
+          service_definition: name,
+          tags: [],
+          virtualization: {
+            type: 'Docker',
+            details: { service_id: apps.services[0]!.id, container_name: name.toLowerCase() },
+          },
+          bindings: [{ type: 'Interface', interface_id: apps.interfaces[k + 1]!.id }],
+        });
+      }
+      const nas = await seedHost(
+        'nas',
+        [['lan', '10.77.1.40']],
+        [
+          { name: 'TrueNAS', port: 443 },
+          { name: 'Samba', port: 445 },
+          { name: 'NFS', port: 2049 },
+        ],
+      );
+      await seedHost(
+        'home-assistant',
+        [['iot', '10.77.4.10']],
+        [
+          { name: 'Home Assistant', port: 8123 },
+          { name: 'Zigbee2MQTT', port: 8080 },
+        ],
+      );
+      for (let i = 1; i <= 3; i++) {
+        await seedHost(`esp-sensor-${i}`, [['iot', `10.77.4.${19 + i}`]], [{ name: 'ESPHome', port: 6053 }]);
+      }
+      await seedHost('office-ap', [['mgmt', '10.77.9.20']], [{ name: 'Unifi Access Point', port: 8080 }]);
+      await call('POST', '/api/v1/groups', {
+        network_id: networkId,
+        name: 'Web apps',
+        group_type: 'RequestPath',
+        color: 'Purple',
+        binding_ids: [
+          bindingOf(proxy, 'Traefik'),
+          containers.Grafana!.bindings[0]!.id,
+          bindingOf(db, 'PostgreSQL'),
+        ],
+        tags: [],
+      });
+      await call('POST', '/api/v1/groups', {
+        network_id: networkId,
+        name: 'Media',
+        group_type: 'HubAndSpoke',
+        color: 'Orange',
+        binding_ids: [bindingOf(media, 'Jellyfin'), bindingOf(nas, 'Samba'), bindingOf(db, 'Redis')],
+        tags: [],
+      });
     }
 
     const stored = () => call<WireTopology>('GET', `/api/v1/topology/${topology.id}`);
     const card = (hostId: string) => page.locator(`[data-testid="topology-host"][data-host-id="${hostId}"]`);
     const status = () => page.getByTestId('topology-status');
+    const hiddenEdgeTypes = (t = topology) => t.options.local.hide_edge_types;
     const nodeOf = (t: WireTopology, id: string) => t.nodes.find((n) => n.id === id)!;
 
     beforeAll(async () => {
@@ -143,31 +322,16 @@ describe.skipIf(skipReason)(
       const reg = await api.post(`${b}/api/auth/register`, { data: { ...OWNER, terms_accepted: true } });
       expect(reg.ok()).toBe(true);
       networkId = (await call<{ id: string }[]>('GET', '/api/v1/networks'))[0]!.id;
-      for (const s of SUBNETS) {
-        subnetIds.push(
-          (await call<{ id: string }>('POST', '/api/v1/subnets', { ...s, network_id: networkId, tags: [] }))
-            .id,
-        );
-      }
-      for (let i = 0; i < 12; i++) {
-        const s = i % SUBNETS.length;
-        hostIds.push(await seedHost(`host-${i}`, subnetIds[s]!, `10.77.${s + 1}.${10 + i}`, 1 + (i % 3)));
-      }
+      await seedHomeLab();
       const all = await call<WireTopology[]>('GET', `/api/v1/topology?network_id=${networkId}`);
       topology =
         all[0] ??
         (await call<WireTopology>('POST', '/api/v1/topology', { network_id: networkId, name: 'Lab map' }));
       // Bring the diagram up to date with the seeded hosts (the topology may predate them).
-      const rebuild = await api.post(`${server.baseUrl}/api/v1/topology/${topology.id}/rebuild`, {
-        data: { network_id: networkId, options: (topology as unknown as { options: unknown }).options },
+      await call('POST', `/api/v1/topology/${topology.id}/rebuild`, {
+        network_id: networkId,
+        options: topology.options,
       });
-      const answer = (await rebuild.json()) as { code?: string };
-      if (rebuild.status() === 404 && answer.code === 'route_not_found') {
-        builderMissing =
-          'the server has no POST /api/v1/topology/{id}/rebuild yet (topology builder not merged)';
-        return;
-      }
-      expect(rebuild.ok()).toBe(true);
       topology = await stored();
     });
     afterAll(async () => {
@@ -175,8 +339,7 @@ describe.skipIf(skipReason)(
       await server?.stop();
     });
 
-    it('draws every seeded host inside its subnet', async (ctx) => {
-      ctx.skip(!!builderMissing, builderMissing);
+    it('draws every seeded host inside its subnet', async () => {
       await step('open the topology page', async () => {
         await page.goto(`${server!.baseUrl}/topology?id=${topology.id}`);
         await page.getByTestId('topology-canvas').waitFor({ timeout: 30_000 });
@@ -185,12 +348,54 @@ describe.skipIf(skipReason)(
       const drawn = await page
         .locator('[data-testid="topology-host"]')
         .evaluateAll((els) => els.map((e) => e.getAttribute('data-host-id')));
-      expect(new Set(drawn)).toEqual(new Set(hostIds));
-      await expect(page.locator('[data-testid="topology-subnet"]').count()).resolves.toBe(SUBNETS.length);
+      expect(new Set(drawn)).toEqual(new Set(Object.values(hostIds)));
+      // One box per subnet (the host's Docker bridges merge into one).
+      await expect(page.locator('[data-testid="topology-subnet"]').count()).resolves.toBe(
+        Object.keys(SUBNETS).length,
+      );
+      // Every card is drawn inside its subnet's box.
+      const boxes = await page
+        .locator('.svelte-flow__node')
+        .evaluateAll((els) =>
+          els.map((e) => [e.getAttribute('data-id'), e.getBoundingClientRect().toJSON()] as const),
+        );
+      const box = new Map(boxes as [string, { x: number; y: number; width: number; height: number }][]);
+      for (const n of topology.nodes.filter((x) => x.node_type === 'InterfaceNode')) {
+        const c = box.get(n.id)!;
+        const p = box.get(n.subnet_id!)!;
+        expect(c.x >= p.x && c.y >= p.y, n.id).toBe(true);
+        expect(c.x + c.width <= p.x + p.width + 1 && c.y + c.height <= p.y + p.height + 1, n.id).toBe(true);
+      }
+      // The lab has every edge type but the physical link; all are drawn except the types hidden by default.
+      expect(new Set(topology.edges.map((e) => e.edge_type))).toEqual(
+        new Set(['Interface', 'HostVirtualization', 'ServiceVirtualization', 'RequestPath', 'HubAndSpoke']),
+      );
+      const drawnEdges = await page
+        .locator('.svelte-flow__edge')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+      expect(new Set(drawnEdges)).toEqual(
+        new Set(topology.edges.filter((e) => !hiddenEdgeTypes().includes(e.edge_type)).map((e) => e.id)),
+      );
+      if (SHOTS) {
+        for (const theme of ['light', 'dark']) {
+          await page.evaluate((t) => localStorage.setItem('scanopy.theme', t), theme);
+          await page.reload();
+          await page.locator('[data-testid="topology-host"]').first().waitFor({ timeout: 30_000 });
+          // The legend folded away, so the whole diagram gets the width.
+          await page.getByTestId('topology-legend-toggle').click();
+          await page.locator('.svelte-flow__controls-fitview').click();
+          await page.waitForTimeout(500); // the fit animates for 200 ms; a picture only, nothing is asserted
+
+          await page.screenshot({ path: path.join(SHOTS, `topology-${theme}.png`) });
+        }
+        await page.evaluate(() => localStorage.removeItem('scanopy.theme'));
+        await page.reload();
+        await page.locator('[data-testid="topology-host"]').first().waitFor({ timeout: 30_000 });
+      }
       // Search highlights one host.
-      await page.getByTestId('topology-search').fill('host-7');
+      await page.getByTestId('topology-search').fill('nas');
       await expect(page.getByTestId('search-count').textContent()).resolves.toBe('1 found');
-      await expect(card(hostIds[7]!).evaluate((e) => e.classList.contains('highlighted'))).resolves.toBe(
+      await expect(card(hostIds.nas!).evaluate((e) => e.classList.contains('highlighted'))).resolves.toBe(
         true,
       );
       await page.getByTestId('topology-search').fill('');
@@ -198,9 +403,8 @@ describe.skipIf(skipReason)(
       await page.locator('.svelte-flow__controls-fitview').click();
     });
 
-    it('saves a dragged card through the point update, keeps it after a reload, and undoes it', async (ctx) => {
-      ctx.skip(!!builderMissing, builderMissing);
-      const hostId = hostIds[0]!;
+    it('saves a dragged card through the point update, keeps it after a reload, and undoes it', async () => {
+      const hostId = hostIds.nas!;
       const nodeId = topology.nodes.find((n) => n.host_id === hostId)!.id;
       const before = nodeOf(await stored(), nodeId).position;
       const [req] = await step('drag a card', async () => {
@@ -242,8 +446,7 @@ describe.skipIf(skipReason)(
       expect(nodeOf(await stored(), nodeId).position).toEqual(after);
     });
 
-    it('resizes a subnet and saves its size', async (ctx) => {
-      ctx.skip(!!builderMissing, builderMissing);
+    it('resizes a subnet and saves its size', async () => {
       // The topmost subnet: its title is never under the minimap (bottom right).
       const subnet = topology.nodes
         .filter((n) => n.node_type === 'SubnetNode')
@@ -252,12 +455,30 @@ describe.skipIf(skipReason)(
       await step('select the subnet and drag its corner', async () => {
         const el = page.locator(`.svelte-flow__node[data-id="${subnet.id}"]`);
         await el.getByTestId('subnet-title').click();
-        const grip = el.locator('.svelte-flow__resize-control.handle.bottom.right');
-        await grip.waitFor();
-        const box = (await grip.boundingBox())!;
-        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await el.locator('.svelte-flow__resize-control.handle').first().waitFor();
+        // An edge of the subnet's own cards is drawn above its grips (Svelte Flow raises edges of child nodes) and may
+        // cover a corner: take a corner whose grip is what the pointer would hit, and pull it outwards.
+        const corner = await page.waitForFunction((id) => {
+          const node = document.querySelector(`.svelte-flow__node[data-id="${id}"]`);
+          for (const [v, h] of [
+            ['bottom', 'right'],
+            ['bottom', 'left'],
+            ['top', 'right'],
+            ['top', 'left'],
+          ]) {
+            const grip = node?.querySelector(`.svelte-flow__resize-control.handle.${v}.${h}`);
+            const r = grip?.getBoundingClientRect();
+            if (!r) continue;
+            const x = r.x + r.width / 2;
+            const y = r.y + r.height / 2;
+            if (document.elementFromPoint(x, y) === grip) return { x, y, v, h };
+          }
+          return null;
+        }, subnet.id);
+        const { x, y, v, h } = (await corner.jsonValue()) as { x: number; y: number; v: string; h: string };
+        await page.mouse.move(x, y);
         await page.mouse.down();
-        await page.mouse.move(box.x + 80, box.y + 60, { steps: 10 });
+        await page.mouse.move(x + (h === 'right' ? 80 : -80), y + (v === 'bottom' ? 60 : -60), { steps: 10 });
         await page.mouse.up();
         await status().filter({ hasText: 'Saved size' }).waitFor();
       });
@@ -266,14 +487,20 @@ describe.skipIf(skipReason)(
       expect(after.y).toBeGreaterThan(before.y);
     });
 
-    it('shows the stale banner when a locked diagram falls behind, and rebuilds after unlocking', async (ctx) => {
-      ctx.skip(!!builderMissing, builderMissing);
+    it('shows the stale banner when a locked diagram falls behind, and rebuilds after unlocking', async () => {
       await step('lock', async () => {
         await page.getByTestId('topology-lock').click();
         await page.getByTestId('locked-banner').waitFor();
       });
       expect((await stored()).is_locked).toBe(true);
-      const newHost = await seedHost('late-arrival', subnetIds[0]!, '10.77.1.200', 2);
+      const { id: newHost } = await seedHost(
+        'late-arrival',
+        [['lan', '10.77.1.200']],
+        [
+          { name: 'Grafana', port: 3000 },
+          { name: 'SSH', port: 22 },
+        ],
+      );
       await step('stale banner appears', () => page.getByTestId('stale-banner').waitFor({ timeout: 20_000 }));
       await expect(card(newHost).count()).resolves.toBe(0);
       await step('unlock, preview, rebuild', async () => {
@@ -302,8 +529,7 @@ describe.skipIf(skipReason)(
       });
     }
 
-    it('exports PNG, SVG, Mermaid and draw.io files that open in their tools', async (ctx) => {
-      ctx.skip(!!builderMissing, builderMissing);
+    it('exports PNG, SVG, Mermaid and draw.io files that open in their tools', async () => {
       const t = await stored();
       const subnets = t.nodes.filter((n) => n.node_type === 'SubnetNode');
       const minX = Math.min(...subnets.map((n) => n.position.x));
@@ -359,8 +585,7 @@ describe.skipIf(skipReason)(
         };
       }, drawio);
       await checker.close();
-      const hidden = (t as unknown as { options: { local: { hide_edge_types: string[] } } }).options.local
-        .hide_edge_types;
+      const hidden = hiddenEdgeTypes(t);
       expect(counts).toEqual({
         error: 0,
         vertices: t.nodes.length,
@@ -368,8 +593,7 @@ describe.skipIf(skipReason)(
       });
     });
 
-    it('shares the diagram with a password that a fresh browser must give first', async (ctx) => {
-      ctx.skip(!!builderMissing, builderMissing);
+    it('shares the diagram with a password that a fresh browser must give first', async () => {
       const link = await step('create a share with a password', async () => {
         await page.getByTestId('topology-share').click();
         await page.getByTestId('share-password').fill('open sesame 42');
@@ -394,7 +618,7 @@ describe.skipIf(skipReason)(
         const shown = await v
           .locator('[data-testid="topology-host"]')
           .evaluateAll((els) => els.map((e) => e.getAttribute('data-host-id')));
-        expect(shown.length).toBe(hostIds.length + 1);
+        expect(new Set(shown)).toEqual(new Set(Object.values(hostIds)));
       } finally {
         await visitor.close();
       }

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EntityEvent } from '../src/events/bus.ts';
 import { marksStale, TopologyLifecycle } from '../src/entities/topology/topology.lifecycle.ts';
+import type { GraphNode } from '../src/entities/topology/topology.builder.ts';
+import { layoutGraph } from '../src/entities/topology/topology.layout.ts';
 import { TopologiesRepository } from '../src/entities/topology/topology.repository.ts';
 import { DEFAULT_REQUEST_OPTIONS } from '../src/entities/topology/topology.service.ts';
 import { startTestServer, type TestServer } from './harness.ts';
@@ -347,6 +349,48 @@ describe('topology', () => {
       expect(declared.has(a!) && declared.has(b!), l).toBe(true);
     }
     expect(res.body).toContain('["lan"]');
+  });
+
+  it('puts the subnets of one §2.2 layer in one row, even when an edge joins them', async () => {
+    const card = (id: string, subnet: string): GraphNode => ({
+      id,
+      node_type: 'InterfaceNode',
+      position: { x: 0, y: 0 },
+      size: { x: 250, y: 100 },
+      header: null,
+      subnet_id: subnet,
+      host_id: id,
+      interface_id: id,
+      is_infra: false,
+    });
+    const box = (id: string): GraphNode => ({
+      id,
+      node_type: 'SubnetNode',
+      position: { x: 0, y: 0 },
+      size: { x: 0, y: 0 },
+      header: id,
+    });
+    const link = (source: string, target: string) => ({
+      id: `${source}-${target}`,
+      edge_type: 'Interface',
+      source,
+      target,
+      label: null,
+      source_handle: 'Right' as const,
+      target_handle: 'Left' as const,
+      is_multi_hop: false,
+    });
+    const graph = {
+      nodes: [box('gw'), box('lan'), box('iot'), card('r', 'gw'), card('a', 'lan'), card('b', 'iot')],
+      edges: [link('r', 'a'), link('a', 'b')],
+    };
+    const types: Record<string, string> = { gw: 'Gateway', lan: 'Lan', iot: 'IoT' };
+    await layoutGraph({ graph, containerType: (id) => types[id] });
+    const at = (id: string) => graph.nodes.find((n) => n.id === id)!.position;
+    expect(at('lan').y).toBe(at('iot').y);
+    expect(at('gw').y).toBeLessThan(at('lan').y);
+    // §2.2 horizontal order inside the row: Lan before IoT.
+    expect(at('lan').x).toBeLessThan(at('iot').x);
   });
 
   it('staleness follows the field rules of §1.5', () => {

@@ -91,16 +91,18 @@ export async function layoutGraph({ graph, containerType }: LayoutInput): Promis
     return la - lb || ha - hb || String(a.header).localeCompare(String(b.header)) || a.id.localeCompare(b.id);
   });
   const parent = new Map(graph.nodes.filter((n) => n.subnet_id).map((n) => [n.id, n.subnet_id!]));
-  const containerIds = new Set(containers.map((c) => c.id));
+  const containerById = new Map(containers.map((c) => [c.id, c]));
   const lifted = new Map<string, { s: string; t: string }>();
   for (const e of graph.edges) {
-    const s = containerIds.has(e.source) ? e.source : parent.get(e.source);
-    const t = containerIds.has(e.target) ? e.target : parent.get(e.target);
+    const s = containerById.has(e.source) ? e.source : parent.get(e.source);
+    const t = containerById.has(e.target) ? e.target : parent.get(e.target);
     if (!s || !t || s === t) continue;
-    const [a, b] =
-      order(containers.find((c) => c.id === s)!)[0] <= order(containers.find((c) => c.id === t)!)[0]
-        ? [s, t]
-        : [t, s];
+    const ls = order(containerById.get(s)!)[0];
+    const lt = order(containerById.get(t)!)[0];
+    // An edge inside one §2.2 layer would push its target a row down; without it both share the row (the builder
+    // draws such edges side to side, Right→Left).
+    if (ls === lt) continue;
+    const [a, b] = ls < lt ? [s, t] : [t, s];
     lifted.set(`${a}>${b}`, { s: a, t: b });
   }
   const layers = [...new Set(sorted.map((c) => order(c)[0]))].sort((a, b) => a - b);
