@@ -84,7 +84,7 @@ describe.skipIf(skipReason)(
         `SCANOPY_DAEMON_API_KEY: "${plaintext}"`,
       );
       await page.getByTestId('install-tab-binary').click();
-      expect(await page.getByTestId('install-binary').textContent()).toMatch(/^node scanopy-daemon\.cjs/);
+      expect(await page.getByTestId('install-binary').textContent()).toMatch(/^node scanopy-daemon\.mjs/);
 
       await step('back: the network is locked and says why', async () => {
         await page.getByTestId('wizard-back').click();

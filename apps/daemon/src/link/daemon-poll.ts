@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import { isApiError, isTransportError } from './api-client.ts';
 import { BACKOFF, retry, sleep, type BackoffPolicies } from './retry.ts';
 import type { ServerApi } from './server-api.ts';
+import { versionSkewWarning, type ServerVersions } from './version-skew.ts';
 
 export interface DaemonPollDeps {
   api: ServerApi;
@@ -137,6 +138,7 @@ export class DaemonPollLink {
             { server_version: caps.server_version, daemon_id: this.deps.api.daemonId },
             'connected to server (startup)',
           );
+          this.warnOnVersionSkew(caps);
         } catch (err) {
           if (isApiError(err, 'entity_not_found') || isApiError(err, 'auth_daemon_key_not_created')) {
             await this.register(networkId, signal);
@@ -184,6 +186,12 @@ export class DaemonPollLink {
     });
     await this.deps.store.update({ host_id: res.host_id });
     this.deps.logger.info({ daemon_id: res.daemon.id, host_id: res.host_id }, 'daemon registered');
+    if (res.server_capabilities) this.warnOnVersionSkew(res.server_capabilities);
+  }
+
+  private warnOnVersionSkew(server: ServerVersions): void {
+    const warning = versionSkewWarning(this.deps.version, server);
+    if (warning) this.deps.logger.warn({ daemon_version: this.deps.version, ...server }, warning);
   }
 
   /** Logs a failed tick and says whether to retry at once instead of waiting for the next tick. */

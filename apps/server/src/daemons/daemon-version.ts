@@ -9,7 +9,10 @@ function cmp(a: string, b: string): number {
   return 0;
 }
 
-/** Below the minimum: Deprecated; below the server's own version or unknown: Outdated; else Current. */
+/**
+ * Below the minimum: Deprecated; below the server's own version or unknown: Outdated; else Current (with a notice
+ * when newer than the server).
+ */
 export function daemonVersionStatus(version: string | null) {
   if (!version || !/^\d+\.\d+\.\d+/.test(version)) {
     return {
@@ -37,6 +40,20 @@ export function daemonVersionStatus(version: string | null) {
         {
           message: `Daemon ${version} is older than the server ${SERVER_VERSION}`,
           severity: 'Warning' as const,
+        },
+      ],
+    };
+  }
+  // The reference's statuses have no word for it, so a newer daemon stays Current with a notice: it may send what
+  // this server does not know yet (upgrade the server first, docs/deployment.md).
+  if (cmp(version, SERVER_VERSION) > 0) {
+    return {
+      status: 'Current' as const,
+      version,
+      warnings: [
+        {
+          message: `Daemon ${version} is newer than the server ${SERVER_VERSION}; upgrade the server`,
+          severity: 'Info' as const,
         },
       ],
     };

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { binaryCommand, composeSnippet, dockerRunCommand, shellQuote } from './commands.ts';
+import {
+  binaryCommand,
+  BUNDLE_IN_SERVER_IMAGE,
+  bundleFetchCommands,
+  composeSnippet,
+  dockerRunCommand,
+  shellQuote,
+} from './commands.ts';
 
 const params = {
   serverUrl: 'http://scanopy.lan:60072',
@@ -17,9 +24,21 @@ describe('daemon run commands', () => {
       expect(text).toContain('scp_d_abc123');
       expect(text).toContain('daemon_poll');
     }
-    expect(binaryCommand(params)).toMatch(/^node scanopy-daemon\.cjs \\\n {2}--server-url /);
+    expect(binaryCommand(params)).toMatch(/^node scanopy-daemon\.mjs \\\n {2}--server-url /);
     expect(dockerRunCommand(params)).toContain('-e SCANOPY_DAEMON_API_KEY=scp_d_abc123');
     expect(composeSnippet(params)).toContain('SCANOPY_NAME: "Bob\'s rack"');
+  });
+
+  it("runs the images and bundle of deploy/: unprivileged, host network, state in the image's volume", () => {
+    for (const text of [dockerRunCommand(params), composeSnippet(params)]) {
+      expect(text).not.toMatch(/cap[-_]add|privileged/);
+      expect(text).toContain('scanopy-daemon-config:/var/lib/scanopy-daemon');
+      expect(text).toContain('scanopy/daemon:latest');
+    }
+    expect(dockerRunCommand(params)).toContain('--network host');
+    expect(composeSnippet(params)).toContain('network_mode: host');
+    expect(bundleFetchCommands()).toContain(`${BUNDLE_IN_SERVER_IMAGE} > scanopy-daemon.mjs`);
+    expect(bundleFetchCommands()).toContain('deploy/bundle.ts daemon');
   });
 
   it('quotes values for the shell', () => {
