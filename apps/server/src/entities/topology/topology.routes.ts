@@ -30,7 +30,7 @@ export const topologyResource: EntityResource = {
  */
 export const FULL_SAVE_LIMIT_BYTES = 32 * 1024 * 1024;
 /** Rebuild and refresh bodies carry the client's current nodes and edges. */
-const GRAPH_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+export const GRAPH_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 const Empty = ItemResponse(Type.Null());
 
@@ -75,32 +75,6 @@ export async function topologyRoutes(app: RouteApp, { topologies }: Services) {
     },
   );
 
-  const post = (
-    path: string,
-    operationId: string,
-    body: TSchema | undefined,
-    response: TSchema,
-    handler: (
-      req: { params: { id: string }; body: never } & Parameters<typeof principal>[0],
-    ) => Promise<unknown>,
-    bodyLimit?: number,
-  ) =>
-    app.post(
-      path,
-      {
-        config: { access: 'member' },
-        ...(bodyLimit ? { bodyLimit } : {}),
-        schema: {
-          operationId,
-          tags: ['topology'],
-          params: IdParams,
-          ...(body ? { body } : {}),
-          response: { 200: response },
-        },
-      },
-      async (req) => ok(await handler(req as never)),
-    );
-
   app.post(
     '/topology',
     {
@@ -132,56 +106,90 @@ export async function topologyRoutes(app: RouteApp, { topologies }: Services) {
     async (req) => ok(await topologies.update(principal(req), req.params.id, req.body)),
   );
 
-  post(
+  app.post(
     '/topology/:id/rebuild',
-    'rebuild',
-    TopologyRebuildRequest,
-    Empty,
+    {
+      config: { access: 'member' },
+      bodyLimit: GRAPH_BODY_LIMIT_BYTES,
+      schema: topologyPost('rebuild', TopologyRebuildRequest, Empty),
+    },
     async (req) => {
       // An empty success, like the reference; the rebuilt topology is read back (or arrives on the stream).
-      await topologies.rebuild(principal(req), req.params.id, req.body as TopologyRebuildRequest);
-      return null;
+      await topologies.rebuild(principal(req), req.params.id, req.body);
+      return ok(null);
     },
-    GRAPH_BODY_LIMIT_BYTES,
   );
-  post(
+  app.post(
     '/topology/:id/refresh',
-    'refresh',
-    TopologyRebuildRequest,
-    Empty,
-    async (req) => {
-      // An empty success, like the reference; the rebuilt topology is read back (or arrives on the stream).
-      await topologies.refresh(principal(req), req.params.id, req.body as TopologyRebuildRequest);
-      return null;
+    {
+      config: { access: 'member' },
+      bodyLimit: GRAPH_BODY_LIMIT_BYTES,
+      schema: topologyPost('refresh', TopologyRebuildRequest, Empty),
     },
-    GRAPH_BODY_LIMIT_BYTES,
+    async (req) => {
+      await topologies.refresh(principal(req), req.params.id, req.body);
+      return ok(null);
+    },
   );
-  post('/topology/:id/lock', 'lock', undefined, ItemResponse(Topology), async (req) =>
-    topologies.lock(principal(req), req.params.id),
+  app.post(
+    '/topology/:id/lock',
+    { config: { access: 'member' }, schema: topologyAction('lock', ItemResponse(Topology)) },
+    async (req) => ok(await topologies.lock(principal(req), req.params.id)),
   );
-  post('/topology/:id/unlock', 'unlock', undefined, ItemResponse(Topology), async (req) =>
-    topologies.unlock(principal(req), req.params.id),
+  app.post(
+    '/topology/:id/unlock',
+    { config: { access: 'member' }, schema: topologyAction('unlock', ItemResponse(Topology)) },
+    async (req) => ok(await topologies.unlock(principal(req), req.params.id)),
   );
-  post(
+  app.post(
     '/topology/:id/node-position',
-    'update_node_position',
-    TopologyNodePositionUpdate,
-    Empty,
+    {
+      config: { access: 'member' },
+      schema: topologyPost('update_node_position', TopologyNodePositionUpdate, Empty),
+    },
     async (req) => {
-      await topologies.nodePosition(principal(req), req.params.id, req.body as TopologyNodePositionUpdate);
-      return null;
+      await topologies.nodePosition(principal(req), req.params.id, req.body);
+      return ok(null);
     },
   );
-  post('/topology/:id/node-resize', 'update_node_resize', TopologyNodeResizeUpdate, Empty, async (req) => {
-    await topologies.nodeResize(principal(req), req.params.id, req.body as TopologyNodeResizeUpdate);
-    return null;
-  });
-  post('/topology/:id/edge-handles', 'update_edge_handles', TopologyEdgeHandleUpdate, Empty, async (req) => {
-    await topologies.edgeHandles(principal(req), req.params.id, req.body as TopologyEdgeHandleUpdate);
-    return null;
-  });
-  post('/topology/:id/metadata', 'update_metadata', TopologyMetadataUpdate, Empty, async (req) => {
-    await topologies.metadata(principal(req), req.params.id, req.body as TopologyMetadataUpdate);
-    return null;
-  });
+  app.post(
+    '/topology/:id/node-resize',
+    {
+      config: { access: 'member' },
+      schema: topologyPost('update_node_resize', TopologyNodeResizeUpdate, Empty),
+    },
+    async (req) => {
+      await topologies.nodeResize(principal(req), req.params.id, req.body);
+      return ok(null);
+    },
+  );
+  app.post(
+    '/topology/:id/edge-handles',
+    {
+      config: { access: 'member' },
+      schema: topologyPost('update_edge_handles', TopologyEdgeHandleUpdate, Empty),
+    },
+    async (req) => {
+      await topologies.edgeHandles(principal(req), req.params.id, req.body);
+      return ok(null);
+    },
+  );
+  app.post(
+    '/topology/:id/metadata',
+    { config: { access: 'member' }, schema: topologyPost('update_metadata', TopologyMetadataUpdate, Empty) },
+    async (req) => {
+      await topologies.metadata(principal(req), req.params.id, req.body);
+      return ok(null);
+    },
+  );
+}
+
+/** The schema of a POST on one topology with a body: the route's `req.body` is the body schema's static type. */
+function topologyPost<B extends TSchema, R extends TSchema>(operationId: string, body: B, response: R) {
+  return { operationId, tags: ['topology'], params: IdParams, body, response: { 200: response } };
+}
+
+/** The schema of a POST on one topology without a body (lock, unlock). */
+function topologyAction<R extends TSchema>(operationId: string, response: R) {
+  return { operationId, tags: ['topology'], params: IdParams, response: { 200: response } };
 }
