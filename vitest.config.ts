@@ -46,6 +46,16 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      // The docker tier: images built from a debootstrapped base, the compose stack (npm run test:deploy).
+      {
+        test: {
+          name: 'deploy-docker',
+          include: ['deploy/test/**/*.docker.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+        },
+      },
       { test: { name: 'lab', include: ['lab/**/*.test.ts'], testTimeout: 60_000 } },
       {
         test: {

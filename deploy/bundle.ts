@@ -6,11 +6,12 @@
 //
 // The daemon bundle holds everything it needs (the workspace packages, pino, the MAC vendor table and its version),
 // so it runs with only `node` (20+) installed. The server bundle inlines the workspace packages (@scanopy/*, shipped
-// as TypeScript) and leaves every other package external: PGlite loads its wasm and data files next to its own
-// module and argon2 is a native addon, so those must stay in node_modules (the image installs the server's
-// production dependencies). The server bundle keeps the repository layout around it (apps/server/dist/main.mjs reads
-// ../package.json, dist/migrations and the web build at <root>/apps/web/build), which the image reproduces.
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+// as TypeScript) and every package except PGlite (it loads its wasm and data files next to its own module) and
+// argon2 (a native addon), which must stay in node_modules: dist/external-packages.json lists them with their
+// versions, for `npm install` beside the bundle (the image and the systemd install do that). The server bundle keeps
+// the repository layout around it (apps/server/dist/main.mjs reads ../package.json, dist/migrations and the web
+// build at <root>/apps/web/build), which the image reproduces.
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -109,6 +110,17 @@ export async function bundleServer(root = repoRoot) {
   cpSync(path.join(repoRoot, 'apps/server/src/db/migrations'), path.join(dist, 'migrations'), {
     recursive: true,
   });
+  // What an install must add beside the bundle (`npm install` in the directory holding apps/), at the versions built
+  // against; pg-native is optional and not installed.
+  const dependencies = Object.fromEntries(
+    serverExternals
+      .filter((name) => existsSync(path.join(repoRoot, 'node_modules', name, 'package.json')))
+      .map((name) => [name, packageVersion(path.join('node_modules', name))]),
+  );
+  writeFileSync(
+    path.join(dist, 'external-packages.json'),
+    `${JSON.stringify({ name: 'scanopy-install', private: true, dependencies }, null, 2)}\n`,
+  );
   return dist;
 }
 

@@ -28,21 +28,12 @@ COPY apps/server apps/server
 COPY deploy/bundle.ts deploy/
 RUN node --import tsx deploy/bundle.ts
 
-# The server's production dependencies only: no dev tools, no TypeScript loader (the server runs from its bundle).
+# Only the packages the server bundle leaves external (PGlite, argon2), at the versions it was built against: no dev
+# tools, no TypeScript loader, nothing else in node_modules.
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
-COPY package.json package-lock.json ./
-COPY packages/contracts/package.json packages/contracts/
-COPY packages/detection/package.json packages/detection/
-COPY packages/env/package.json packages/env/
-COPY apps/server/package.json apps/server/
-COPY apps/daemon/package.json apps/daemon/
-COPY apps/web/package.json apps/web/
-COPY e2e/package.json e2e/
-COPY lab/package.json lab/
-RUN npm ci --omit=dev --workspace apps/server --ignore-scripts --no-audit --no-fund --loglevel=error \
- && rm -rf node_modules/@scanopy node_modules/tsx node_modules/esbuild node_modules/@esbuild \
-      node_modules/get-tsconfig node_modules/resolve-pkg-maps node_modules/.package-lock.json
+COPY --from=build /src/apps/server/dist/external-packages.json package.json
+RUN npm install --omit=dev --no-package-lock --no-audit --no-fund --loglevel=error
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \

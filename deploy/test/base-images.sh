@@ -2,11 +2,11 @@
 # Makes the base images the deploy tests build on, since nothing can be pulled from a registry here:
 #   scanopy-test-base:bookworm-node20-<hash>      Debian bookworm (debootstrap minbase) + this machine's node and npm,
 #                                                 laid out like the official node:20-slim image (user node, uid 1000)
-#   scanopy-test-postgres:bookworm-<hash>         that base + Debian's postgresql, with an entrypoint that reads
+#   scanopy-test-postgres:bookworm-<hash>-<pg>    that base + Debian's postgresql, with an entrypoint that reads
 #                                                 POSTGRES_USER/_DB/_PASSWORD(_FILE) like the official image
-# <hash> covers RECIPE (raise it when the steps below change what goes into an image), the postgres files, the
-# machine's CA bundle, and the node and npm versions, so a change rebuilds them; an image
-# already present is reused (the first run on a machine pays debootstrap, about 3 minutes). Prints the two tags.
+# <hash> covers RECIPE (raise it when the steps below change what goes into an image), the machine's CA bundle, and
+# the node and npm versions, <pg> the postgres files, so a change rebuilds them; an image already present is reused
+# (the first run on a machine pays debootstrap, about 3 minutes). Prints the two tags.
 #
 # usage: DOCKER_HOST=unix:///path/docker.sock deploy/test/base-images.sh
 set -euo pipefail
@@ -19,9 +19,10 @@ case "$node_version" in v20.*) ;; *) echo "base-images.sh: node 20 expected, fou
 # The machine's CA bundle: where HTTPS goes through an inspecting proxy, npm inside the image builds needs its CA.
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
 RECIPE=1
-hash="$( (echo "recipe $RECIPE"; cat "$here"/postgres/* "$ca_bundle") | sha256sum | cut -c1-10)-$(echo "$node_version $(node "$npm_dir/bin/npm-cli.js" --version)" | sha256sum | cut -c1-6)"
+hash="$( (echo "recipe $RECIPE"; cat "$ca_bundle") | sha256sum | cut -c1-10)-$(echo "$node_version $(node "$npm_dir/bin/npm-cli.js" --version)" | sha256sum | cut -c1-6)"
 base="scanopy-test-base:bookworm-node20-$hash"
-pg="scanopy-test-postgres:bookworm-$hash"
+# The postgres image also changes with its own files, which must not cost a new debootstrap.
+pg="scanopy-test-postgres:bookworm-$hash-$(cat "$here"/postgres/* | sha256sum | cut -c1-6)"
 
 if ! "$docker" image inspect "$base" >/dev/null 2>&1; then
   echo "==> debootstrap bookworm for $base" >&2

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,8 +55,8 @@ function processesRunning(needle: string): string[] {
 
 /**
  * The bundles of deploy/bundle.ts installed the way the server image and the systemd units lay them out
- * (apps/server/dist/main.mjs, apps/daemon/dist/scanopy-daemon.mjs, the server's packages in node_modules; no sources,
- * no TypeScript loader), run for real on loopback: the server with its integrated daemon, and the single-file daemon
+ * (apps/server/dist/main.mjs, apps/daemon/dist/scanopy-daemon.mjs, only the packages the bundle leaves external in
+ * node_modules; no sources, no TypeScript loader), run for real on loopback: the server with its integrated daemon, and the single-file daemon
  * from a directory holding nothing else, started with only `node`. SAFETY: both daemons only self-report; the
  * standalone one reports loopback only and has no Docker socket.
  */
@@ -77,8 +77,15 @@ describe('the bundled server and the single-file daemon', () => {
       path.join(repoRoot, 'apps/server/package.json'),
       path.join(root, 'apps/server/package.json'),
     );
-    // Stands in for the image's production node_modules (only the packages the bundle leaves external are used).
-    symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'));
+    // node_modules holds only what dist/external-packages.json lists (linked from this checkout instead of installed).
+    const { dependencies } = JSON.parse(
+      readFileSync(path.join(root, 'apps/server/dist/external-packages.json'), 'utf8'),
+    ) as { dependencies: Record<string, string> };
+    expect(Object.keys(dependencies).sort()).toEqual(['@electric-sql/pglite', '@node-rs/argon2']);
+    for (const name of Object.keys(dependencies)) {
+      mkdirSync(path.dirname(path.join(root, 'node_modules', name)), { recursive: true });
+      symlinkSync(path.join(repoRoot, 'node_modules', name), path.join(root, 'node_modules', name));
+    }
     copyFileSync(daemonBundle, path.join(empty, 'scanopy-daemon.mjs'));
     server = await startServer(
       dataDir,

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Initialises $PGDATA on first start from POSTGRES_USER (postgres), POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE and
-# POSTGRES_DB (= user), then runs postgres as the postgres user, listening on all addresses with password auth.
+# POSTGRES_DB (= user), then runs postgres as the postgres user, listening on all addresses with password auth;
+# arguments are passed to postgres.
 set -eu
 user="${POSTGRES_USER:-postgres}"
 db="${POSTGRES_DB:-$user}"
@@ -18,4 +19,5 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   if [ "$db" != "postgres" ]; then setpriv --reuid=postgres --regid=postgres --init-groups createdb -U "$user" -O "$user" "$db"; fi
   setpriv --reuid=postgres --regid=postgres --init-groups pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
 fi
-exec setpriv --reuid=postgres --regid=postgres --init-groups postgres -D "$PGDATA" -c listen_addresses='*'
+# Extra arguments are postgres settings (`-c port=…`), as with the official image.
+exec setpriv --reuid=postgres --regid=postgres --init-groups postgres -D "$PGDATA" -c listen_addresses='*' "$@"

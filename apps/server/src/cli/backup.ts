@@ -11,7 +11,7 @@ import { dumpPglite, openDb, type Db } from '../db/client.ts';
  * Backups of the embedded database (PGlite). A consistent copy needs the database to be quiet, and PGlite is one
  * process's: so a running server answers `GET /backup` on a unix socket in its data directory (mode 0600, the
  * server's own user only) with a gzipped dump of its data directory, taken while it holds the only connection (no
- * transaction is open during the dump). `scanopy backup` asks that socket and, when no server is running, opens the
+ * transaction is open during the dump); `GET /status` tells restore that a server runs there. `scanopy backup` asks that socket and, when no server is running, opens the
  * data directory itself. `scanopy restore` needs the server stopped: it loads the dump into a fresh directory,
  * checks it opens, and swaps it in, keeping the previous directory beside it. PostgreSQL deployments use pg_dump
  * (docs/deployment.md).
@@ -32,6 +32,10 @@ export async function startControlSocket(
   // A socket file left by a server that was killed; only one server may use a data directory at a time.
   await unlink(socket).catch(() => undefined);
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/status') {
+      res.writeHead(200).end('running');
+      return;
+    }
     if (req.method !== 'GET' || req.url !== '/backup') {
       res.writeHead(404).end();
       return;
@@ -58,11 +62,11 @@ export async function startControlSocket(
     });
 }
 
-/** The dump a running server sends, or null when no server answers on the socket. */
-function askRunningServer(socket: string): Promise<Buffer | null> {
+/** What a running server answers on the socket (`/backup`: the dump), or null when no server answers. */
+function askRunningServer(socket: string, what: '/backup' | '/status' = '/backup'): Promise<Buffer | null> {
   if (!existsSync(socket)) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
-    const req = http.get({ socketPath: socket, path: '/backup', timeout: 600_000 }, (res) => {
+    const req = http.get({ socketPath: socket, path: what, timeout: 600_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -124,7 +128,7 @@ export async function backup(
 export async function restore(config: ServerConfig, file: string): Promise<{ previous: string | null }> {
   requireEmbedded(config, 'restore');
   const socket = controlSocketPath(config.dataDir);
-  if ((await askRunningServer(socket).catch(() => Buffer.alloc(0))) !== null) {
+  if ((await askRunningServer(socket, '/status').catch(() => Buffer.alloc(0))) !== null) {
     throw new CliError('the server is running on this data directory: stop it before restoring');
   }
   if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`no backup file at ${file}`);
