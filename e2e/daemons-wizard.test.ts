@@ -55,6 +55,9 @@ describe.skipIf(skipReason)(
           .waitFor({ timeout: 60_000 });
       });
       expect(await page.getByTestId('daemon-capabilities').first().textContent()).toMatch(/subnet/);
+      // Same release as the server: its version, and no skew badge.
+      expect(await page.getByTestId('daemon-version').first().textContent()).toMatch(/\d+\.\d+\.\d+/);
+      expect(await page.getByTestId('daemon-version-status').count()).toBe(0);
     });
 
     it('generates a key, locks the network until "start over", which revokes the key', async () => {
@@ -85,6 +88,7 @@ describe.skipIf(skipReason)(
       );
       await page.getByTestId('install-tab-binary').click();
       expect(await page.getByTestId('install-binary').textContent()).toMatch(/^node scanopy-daemon\.mjs/);
+      expect(await page.getByTestId('install-bundle-fetch').textContent()).toContain('> scanopy-daemon.mjs');
 
       await step('back: the network is locked and says why', async () => {
         await page.getByTestId('wizard-back').click();
