@@ -6,6 +6,7 @@ import type {
   Share,
   Topology as WireTopology,
   TopologyOptions,
+  TopologyView,
 } from '@scanopy/contracts';
 import { asTopology, type EdgeHandle, type Ixy, type Topology } from './types.ts';
 
@@ -135,12 +136,13 @@ export const topologyApi = {
    * Rebuild keeps the placements the server stores. The graph goes along only for a reset, as empty lists (the
    * server's signal to drop the placements): sending a thousand-card graph back would be megabytes for nothing.
    */
-  rebuild: (t: Topology, options: TopologyOptions, reset = false) =>
+  rebuild: (t: Topology, options: TopologyOptions, reset = false, view?: TopologyView) =>
     data(
       call<unknown>('POST', `${base(t.id)}/rebuild`, {
         network_id: t.network_id,
         options,
         ...(reset ? { nodes: [], edges: [] } : {}),
+        ...(view ? { view } : {}),
       }),
     ),
   /** Updates the entity snapshot and options without touching the graph (the topology stays stale). */

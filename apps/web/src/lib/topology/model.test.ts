@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toDrawio, toMermaid, imageFrame, exportFileName, IMAGE_MARGIN } from './exports.ts';
-import { GW, GW_DMZ, GW_LAN, LAN, NAS_LAN, WEB, WEB_DMZ, fixtureTopology } from './fixture.test-data.ts';
+import { GW, GW_DMZ, GW_LAN, LAN, NAS, NAS_LAN, WEB, WEB_DMZ, fixtureTopology } from './fixture.test-data.ts';
 import type { Topology } from './types.ts';
 import { indexTopology, searchHosts, toFlow, UNKNOWN_SERVICE, type InterfaceData } from './model.ts';
 
@@ -133,5 +133,30 @@ describe('rebuildPreview', () => {
       removedHosts: ['web'],
       empty: false,
     });
+  });
+});
+
+describe('toFlow in the Workloads and Applications views', () => {
+  it('shows one service on a service element and every service of a VM on its element', () => {
+    const t = fixtureTopology();
+    const samba = t.services.find((s) => s.name === 'Samba')!;
+    const box = { ...t.nodes[0]!, header: 'nas' };
+    const element = (id: string, hostId: string) => ({
+      id,
+      node_type: 'InterfaceNode' as const,
+      subnet_id: LAN,
+      host_id: hostId,
+      interface_id: null,
+      is_infra: false,
+      position: { x: 50, y: 50 },
+      size: { x: 250, y: 100 },
+      header: null,
+    });
+    const viewed: Topology = { ...t, nodes: [box, element(samba.id, NAS), element(GW, GW)], edges: [] };
+    const { nodes } = toFlow(viewed, indexTopology(viewed), catalog, view);
+    const data = (id: string) => nodes.find((n) => n.id === id)!.data as InterfaceData;
+    expect(data(samba.id).services.map((s) => s.name)).toEqual(['Samba']);
+    expect(data(samba.id).footer).toBe(data(samba.id).hostName);
+    expect(data(GW).services.map((s) => s.name)).toEqual(['Gateway', 'SSH']);
   });
 });

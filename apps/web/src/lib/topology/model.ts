@@ -105,8 +105,11 @@ export interface TopologyIndex {
   interfaces: Map<string, Interface>;
   subnets: Map<string, Subnet>;
   ports: Map<string, Port>;
+  services: Map<string, Service>;
   /** Services bound to an interface, including a host's "all interfaces" port bindings. */
   servicesOn(hostId: string, interfaceId: string | null | undefined): Service[];
+  /** Every service of a host (a VM's element in the Workloads view). */
+  servicesOf(hostId: string): Service[];
 }
 
 export function indexTopology(t: Topology): TopologyIndex {
@@ -114,6 +117,7 @@ export function indexTopology(t: Topology): TopologyIndex {
   const interfaces = new Map(t.interfaces.map((i) => [i.id, i]));
   const subnets = new Map(t.subnets.map((s) => [s.id, s]));
   const ports = new Map(t.ports.map((p) => [p.id, p]));
+  const services = new Map(t.services.map((s) => [s.id, s]));
   const byInterface = new Map<string, Service[]>();
   const onAll = new Map<string, Service[]>();
   const push = (m: Map<string, Service[]>, k: string, s: Service) => {
@@ -132,6 +136,10 @@ export function indexTopology(t: Topology): TopologyIndex {
     interfaces,
     subnets,
     ports,
+    services,
+    servicesOf(hostId) {
+      return t.services.filter((s) => s.host_id === hostId).sort((a, b) => a.position - b.position);
+    },
     servicesOn(hostId, interfaceId) {
       const own = interfaceId ? (byInterface.get(interfaceId) ?? []) : [];
       const all = onAll.get(hostId) ?? [];
@@ -317,8 +325,22 @@ function interfaceNode(
   const host = index.hosts.get(n.host_id);
   const iface = n.interface_id ? index.interfaces.get(n.interface_id) : undefined;
   const hostName = host?.name ?? 'Unknown host';
-  const services = serviceRows(index.servicesOn(n.host_id, n.interface_id), n.interface_id, index, catalog);
-  const footer = iface ? (iface.name ? `${iface.name}: ${iface.ip_address}` : iface.ip_address) : '';
+  // L3 cards are interfaces; in the Workloads and Applications views an element is one service, or a VM (its id is
+  // the VM host's) holding all of that host's services.
+  const service = index.services.get(n.id);
+  const own = service
+    ? [service]
+    : !n.interface_id && index.hosts.has(n.id)
+      ? index.servicesOf(n.id)
+      : index.servicesOn(n.host_id, n.interface_id);
+  const services = serviceRows(own, n.interface_id, index, catalog);
+  const footer = iface
+    ? iface.name
+      ? `${iface.name}: ${iface.ip_address}`
+      : iface.ip_address
+    : service
+      ? hostName
+      : '';
   const matched = opts.highlight?.has(n.host_id) ?? false;
   return {
     id: n.id,
