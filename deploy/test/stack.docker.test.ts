@@ -55,6 +55,14 @@ async function docker(...args: string[]): Promise<string> {
   return res.stdout.trim();
 }
 
+/** A shipped compose file without the server's published port (host networking has none; see the override). */
+function withoutPublishedPort(file: string): string {
+  const shipped = readFileSync(path.join(repoRoot, file), 'utf8');
+  const published = "    ports:\n      - '${SCANOPY_HTTP_PORT:-60072}:60072'\n";
+  if (!shipped.includes(published)) throw new Error(`${file} no longer publishes the port as expected`);
+  return shipped.replace(published, '');
+}
+
 describe.skipIf(skipReason !== null)(
   `the compose stack from images built here${skipReason ? ` (skipped: ${skipReason})` : ''}`,
   () => {
@@ -67,26 +75,30 @@ describe.skipIf(skipReason !== null)(
     let networkId = '';
     const images = { server: 'scanopy/server:deploy-test', daemon: 'scanopy/daemon:deploy-test' };
 
-    const compose = async (...args: string[]) => {
+    /** docker-compose on a project directory holding docker-compose.yml and override.yml. */
+    const composeIn = async (dir: string, projectName: string, ...args: string[]) => {
       const res = await run(
         bins['docker-compose']!,
         [
           '--project-name',
-          name,
+          projectName,
           '--project-directory',
-          project,
+          dir,
           '-f',
-          path.join(project, 'docker-compose.yml'),
+          path.join(dir, 'docker-compose.yml'),
           '-f',
-          path.join(project, 'override.yml'),
+          path.join(dir, 'override.yml'),
           ...args,
         ],
-        { env: { ...env, COMPOSE_DOCKER_CLI_BUILD: '0' }, cwd: project, maxBuffer: 64 * 1024 * 1024 },
+        { env: { ...env, COMPOSE_DOCKER_CLI_BUILD: '0' }, cwd: dir, maxBuffer: 64 * 1024 * 1024 },
       ).catch((err: { stderr?: string; stdout?: string; message: string }) => {
         throw new Error(`docker-compose ${args.join(' ')}: ${err.stderr || err.stdout || err.message}`);
       });
       return res.stdout + res.stderr;
     };
+    const compose = (...args: string[]) => composeIn(project, name, ...args);
+    const embedded = tempDir('compose-embedded');
+    const composeEmbedded = (...args: string[]) => composeIn(embedded, `${name}-embedded`, ...args);
     const containerOf = async (service: string) => (await compose('ps', '-q', service)).trim();
     const health = async (service: string) =>
       docker('inspect', '-f', '{{.State.Health.Status}}', await containerOf(service));
@@ -186,16 +198,18 @@ describe.skipIf(skipReason !== null)(
       writeFileSync(path.join(project, '.env'), 'SCANOPY_NETWORK_ID=\n');
       // deploy/docker-compose.yml as shipped, but for the published port: host networking (the override) has none,
       // and an override file can add to a list but not remove from it.
-      const shipped = readFileSync(path.join(repoRoot, 'deploy/docker-compose.yml'), 'utf8');
-      const published = "    ports:\n      - '${SCANOPY_HTTP_PORT:-60072}:60072'\n";
-      expect(shipped).toContain(published);
-      writeFileSync(path.join(project, 'docker-compose.yml'), shipped.replace(published, ''));
+      writeFileSync(
+        path.join(project, 'docker-compose.yml'),
+        withoutPublishedPort('deploy/docker-compose.yml'),
+      );
       api = new Api(`http://127.0.0.1:${httpPort}`);
     }, 1_800_000);
 
     afterAll(async () => {
       await compose('down', '-v', '--timeout', '5').catch(() => undefined);
+      await composeEmbedded('down', '-v', '--timeout', '5').catch(() => undefined);
       rmSync(project, { recursive: true, force: true });
+      rmSync(embedded, { recursive: true, force: true });
       if (ownDockerd && dockerd) {
         dockerd.kill('SIGTERM');
         await Promise.race([new Promise((r) => dockerd!.once('exit', r)), delay(20_000)]);
@@ -276,6 +290,66 @@ describe.skipIf(skipReason !== null)(
       expect(await docker('inspect', '-f', '{{.State.ExitCode}}', id)).toBe('0');
       expect(took).toBeLessThan(10_000);
       expect(await docker('logs', id)).toContain('"msg":"stopped"');
+    });
+
+    it('runs in one container with the embedded database; backup while running, restore with the server stopped', async () => {
+      const port = await freePort();
+      writeFileSync(
+        path.join(embedded, 'docker-compose.yml'),
+        withoutPublishedPort('deploy/docker-compose.embedded.yml'),
+      );
+      writeFileSync(
+        path.join(embedded, 'override.yml'),
+        [
+          'services:',
+          '  server:',
+          `    image: ${images.server}`,
+          '    network_mode: host',
+          '    environment:',
+          `      SCANOPY_SERVER_PORT: '${port}'`,
+          "      SCANOPY_BIND_ADDRESS: '127.0.0.1'",
+          `      SCANOPY_INTEGRATED_DAEMON_PORT: '${await freePort()}'`,
+          '',
+        ].join('\n'),
+      );
+      const server = async () => (await composeEmbedded('ps', '-q', 'server')).trim();
+      const healthy = async () =>
+        (await docker('inspect', '-f', '{{.State.Health.Status}}', await server())) === 'healthy';
+      await composeEmbedded('up', '-d');
+      await waitFor('a healthy server', healthy, 120_000);
+      const one = new Api(`http://127.0.0.1:${port}`);
+      await one.createOwner();
+      // The integrated daemon runs from the bundle in the image.
+      await waitFor('the integrated daemon', async () =>
+        (await one.call<{ last_seen: string | null }[]>('GET', '/api/v1/daemons')).some((d) => d.last_seen),
+      );
+      const made = await composeEmbedded(
+        'exec',
+        '-T',
+        'server',
+        'scanopy',
+        'backup',
+        '/data/backups/scanopy.tar.gz',
+      );
+      expect(made).toContain('from the running server');
+      await one.call('POST', '/api/v1/networks', { name: 'After the backup' });
+
+      await composeEmbedded('stop', 'server');
+      const restored = await composeEmbedded(
+        'run',
+        '--rm',
+        'server',
+        'restore',
+        '/data/backups/scanopy.tar.gz',
+      );
+      expect(restored).toContain('the previous database was kept in /data/pglite.before-restore-');
+      await composeEmbedded('up', '-d');
+      await waitFor('a healthy server after the restore', healthy, 120_000);
+      const back = new Api(one.base);
+      await back.login();
+      const names = (await back.call<{ name: string }[]>('GET', '/api/v1/networks')).map((n) => n.name);
+      expect(names).toHaveLength(1);
+      expect(names).not.toContain('After the backup');
     });
   },
 );
