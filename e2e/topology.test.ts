@@ -42,6 +42,7 @@ interface WireTopology {
   is_stale: boolean;
   is_locked: boolean;
   options: { local: { hide_edge_types: string[] } };
+  view?: string;
 }
 
 /** The browser's DOMParser, typed for the checks below (the test's own types have no DOM library). */
@@ -622,6 +623,41 @@ describe.skipIf(skipReason)(
       } finally {
         await visitor.close();
       }
+    });
+
+    // Last: a view is its own graph with a fresh layout, so it would drop the placements the tests above check.
+    it('switches to the Workloads and Applications views and back to L3', async () => {
+      const boxes = () => page.locator('[data-testid="topology-subnet"]');
+      const subnetTitles = () => boxes().getByTestId('subnet-title').allTextContents();
+      await step('Workloads', async () => {
+        await page.getByTestId('topology-view').selectOption('Workloads');
+        await status().filter({ hasText: 'Showing the Workloads view' }).waitFor({ timeout: 30_000 });
+      });
+      // One box per bare-metal host with services; the Proxmox host holds its two VMs.
+      const titles = (await subnetTitles()).map((x) => x.trim());
+      expect(titles).toContain('pve');
+      expect(titles).not.toContain('media');
+      expect(titles).toHaveLength(Object.keys(hostIds).length - 2);
+      const pve = page.locator(`.svelte-flow__node[data-id="${hostIds.pve!}"]`);
+      await expect(pve.count()).resolves.toBe(1);
+      const vmHeaders = await page
+        .locator('[data-testid="topology-host"]')
+        .evaluateAll((els) => els.map((e) => e.textContent ?? '').filter((x) => x.includes('VM: ')));
+      expect(vmHeaders.join(' ')).toMatch(/VM: media[\s\S]*Jellyfin|VM: db[\s\S]*PostgreSQL/);
+      expect((await stored()).view).toBe('Workloads');
+
+      await step('Applications', async () => {
+        await page.getByTestId('topology-view').selectOption('Applications');
+        await status().filter({ hasText: 'Showing the Applications view' }).waitFor({ timeout: 30_000 });
+      });
+      // No tags in this lab: every service lands in the Ungrouped box.
+      expect((await subnetTitles()).map((x) => x.trim())).toEqual(['Ungrouped']);
+
+      await step('back to L3', async () => {
+        await page.getByTestId('topology-view').selectOption('L3Logical');
+        await status().filter({ hasText: 'Showing the L3 logical view' }).waitFor({ timeout: 30_000 });
+      });
+      await expect(boxes().count()).resolves.toBe(Object.keys(SUBNETS).length);
     });
   },
 );
