@@ -221,6 +221,36 @@ describe('topology', () => {
     expect(reset.nodes).toEqual(topo.nodes);
   });
 
+  it('a full PUT (the reference UI before #451) stores the positions and sizes it carries as placements, in one write', async () => {
+    const before = await data(call(srv.app, owner, 'GET', `/api/v1/topology/${topo.id}`));
+    const card = lab.router.ifaces[0]!.id;
+    const moved = {
+      ...before,
+      nodes: [
+        ...before.nodes.map((n: Node) =>
+          n.id === card
+            ? { ...n, position: { x: 425, y: 75 } }
+            : n.id === lab.lan.id
+              ? { ...n, size: { x: 1800, y: 900 } }
+              : n,
+        ),
+        // A node the topology does not have is ignored, not added.
+        { id: randomUUID(), node_type: 'InterfaceNode', position: { x: 1, y: 1 }, size: { x: 1, y: 1 } },
+      ],
+    };
+    const put = await data(call(srv.app, owner, 'PUT', `/api/v1/topology/${topo.id}`, moved));
+    expect(put.nodes).toHaveLength(before.nodes.length);
+    expect(put.nodes.find((n: Node) => n.id === card)!.position).toEqual({ x: 425, y: 75 });
+    expect(put.nodes.find((n: Node) => n.id === lab.lan.id)!.size).toEqual({ x: 1800, y: 900 });
+    // Every other node is as it was.
+    const others = (t: typeof topo) => t.nodes.filter((n) => n.id !== card && n.id !== lab.lan.id);
+    expect(others(put)).toEqual(others(before));
+    // They are placements: a rebuild keeps them; a reset drops them.
+    const again = await rebuild({ network_id: A.networkId, options: topo.options });
+    expect(again.nodes.find((n: Node) => n.id === card)!.position).toEqual({ x: 425, y: 75 });
+    await rebuild({ network_id: A.networkId, options: topo.options, nodes: [], edges: [] });
+  });
+
   it('answers 404 for an unknown node or edge and 400 for bad bodies, never 500', async () => {
     const unknown = await post('/node-position', {
       network_id: A.networkId,

@@ -267,14 +267,14 @@ export class TopologyService {
       options: b.options,
     });
     // A full save (what the reference UI sent before #451): positions and sizes of known nodes become overrides.
+    const patches: Record<string, Record<string, unknown>> = {};
     for (const n of (b.nodes ?? []) as Row[]) {
       const fields: Record<string, unknown> = {};
       if (isXy(n.position)) fields.position = n.position;
       if (isXy(n.size)) fields.size = n.size;
-      if (typeof n.id === 'string' && Object.keys(fields).length) {
-        await this.topologies.patchElement(id, 'nodes', n.id, fields);
-      }
+      if (typeof n.id === 'string' && Object.keys(fields).length) patches[n.id] = fields;
     }
+    await this.topologies.patchNodes(id, patches);
     void row;
     return this.self.get(p, id);
   }
