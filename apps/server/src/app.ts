@@ -11,10 +11,14 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
+import type { TSchema } from 'typebox';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/client.ts';
 import type { EventBus } from './events/bus.ts';
+import { BodyValidator } from './http/body-validator.ts';
 import { installErrorHandler } from './http/error-handler.ts';
+import { badRequest } from './http/errors.ts';
+import { NIL_UUID } from './db/fresh-id.ts';
 import { installRateLimit } from './http/rate-limit.plugin.ts';
 import { installEvents } from './events/events.plugin.ts';
 import { installMetrics } from './metrics/metrics.plugin.ts';
@@ -61,15 +65,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   app.addHook('onClose', async () => services.email.close());
 
-  // Bodies are validated strictly (no coercion: "1" is not a number); query strings and params are text, so they
-  // are coerced, and single values become arrays where an array is expected (repeated keys).
-  const strict = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: true });
+  // Bodies: the named fields strictly, unknown fields dropped, NULs refused (http/body-validator.ts). Query strings
+  // and params are text, so they are coerced, and single values become arrays where an array is expected.
+  const bodies = new BodyValidator();
   const coercing = new Ajv({ allErrors: false, strict: false, coerceTypes: 'array', useDefaults: true });
-  addFormats.default(strict);
   addFormats.default(coercing);
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === 'body' ? strict.compile(schema) : coercing.compile(schema),
+    httpPart === 'body' ? bodies.compile(schema as TSchema) : coercing.compile(schema),
   );
+  // A body naming an id must name the one in the path (a GET → modify → PUT round trip sends it back).
+  app.addHook('preValidation', async (req) => {
+    const params = req.params as { id?: unknown } | undefined;
+    const body = req.body as { id?: unknown } | undefined;
+    if (
+      typeof params?.id === 'string' &&
+      body &&
+      typeof body === 'object' &&
+      typeof body.id === 'string' &&
+      body.id !== NIL_UUID &&
+      body.id.toLowerCase() !== params.id.toLowerCase()
+    ) {
+      throw badRequest(`Invalid body: id ${body.id} does not match the id in the path (${params.id})`);
+    }
+  });
 
   const spa = existsSync(path.join(config.webDir, 'index.html'));
   installErrorHandler(app, { spa });
@@ -111,9 +129,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await registerRoutes(app, services);
 
-  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
-    app.swagger(),
-  );
+  // Also at the site root, where the reference UI ships it and clients that build tools from it look first.
+  for (const url of ['/api/openapi.json', '/openapi.json']) {
+    app.get(url, { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  }
 
   if (spa) {
     await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: ['index.html'] });

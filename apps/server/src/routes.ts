@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from './services.ts';
 import type { RouteApp, RoutePlugin } from './http/route-app.ts';
-import { registerCrud, type EntityResource } from './http/crud.ts';
+import { registerCrud, type EntityResource, type OperationNames } from './http/crud.ts';
 import { systemRoutes } from './entities/system/system.routes.ts';
 import { metadataRoutes } from './entities/metadata/metadata.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
@@ -70,10 +70,29 @@ const resources: Record<EntityKey, EntityResource> = {
   shares: shareResource,
 };
 
+/** The reference's operation ids of each entity's generic routes (clients name generated tools after them). */
+const operationNames: Record<EntityKey, OperationNames> = {
+  networks: { one: 'network', many: 'networks', list: 'list_networks' },
+  hosts: { one: 'host', many: 'hosts', list: 'get_all_hosts' },
+  interfaces: { one: 'interface', many: 'interfaces', list: 'list_interfaces' },
+  ports: { one: 'port', many: 'ports', list: 'list_ports' },
+  services: { one: 'service', many: 'services', list: 'get_all_services' },
+  bindings: { one: 'binding', many: 'bindings', list: 'list_bindings' },
+  subnets: { one: 'subnet', many: 'subnets', list: 'list_subnets' },
+  tags: { one: 'tag', many: 'tags', list: 'get_all_tags' },
+  daemons: { one: 'daemon', many: 'daemons', list: 'get_daemons' },
+  daemonApiKeys: { one: 'daemon_api_key', many: 'daemon_api_keys', list: 'list_daemon_api_keys' },
+  userApiKeys: { one: 'user_api_key', many: 'user_api_keys', list: 'get_all_user_api_keys' },
+  groups: { one: 'group', many: 'groups', list: 'get_all_groups' },
+  discovery: { one: 'discovery', many: 'discoveries', list: 'list_discoveries' },
+  topologies: { one: 'topology', many: 'topologies', list: 'get_all_topologies' },
+  shares: { one: 'share', many: 'shares', list: 'list_shares' },
+};
+
 /** List, get, delete, bulk-delete and CSV export of the given entities (entity-specific routes come first). */
 function crudRoutes(keys: EntityKey[]) {
   return async (app: RouteApp, services: Services) => {
-    for (const k of keys) registerCrud(app, resources[k], services.entities[k]);
+    for (const k of keys) registerCrud(app, resources[k], services.entities[k], operationNames[k]);
   };
 }
 

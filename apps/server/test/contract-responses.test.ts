@@ -203,7 +203,7 @@ const samples: Record<string, (c: Ctx) => Promise<Sample> | Sample> = {
   }),
   receive_discovery_update: (c) => ({
     params: { session_id: randomUUID() },
-    body: knownBody('update_discovery_session', c.bodyCtx({ session_id: randomUUID() })),
+    body: knownBody('receive_discovery_update', c.bodyCtx({ session_id: randomUUID() })),
   }),
   create_host_discovery: (c) => ({ body: discoveryHostBody(c.w.networkId) }),
   retry_daemon_connection: (c) => ({ params: { id: c.w.daemon.id } }),

@@ -242,13 +242,17 @@ describe.each(backends)('coalesced entity events on %s', (backend) => {
           [networkId],
         ),
       );
-      expect(events.map((e) => [e.entity, e.operation, e.ids.length])).toEqual([['Host', 'created', 250]]);
+      // The network's topology may rebuild itself from the new hosts inside the window; only host events count here.
+      const hostEvents = events.filter((e) => e.entity === 'Host');
+      expect(hostEvents.map((e) => [e.entity, e.operation, e.ids.length])).toEqual([
+        ['Host', 'created', 250],
+      ]);
       const stored = await sqlRows<{ id: string }>(
         s.db,
         'SELECT id::text AS id FROM hosts WHERE network_id = $1',
         [networkId],
       );
-      expect([...events[0].ids].sort()).toEqual(stored.map((r) => r.id).sort());
+      expect([...hostEvents[0].ids].sort()).toEqual(stored.map((r) => r.id).sort());
 
       await vi.waitFor(() => expect(raw.some((p) => p.includes('"Subnet"'))).toBe(true), wait);
       const hostParts = raw.filter((p) => p.includes('"Host"')).map((p) => JSON.parse(p));

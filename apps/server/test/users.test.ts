@@ -77,10 +77,18 @@ describe.each(backends)('users on %s', (backend) => {
       expect(res.statusCode, JSON.stringify(change)).toBe(403);
       expect(res.json().code).toBe('entity_update_forbidden');
     }
+    // A password is not a field of this route (it has its own, which asks for the current one): like the reference,
+    // an unknown field is ignored, so the stored hash stays.
+    const hash = async () =>
+      (await sqlRows(s.db, 'SELECT password_hash FROM users WHERE id = $1', [viewer.userId]))[0]
+        .password_hash;
+    const before = await hash();
     const pw = await call(s.app, viewer, 'PUT', `/api/v1/users/${viewer.userId}`, {
+      ...me,
       password: 'Another-pass-1',
     });
-    expect(pw.statusCode).toBe(400);
+    expect(pw.statusCode).toBe(200);
+    expect(await hash()).toBe(before);
     expect((await call(s.app, owner, 'PUT', `/api/v1/users/${viewer.userId}`, {})).statusCode).toBe(403);
     const [row] = await sqlRows(s.db, 'SELECT permissions, email FROM users WHERE id = $1', [viewer.userId]);
     expect(row).toMatchObject({ permissions: 'Viewer' });

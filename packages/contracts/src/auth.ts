@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Name, Nullable, strict, Uuid } from './common.ts';
+import { Name, Nullable, bodyObject, Uuid } from './common.ts';
 
 const Email = Type.String({ format: 'email', maxLength: 254 });
 
@@ -13,11 +13,11 @@ export const RegisterRequest = Type.Object(
     // Honeypot field of the reference UI: non-empty means a bot.
     website: Type.Optional(Nullable(Type.String())),
   },
-  strict,
+  bodyObject,
 );
 export type RegisterRequest = Static<typeof RegisterRequest>;
 
-export const LoginRequest = Type.Object({ email: Email, password: Type.String() }, strict);
+export const LoginRequest = Type.Object({ email: Email, password: Type.String() }, bodyObject);
 export type LoginRequest = Static<typeof LoginRequest>;
 
 export const NetworkSetup = Type.Object(
@@ -27,18 +27,18 @@ export const NetworkSetup = Type.Object(
     snmp_version: Type.Optional(Nullable(Type.String())),
     snmp_community: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
   },
-  strict,
+  bodyObject,
 );
 export type NetworkSetup = Static<typeof NetworkSetup>;
 
-export const SetupRequest = Type.Object({ organization_name: Name, network: NetworkSetup }, strict);
+export const SetupRequest = Type.Object({ organization_name: Name, network: NetworkSetup }, bodyObject);
 export type SetupRequest = Static<typeof SetupRequest>;
 
 export const SetupResponse = Type.Object({ network_id: Uuid });
 export type SetupResponse = Static<typeof SetupResponse>;
 
 // check-email, resend-verification and forgot-password all take just an address.
-const EmailRequest = Type.Object({ email: Email }, strict);
+const EmailRequest = Type.Object({ email: Email }, bodyObject);
 export const CheckEmailRequest = EmailRequest;
 export type CheckEmailRequest = Static<typeof EmailRequest>;
 export const ResendVerificationRequest = EmailRequest;
@@ -47,25 +47,25 @@ export const ForgotPasswordRequest = EmailRequest;
 export type ForgotPasswordRequest = Static<typeof EmailRequest>;
 
 /** The token of an emailed link. */
-export const VerifyEmailRequest = Type.Object({ token: Type.String({ maxLength: 256 }) }, strict);
+export const VerifyEmailRequest = Type.Object({ token: Type.String({ maxLength: 256 }) }, bodyObject);
 export type VerifyEmailRequest = Static<typeof VerifyEmailRequest>;
 
 export const ResetPasswordRequest = Type.Object(
   { token: Type.String({ maxLength: 256 }), password: Type.String() },
-  strict,
+  bodyObject,
 );
 export type ResetPasswordRequest = Static<typeof ResetPasswordRequest>;
 
 /** current_password is required when the account has one (accounts created through OIDC may not). */
 export const RequestEmailChangeRequest = Type.Object(
   { current_password: Type.Optional(Nullable(Type.String())), new_email: Email },
-  strict,
+  bodyObject,
 );
 export type RequestEmailChangeRequest = Static<typeof RequestEmailChangeRequest>;
 
 export const UpdatePasswordRequest = Type.Object(
   { current_password: Type.Optional(Nullable(Type.String())), new_password: Type.String() },
-  strict,
+  bodyObject,
 );
 export type UpdatePasswordRequest = Static<typeof UpdatePasswordRequest>;
 

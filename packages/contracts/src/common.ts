@@ -19,7 +19,7 @@ export const entityMeta = { id: Uuid, created_at: DateTime, updated_at: DateTime
 
 /**
  * The reference API takes whole entities as create/update bodies (the UI sends the nil UUID and epoch
- * timestamps), so strict bodies must still accept these read-only fields; the server ignores them.
+ * timestamps); bodies list these read-only fields as optional and the server ignores them.
  */
 export const echoedMeta = {
   id: Type.Optional(Uuid),
@@ -259,5 +259,10 @@ export type ServiceVirtualization = Static<typeof ServiceVirtualization>;
 export const IdParams = Type.Object({ id: Uuid });
 export type IdParams = Static<typeof IdParams>;
 
-/** Options for request bodies: unknown properties are a 400, not silently dropped. */
-export const strict = { additionalProperties: false } as const;
+/**
+ * Options of every request-body object. Like the reference (serde), the server accepts fields it does not know and
+ * drops them before a handler sees the body (TypeBox `Value.Clean` in the server's body validator), so a client can
+ * send back a whole entity it read (`id`, `created_at`, `organization_id`, ...). The fields a schema names are still
+ * validated strictly. Response objects list exactly the fields the server sends.
+ */
+export const bodyObject = {} as const;

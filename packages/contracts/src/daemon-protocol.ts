@@ -5,7 +5,7 @@ import {
   DiscoveryPhase,
   DiscoveryType,
   Nullable,
-  strict,
+  bodyObject,
   TransportProtocol,
   Uuid,
 } from './common.ts';
@@ -27,7 +27,7 @@ export const DaemonRegistrationRequest = Type.Object(
     version: Type.Optional(Nullable(Type.String())),
     url: Type.Optional(Nullable(Type.String())),
   },
-  strict,
+  bodyObject,
 );
 export type DaemonRegistrationRequest = Static<typeof DaemonRegistrationRequest>;
 
@@ -56,7 +56,7 @@ export const RegisterDaemonResponse = Type.Object({
 });
 export type RegisterDaemonResponse = Static<typeof RegisterDaemonResponse>;
 
-export const DaemonStartupRequest = Type.Object({ daemon_version: Type.String() }, strict);
+export const DaemonStartupRequest = Type.Object({ daemon_version: Type.String() }, bodyObject);
 export type DaemonStartupRequest = Static<typeof DaemonStartupRequest>;
 
 /** Body of POST /api/daemons/{id}/request-work (the DaemonPoll heartbeat). */
@@ -67,7 +67,7 @@ export const DaemonStatusPayload = Type.Object(
     version: Type.Optional(Nullable(Type.String())),
     url: Type.Optional(Nullable(Type.String())),
   },
-  strict,
+  bodyObject,
 );
 export type DaemonStatusPayload = Static<typeof DaemonStatusPayload>;
 
@@ -78,7 +78,7 @@ export type DaemonHeartbeatBody = Static<typeof DaemonHeartbeatBody>;
 /** Deprecated pre-0.14 heartbeat body. */
 export const DaemonHeartbeatPayload = Type.Object(
   { url: Type.String(), name: Type.String(), mode: DaemonMode },
-  strict,
+  bodyObject,
 );
 export type DaemonHeartbeatPayload = Static<typeof DaemonHeartbeatPayload>;
 
@@ -94,7 +94,7 @@ export const DiscoveryUpdatePayload = Type.Object(
     started_at: Type.Optional(Nullable(DateTime)),
     finished_at: Type.Optional(Nullable(DateTime)),
   },
-  strict,
+  bodyObject,
 );
 export type DiscoveryUpdatePayload = Static<typeof DiscoveryUpdatePayload>;
 
@@ -127,7 +127,7 @@ export const DiscoveryHostRequest = Type.Object(
     services: Type.Array(Service),
     if_entries: Type.Optional(IfEntries),
   },
-  strict,
+  bodyObject,
 );
 export type DiscoveryHostRequest = Static<typeof DiscoveryHostRequest>;
 

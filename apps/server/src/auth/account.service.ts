@@ -19,6 +19,8 @@ import type { UserTokensRepository } from './user-tokens.repository.ts';
 export interface SetupData {
   organization_name: string;
   network: { name: string };
+  /** The id setup answered with: the first network gets it, so a client can use it right after registering. */
+  network_id?: string;
 }
 
 /** An identity a registration through an OIDC provider links in the same transaction. */
@@ -154,7 +156,14 @@ export class AccountService {
         termsAccepted: r.termsAccepted,
       });
       if (r.oidc) await this.identities.link(userId, r.oidc, trx);
-      const networkId = await this.networks.create(trx, orgId, r.setup?.network.name || 'My Network');
+      const networkId = await this.networks.create(
+        trx,
+        orgId,
+        r.setup?.network.name || 'My Network',
+        r.setup?.network_id && !(await this.networks.exists(trx, r.setup.network_id))
+          ? r.setup.network_id
+          : undefined,
+      );
       return { userId, networkId, first: n === 0, verified };
     });
     if (result.first) await this.opts.integratedDaemon?.provision(result.networkId, result.userId);

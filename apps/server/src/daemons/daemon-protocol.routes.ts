@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
-  DaemonCapabilities,
+  UpdateCapabilitiesBody,
   DaemonHeartbeatBody,
   DaemonRegistrationRequest,
   DaemonStartupRequest,
@@ -79,15 +79,18 @@ export async function daemonProtocolRoutes(app: RouteApp, { daemons }: Services)
     {
       config: { access: 'daemon' },
       schema: {
-        operationId: 'update_daemon_capabilities',
+        operationId: 'update_capabilities',
         tags,
         params: IdParams,
-        body: DaemonCapabilities,
+        body: UpdateCapabilitiesBody,
         response: { 200: ItemResponse(Type.Null()) },
       },
     },
     async (req) => {
-      await daemons.updateCapabilities(daemonOf(req, req.params.id), req.body);
+      await daemons.updateCapabilities(daemonOf(req, req.params.id), {
+        has_docker_socket: req.body.has_docker_socket ?? false,
+        interfaced_subnet_ids: req.body.interfaced_subnet_ids,
+      });
       return ok(null);
     },
   );
@@ -97,7 +100,7 @@ export async function daemonProtocolRoutes(app: RouteApp, { daemons }: Services)
     {
       config: { access: 'daemon' },
       schema: {
-        operationId: 'daemon_request_work',
+        operationId: 'receive_work_request',
         tags,
         params: IdParams,
         body: DaemonStatusPayload,
@@ -113,7 +116,7 @@ export async function daemonProtocolRoutes(app: RouteApp, { daemons }: Services)
     {
       config: { access: 'daemon' },
       schema: {
-        operationId: 'daemon_heartbeat',
+        operationId: 'receive_heartbeat',
         tags,
         params: IdParams,
         body: DaemonHeartbeatBody,
@@ -137,7 +140,7 @@ export async function hostReportRoutes(app: RouteApp, { ingestion }: Services) {
     {
       config: { access: 'daemon' },
       schema: {
-        operationId: 'discover_host',
+        operationId: 'create_host_discovery',
         tags: ['hosts'],
         body: DiscoveryHostRequest,
         response: { 200: ItemResponse(HostResponse) },
@@ -154,7 +157,7 @@ export async function sessionReportRoutes(app: RouteApp, { discoverySessions }: 
     {
       config: { access: 'daemon' },
       schema: {
-        operationId: 'update_discovery_session',
+        operationId: 'receive_discovery_update',
         tags: ['discovery'],
         params: DiscoverySessionParams,
         body: DiscoveryUpdatePayload,

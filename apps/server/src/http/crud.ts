@@ -34,8 +34,11 @@ export interface EntityResource {
   path: string;
   /** Item schema for responses. */
   schema: TSchema;
-  /** `list` overrides `read` for the list route only (daemons may list subnets but not read one). */
-  access: { read: Access; write: Access; delete?: Access; list?: Access };
+  /**
+   * `list` and `export` override `read` for the list and CSV routes only (daemons may list subnets but not read one;
+   * user API keys may export their user's key list, which is otherwise session-only).
+   */
+  access: { read: Access; write: Access; delete?: Access; list?: Access; export?: Access };
   /** Extra query-string properties (schemas) for the list route. */
   filterSchema?: Record<string, TSchema>;
   /** Plural display name of GET /<path>/export/csv: the download is `<csvFile>.csv`. */
@@ -119,11 +122,25 @@ export function principal(req: FastifyRequest): Principal {
   return req.principal;
 }
 
+/**
+ * How the reference names an entity's generic operations: `get_<one>_by_id`, `delete_<one>`, `bulk_delete_<many>`,
+ * `export_<many>_csv`, and a list id of its own (`list_networks`, `get_all_hosts`, `get_daemons`...).
+ */
+export interface OperationNames {
+  one: string;
+  many: string;
+  list: string;
+}
+
 /** Registers list, get, delete, bulk-delete and CSV export for an entity; create and update stay with the entity. */
-export function registerCrud(app: RouteApp, def: EntityResource, service: EntityService): void {
+export function registerCrud(
+  app: RouteApp,
+  def: EntityResource,
+  service: EntityService,
+  names: OperationNames,
+): void {
   const spec = service.repo.spec;
   const tag = def.path;
-  const op = def.path.replace(/[^a-z]+(.)/g, (_, c: string) => c.toUpperCase());
   const del = def.access.delete ?? def.access.write;
 
   app.get(
@@ -131,7 +148,7 @@ export function registerCrud(app: RouteApp, def: EntityResource, service: Entity
     {
       config: { access: def.access.list ?? def.access.read },
       schema: {
-        operationId: `list_${op}`,
+        operationId: names.list,
         tags: [tag],
         querystring: listQuery(def.filterSchema ?? {}, Object.keys(spec.orderFields ?? {})),
         response: { 200: ListResponse(def.schema) },
@@ -146,9 +163,9 @@ export function registerCrud(app: RouteApp, def: EntityResource, service: Entity
   app.get(
     `/${def.path}/export/csv`,
     {
-      config: { access: def.access.read },
+      config: { access: def.access.export ?? def.access.read },
       schema: {
-        operationId: `export_${op}_csv`,
+        operationId: `export_${names.many}_csv`,
         tags: [tag],
         querystring: exportQuery(def.filterSchema ?? {}),
         response: {
@@ -171,7 +188,7 @@ export function registerCrud(app: RouteApp, def: EntityResource, service: Entity
     {
       config: { access: def.access.read },
       schema: {
-        operationId: `get_${op}`,
+        operationId: `get_${names.one}_by_id`,
         tags: [tag],
         params: IdParams,
         response: { 200: ItemResponse(def.schema) },
@@ -185,7 +202,7 @@ export function registerCrud(app: RouteApp, def: EntityResource, service: Entity
     {
       config: { access: del },
       schema: {
-        operationId: `delete_${op}`,
+        operationId: `delete_${names.one}`,
         tags: [tag],
         params: IdParams,
         response: { 200: ItemResponse(Type.Null()) },
@@ -202,7 +219,7 @@ export function registerCrud(app: RouteApp, def: EntityResource, service: Entity
     {
       config: { access: del },
       schema: {
-        operationId: `bulk_delete_${op}`,
+        operationId: `bulk_delete_${names.many}`,
         tags: [tag],
         body: BulkDeleteBody,
         response: { 200: ItemResponse(BulkDeleteResponse) },

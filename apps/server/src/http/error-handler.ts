@@ -35,6 +35,20 @@ function fromPg(err: { code: string; constraint?: string; detail?: string }): Re
         code: 'validation_failed',
         message: 'Invalid value: a field has the wrong format',
       };
+    // A NUL or an invalid byte in text that reached the database some other way than a body (bodies are checked
+    // first), and values too large for an index entry.
+    case '22021':
+      return {
+        status: 400,
+        code: 'validation_failed',
+        message: 'Invalid value: text contains a NUL character',
+      };
+    case '54000':
+      return {
+        status: 400,
+        code: 'validation_failed',
+        message: 'Invalid value: a field is too long to store',
+      };
     default:
       return undefined;
   }
@@ -47,9 +61,14 @@ function render(err: FastifyError | AppError | Error, requestId: string): Render
   if (fe.validation) {
     const first = fe.validation[0];
     const where = fe.validationContext ?? 'body';
-    const field = (first?.instancePath || '').replace(/^\//, '').replace(/\//g, '.');
+    const at = (first?.instancePath || '').replace(/^\//, '').replace(/\//g, '.');
+    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    // Every message names the field and the reason; a missing field is named itself, not its parent object.
+    const field = first?.keyword === 'required' && missing ? (at ? `${at}.${missing}` : missing) : at;
     let detail = first?.message ?? 'is invalid';
-    if (first?.keyword === 'additionalProperties') {
+    if (first?.keyword === 'required') {
+      detail = 'is required';
+    } else if (first?.keyword === 'additionalProperties') {
       detail = `has unknown field "${String((first.params as { additionalProperty?: string }).additionalProperty)}"`;
     } else if (first?.keyword === 'enum' || first?.keyword === 'const' || first?.keyword === 'anyOf') {
       detail = 'has a value that is not allowed';

@@ -7,7 +7,7 @@ import {
   Nullable,
   PERMISSION_LEVELS_BY_RANK,
   PermissionLevel,
-  strict,
+  bodyObject,
   TagIds,
   Uuid,
   UuidArray,
@@ -49,7 +49,7 @@ const keyRequestFields = {
   tags: Type.Optional(TagIds),
 };
 
-export const CreateDaemonApiKeyRequest = Type.Object({ ...keyRequestFields, network_id: Uuid }, strict);
+export const CreateDaemonApiKeyRequest = Type.Object({ ...keyRequestFields, network_id: Uuid }, bodyObject);
 export type CreateDaemonApiKeyRequest = Static<typeof CreateDaemonApiKeyRequest>;
 export const UpdateDaemonApiKeyRequest = CreateDaemonApiKeyRequest;
 export type UpdateDaemonApiKeyRequest = CreateDaemonApiKeyRequest;
@@ -63,7 +63,7 @@ export const CreateUserApiKeyRequest = Type.Object(
     user_id: Type.Optional(Uuid),
     organization_id: Type.Optional(Uuid),
   },
-  strict,
+  bodyObject,
 );
 export type CreateUserApiKeyRequest = Static<typeof CreateUserApiKeyRequest>;
 export const UpdateUserApiKeyRequest = CreateUserApiKeyRequest;
@@ -83,11 +83,14 @@ const keyBodyFields = {
   tags: Type.Optional(UuidArray),
 };
 
-export const CreateDaemonApiKeyBody = Type.Object({ name: Name, network_id: Uuid, ...keyBodyFields }, strict);
+export const CreateDaemonApiKeyBody = Type.Object(
+  { name: Name, network_id: Uuid, ...keyBodyFields },
+  bodyObject,
+);
 export type CreateDaemonApiKeyBody = Static<typeof CreateDaemonApiKeyBody>;
 
 /** A daemon key stays on its network. */
-export const UpdateDaemonApiKeyBody = Type.Object({ name: Name, ...keyBodyFields }, strict);
+export const UpdateDaemonApiKeyBody = Type.Object({ name: Name, ...keyBodyFields }, bodyObject);
 export type UpdateDaemonApiKeyBody = Static<typeof UpdateDaemonApiKeyBody>;
 
 export const CreateUserApiKeyBody = Type.Object(
@@ -97,7 +100,7 @@ export const CreateUserApiKeyBody = Type.Object(
     network_ids: Type.Optional(UuidArray),
     ...keyBodyFields,
   },
-  strict,
+  bodyObject,
 );
 export type CreateUserApiKeyBody = Static<typeof CreateUserApiKeyBody>;
 export const UpdateUserApiKeyBody = CreateUserApiKeyBody;

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { echoedMeta, entityMeta, Nullable, strict, Uuid } from '../common.ts';
+import { echoedMeta, entityMeta, Nullable, bodyObject, Uuid } from '../common.ts';
 
 // A binding is tagged by `type`; a Port binding with interface_id null listens on all interfaces.
 const interfaceTarget = { type: Type.Literal('Interface'), interface_id: Uuid };
@@ -15,8 +15,8 @@ export type Binding = Static<typeof Binding>;
 
 /** POST /api/v1/bindings and PUT /api/v1/bindings/{id}. */
 export const CreateBindingRequest = Type.Union([
-  Type.Object({ ...echoedMeta, ...owner, ...interfaceTarget }, strict),
-  Type.Object({ ...echoedMeta, ...owner, ...portTarget }, strict),
+  Type.Object({ ...echoedMeta, ...owner, ...interfaceTarget }, bodyObject),
+  Type.Object({ ...echoedMeta, ...owner, ...portTarget }, bodyObject),
 ]);
 export type CreateBindingRequest = Static<typeof CreateBindingRequest>;
 export const UpdateBindingRequest = CreateBindingRequest;
@@ -24,15 +24,15 @@ export type UpdateBindingRequest = CreateBindingRequest;
 
 /** Binding inside a service of CreateHostRequest/UpdateHostRequest: client-chosen id, owner implied. */
 export const BindingInput = Type.Union([
-  Type.Object({ id: Uuid, ...interfaceTarget }, strict),
-  Type.Object({ id: Uuid, ...portTargetInput }, strict),
+  Type.Object({ id: Uuid, ...interfaceTarget }, bodyObject),
+  Type.Object({ id: Uuid, ...portTargetInput }, bodyObject),
 ]);
 export type BindingInput = Static<typeof BindingInput>;
 
 /** Binding inside CreateServiceRequest: ids are minted by the server. */
 export const CreateBindingInput = Type.Union([
-  Type.Object(interfaceTarget, strict),
-  Type.Object(portTargetInput, strict),
+  Type.Object(interfaceTarget, bodyObject),
+  Type.Object(portTargetInput, bodyObject),
 ]);
 export type CreateBindingInput = Static<typeof CreateBindingInput>;
 
@@ -45,11 +45,11 @@ export const ServiceBindingUpdate = Type.Union([
       network_id: Type.Optional(Uuid),
       ...interfaceTarget,
     },
-    strict,
+    bodyObject,
   ),
   Type.Object(
     { ...echoedMeta, service_id: Type.Optional(Uuid), network_id: Type.Optional(Uuid), ...portTargetInput },
-    strict,
+    bodyObject,
   ),
 ]);
 export type ServiceBindingUpdate = Static<typeof ServiceBindingUpdate>;

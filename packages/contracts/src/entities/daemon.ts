@@ -1,12 +1,19 @@
 import { Type, type Static } from 'typebox';
-import { DaemonMode, DateTime, entityMeta, Name, Nullable, strict, TagIds, Uuid } from '../common.ts';
+import { DaemonMode, DateTime, entityMeta, Name, Nullable, bodyObject, TagIds, Uuid } from '../common.ts';
 
 /** Also the body of POST /api/daemons/{id}/update-capabilities. */
 export const DaemonCapabilities = Type.Object(
   { has_docker_socket: Type.Boolean(), interfaced_subnet_ids: Type.Array(Uuid) },
-  strict,
+  bodyObject,
 );
 export type DaemonCapabilities = Static<typeof DaemonCapabilities>;
+
+/** POST /api/daemons/{id}/update-capabilities: as the reference, only the subnet list is required. */
+export const UpdateCapabilitiesBody = Type.Object(
+  { has_docker_socket: Type.Optional(Type.Boolean()), interfaced_subnet_ids: Type.Array(Uuid) },
+  bodyObject,
+);
+export type UpdateCapabilitiesBody = Static<typeof UpdateCapabilitiesBody>;
 
 export const Daemon = Type.Object({
   ...entityMeta,
@@ -56,7 +63,7 @@ export const ProvisionDaemonRequest = Type.Object(
     network_id: Uuid,
     url: Type.String({ minLength: 1, maxLength: 2000 }),
   },
-  strict,
+  bodyObject,
 );
 export type ProvisionDaemonRequest = Static<typeof ProvisionDaemonRequest>;
 

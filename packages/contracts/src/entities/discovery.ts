@@ -7,7 +7,7 @@ import {
   Name,
   Nullable,
   ScanPreset,
-  strict,
+  bodyObject,
   Uuid,
   UuidArray,
 } from '../common.ts';
@@ -63,7 +63,7 @@ export const DiscoveryRequest = Type.Object(
     run_type: RunType,
     tags: Type.Optional(Type.Array(Uuid, { maxItems: 1000 })),
   },
-  strict,
+  bodyObject,
 );
 export type DiscoveryRequest = Static<typeof DiscoveryRequest>;
 
@@ -81,7 +81,7 @@ export const ScanEstimateRequest = Type.Object(
     scan_preset: Type.Optional(Nullable(ScanPreset)),
     ports: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
   },
-  strict,
+  bodyObject,
 );
 export type ScanEstimateRequest = Static<typeof ScanEstimateRequest>;
 

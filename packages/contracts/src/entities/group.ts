@@ -7,7 +7,7 @@ import {
   EntitySource,
   Name,
   Nullable,
-  strict,
+  bodyObject,
   Uuid,
 } from '../common.ts';
 
@@ -45,6 +45,6 @@ export const GroupRequest = Type.Object(
     binding_ids: Type.Optional(Type.Array(Uuid, { maxItems: 1000 })),
     tags: Type.Optional(Type.Array(Uuid, { maxItems: 1000 })),
   },
-  strict,
+  bodyObject,
 );
 export type GroupRequest = Static<typeof GroupRequest>;

@@ -6,7 +6,7 @@ import {
   HostVirtualization,
   Name,
   Nullable,
-  strict,
+  bodyObject,
   TagIds,
   DateTime,
   Uuid,
@@ -73,7 +73,7 @@ export const CreateHostRequest = Type.Object(
     if_entries: Type.Optional(IfEntries),
     ...snmpFields,
   },
-  strict,
+  bodyObject,
 );
 export type CreateHostRequest = Static<typeof CreateHostRequest>;
 
@@ -92,7 +92,7 @@ export const UpdateHostRequest = Type.Object(
     ports: Type.Optional(Nullable(Type.Array(PortInput))),
     services: Type.Optional(Nullable(Type.Array(ServiceInput))),
   },
-  strict,
+  bodyObject,
 );
 export type UpdateHostRequest = Static<typeof UpdateHostRequest>;
 

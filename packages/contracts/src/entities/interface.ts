@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { echoedMeta, entityMeta, Nullable, strict, Uuid } from '../common.ts';
+import { echoedMeta, entityMeta, Nullable, bodyObject, Uuid } from '../common.ts';
 
 export const Interface = Type.Object({
   ...entityMeta,
@@ -25,7 +25,7 @@ export const CreateInterfaceRequest = Type.Object(
     name: Type.Optional(Nullable(Type.String())),
     position: Type.Optional(Type.Integer({ minimum: 0 })),
   },
-  strict,
+  bodyObject,
 );
 export type CreateInterfaceRequest = Static<typeof CreateInterfaceRequest>;
 export const UpdateInterfaceRequest = CreateInterfaceRequest;
@@ -41,6 +41,6 @@ export const InterfaceInput = Type.Object(
     name: Type.Optional(Nullable(Type.String())),
     position: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
   },
-  strict,
+  bodyObject,
 );
 export type InterfaceInput = Static<typeof InterfaceInput>;

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, entityMeta, Nullable, PermissionLevel, strict, Uuid, UuidArray } from '../common.ts';
+import { DateTime, entityMeta, Nullable, PermissionLevel, bodyObject, Uuid, UuidArray } from '../common.ts';
 
 export const Invite = Type.Object({
   ...entityMeta,
@@ -22,6 +22,6 @@ export const CreateInviteRequest = Type.Object(
     send_to: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 320 }))),
     expiration_hours: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 8760 }))),
   },
-  strict,
+  bodyObject,
 );
 export type CreateInviteRequest = Static<typeof CreateInviteRequest>;

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { echoedMeta, entityMeta, Name, Nullable, strict, TagIds, Uuid, UuidArray } from '../common.ts';
+import { echoedMeta, entityMeta, Name, Nullable, bodyObject, TagIds, Uuid, UuidArray } from '../common.ts';
 
 export const Network = Type.Object({
   ...entityMeta,
@@ -19,7 +19,7 @@ export const CreateNetworkRequest = Type.Object(
     snmp_credential_id: Type.Optional(Nullable(Uuid)),
     tags: Type.Optional(TagIds),
   },
-  strict,
+  bodyObject,
 );
 export type CreateNetworkRequest = Static<typeof CreateNetworkRequest>;
 export const UpdateNetworkRequest = CreateNetworkRequest;
@@ -29,7 +29,7 @@ export type UpdateNetworkRequest = CreateNetworkRequest;
  * The body POST /api/v1/networks and PUT /api/v1/networks/{id} validate. Narrower than CreateNetworkRequest: echoed
  * read-only fields are refused with a 400 rather than ignored.
  */
-export const CreateNetworkBody = Type.Object({ name: Name, tags: Type.Optional(UuidArray) }, strict);
+export const CreateNetworkBody = Type.Object({ name: Name, tags: Type.Optional(UuidArray) }, bodyObject);
 export type CreateNetworkBody = Static<typeof CreateNetworkBody>;
 export const UpdateNetworkBody = CreateNetworkBody;
 export type UpdateNetworkBody = CreateNetworkBody;

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { echoedMeta, entityMeta, PortType, strict, TransportProtocol, Uuid } from '../common.ts';
+import { echoedMeta, entityMeta, PortType, bodyObject, TransportProtocol, Uuid } from '../common.ts';
 
 const PortNumber = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -24,11 +24,14 @@ export const CreatePortRequest = Type.Object(
     protocol: TransportProtocol,
     type: Type.Optional(PortType),
   },
-  strict,
+  bodyObject,
 );
 export type CreatePortRequest = Static<typeof CreatePortRequest>;
 export const UpdatePortRequest = CreatePortRequest;
 export type UpdatePortRequest = CreatePortRequest;
 
-export const PortInput = Type.Object({ id: Uuid, number: PortNumber, protocol: TransportProtocol }, strict);
+export const PortInput = Type.Object(
+  { id: Uuid, number: PortNumber, protocol: TransportProtocol },
+  bodyObject,
+);
 export type PortInput = Static<typeof PortInput>;

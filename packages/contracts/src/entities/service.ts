@@ -6,7 +6,7 @@ import {
   Name,
   Nullable,
   ServiceVirtualization,
-  strict,
+  bodyObject,
   TagIds,
   Uuid,
 } from '../common.ts';
@@ -37,7 +37,7 @@ export const CreateServiceRequest = Type.Object(
     virtualization: Type.Optional(Nullable(ServiceVirtualization)),
     bindings: Type.Optional(Type.Array(CreateBindingInput)),
   },
-  strict,
+  bodyObject,
 );
 export type CreateServiceRequest = Static<typeof CreateServiceRequest>;
 
@@ -55,7 +55,7 @@ export const UpdateServiceRequest = Type.Object(
     virtualization: Type.Optional(Nullable(ServiceVirtualization)),
     tags: TagIds,
   },
-  strict,
+  bodyObject,
 );
 export type UpdateServiceRequest = Static<typeof UpdateServiceRequest>;
 
@@ -70,6 +70,6 @@ export const ServiceInput = Type.Object(
     tags: Type.Optional(TagIds),
     virtualization: Type.Optional(Nullable(ServiceVirtualization)),
   },
-  strict,
+  bodyObject,
 );
 export type ServiceInput = Static<typeof ServiceInput>;

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, echoedMeta, entityMeta, Name, Nullable, strict, Uuid } from '../common.ts';
+import { DateTime, echoedMeta, entityMeta, Name, Nullable, bodyObject, Uuid } from '../common.ts';
 import { Topology } from './topology.ts';
 
 export const ShareOptions = Type.Object({
@@ -56,11 +56,11 @@ export const ShareRequest = Type.Object(
           show_zoom_controls: Type.Optional(Type.Boolean()),
           show_export_button: Type.Optional(Type.Boolean()),
         },
-        strict,
+        bodyObject,
       ),
     ),
   },
-  strict,
+  bodyObject,
 );
 export type ShareRequest = Static<typeof ShareRequest>;
 
@@ -73,7 +73,7 @@ export const CreateUpdateShareRequest = Type.Object(
     share: ShareRequest,
     password: Type.Optional(Nullable(SharePassword)),
   },
-  strict,
+  bodyObject,
 );
 export type CreateUpdateShareRequest = Static<typeof CreateUpdateShareRequest>;
 
@@ -85,7 +85,10 @@ export const PublicShareMetadata = Type.Object({
 });
 export type PublicShareMetadata = Static<typeof PublicShareMetadata>;
 
-export const ShareTopologyRequest = Type.Object({ password: Type.Optional(Nullable(SharePassword)) }, strict);
+export const ShareTopologyRequest = Type.Object(
+  { password: Type.Optional(Nullable(SharePassword)) },
+  bodyObject,
+);
 export type ShareTopologyRequest = Static<typeof ShareTopologyRequest>;
 
 /** `embed`: the page is loaded in a frame, so the share's allowed_domains apply. */

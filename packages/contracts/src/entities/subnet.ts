@@ -6,7 +6,7 @@ import {
   EntitySource,
   Name,
   Nullable,
-  strict,
+  bodyObject,
   SubnetType,
   TagIds,
   Uuid,
@@ -40,7 +40,7 @@ export const CreateSubnetRequest = Type.Object(
     source: Type.Optional(EntitySource),
     tags: Type.Optional(TagIds),
   },
-  strict,
+  bodyObject,
 );
 export type CreateSubnetRequest = Static<typeof CreateSubnetRequest>;
 export const UpdateSubnetRequest = CreateSubnetRequest;
@@ -63,7 +63,7 @@ const echoedSubnetFields = {
 /** Daemons send whole Subnet objects (client id, source, timestamps); users send the editable fields. */
 export const CreateSubnetBody = Type.Object(
   { ...subnetBodyFields, network_id: Uuid, id: Type.Optional(Uuid), ...echoedSubnetFields },
-  strict,
+  bodyObject,
 );
 export type CreateSubnetBody = Static<typeof CreateSubnetBody>;
 
@@ -74,6 +74,6 @@ export const UpdateSubnetBody = Type.Object(
     network_id: Type.Optional(Uuid),
     ...echoedSubnetFields,
   },
-  strict,
+  bodyObject,
 );
 export type UpdateSubnetBody = Static<typeof UpdateSubnetBody>;

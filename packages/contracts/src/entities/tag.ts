@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Color, Description, echoedMeta, entityMeta, Name, Nullable, strict, Uuid } from '../common.ts';
+import { Color, Description, echoedMeta, entityMeta, Name, Nullable, bodyObject, Uuid } from '../common.ts';
 
 export const Tag = Type.Object({
   ...entityMeta,
@@ -18,7 +18,7 @@ export const CreateTagRequest = Type.Object(
     color: Color,
     organization_id: Type.Optional(Uuid),
   },
-  strict,
+  bodyObject,
 );
 export type CreateTagRequest = Static<typeof CreateTagRequest>;
 export const UpdateTagRequest = CreateTagRequest;
@@ -46,7 +46,7 @@ export const SetTagsRequest = Type.Object(
     entity_type: TaggableEntityType,
     tag_ids: Type.Array(Uuid, { maxItems: 1000 }),
   },
-  strict,
+  bodyObject,
 );
 export type SetTagsRequest = Static<typeof SetTagsRequest>;
 
@@ -57,7 +57,7 @@ export const BulkTagRequest = Type.Object(
     entity_type: TaggableEntityType,
     tag_id: Uuid,
   },
-  strict,
+  bodyObject,
 );
 export type BulkTagRequest = Static<typeof BulkTagRequest>;
 

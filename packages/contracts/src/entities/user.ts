@@ -5,7 +5,7 @@ import {
   entityMeta,
   Nullable,
   PermissionLevel,
-  strict,
+  bodyObject,
   Uuid,
   UuidArray,
 } from '../common.ts';
@@ -43,13 +43,13 @@ export const UpdateUserRequest = Type.Object(
     oidc_linked_at: Type.Optional(Nullable(DateTime)),
     terms_accepted_at: Type.Optional(Nullable(DateTime)),
   },
-  strict,
+  bodyObject,
 );
 export type UpdateUserRequest = Static<typeof UpdateUserRequest>;
 
 /** PUT /api/v1/users/{id}/admin: an admin sets another user's role and networks. */
 export const AdminUpdateUserRequest = Type.Object(
   { permissions: PermissionLevel, network_ids: UuidArray },
-  strict,
+  bodyObject,
 );
 export type AdminUpdateUserRequest = Static<typeof AdminUpdateUserRequest>;

@@ -31,7 +31,8 @@ export const userApiKeyResource: EntityResource = {
   filterSchema: { ids: UuidArray },
   csvFile: 'User API Keys',
   schema: UserApiKey,
-  access: { read: 'session', write: 'session' },
+  // As the reference: the CSV export also takes a user API key (still only the caller's own keys).
+  access: { read: 'session', write: 'session', export: 'viewer' },
 };
 
 /**
@@ -73,7 +74,7 @@ export async function apiKeyRoutes(app: RouteApp, { daemonApiKeys, userApiKeys }
     {
       config: { access: 'member' },
       schema: {
-        operationId: 'rotate_daemon_api_key',
+        operationId: 'rotate_key_handler',
         tags: ['auth/daemon'],
         params: IdParams,
         response: { 200: ItemResponse(Type.String()) },

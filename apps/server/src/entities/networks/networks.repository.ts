@@ -27,6 +27,12 @@ export class NetworksRepository {
    * A network with the two system subnets the topology uses for off-network endpoints, and a default "My Topology"
    * (options take the column defaults).
    */
+  async exists(on: Kdb, id: string): Promise<boolean> {
+    return (
+      (await on.selectFrom('networks').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
+    );
+  }
+
   async create(on: Kdb, organizationId: string, name: string, id: string = randomUUID()): Promise<string> {
     await on.insertInto('networks').values({ id, organization_id: organizationId, name }).execute();
     const source = JSON.stringify({ type: 'System' });

@@ -40,7 +40,7 @@ export async function organizationRoutes(app: RouteApp, { organizations }: Servi
     {
       config: { access: 'owner' },
       schema: {
-        operationId: 'reset_organization',
+        operationId: 'reset',
         tags,
         description:
           'Wipes everything but the organization and the caller, then makes a fresh default network (fetch it with ' +
