@@ -104,6 +104,12 @@ export const serverSettings = {
     max: 104857600,
     doc: 'Largest accepted request body; larger bodies get 413.',
   },
+  topologyAutoRebuild: {
+    env: 'SCANOPY_TOPOLOGY_AUTO_REBUILD',
+    kind: 'bool',
+    default: true,
+    doc: 'Rebuild unlocked topologies by themselves (coalesced per network) when their inventory changes; off = they only turn stale until someone refreshes or rebuilds them.',
+  },
   integratedDaemon: {
     env: 'SCANOPY_INTEGRATED_DAEMON',
     kind: 'bool',

@@ -75,7 +75,9 @@ describe.each(backends)('access matrix on %s', (backend) => {
   let routes: RouteInfo[];
 
   beforeAll(async () => {
-    s = await startTestServer(backend);
+    // Every cell makes fresh entities and topologies in A's network; auto-rebuilding each of those hundreds of
+    // topologies after every write would make this minutes longer and test nothing about access.
+    s = await startTestServer(backend, { topologyAutoRebuild: false });
     A = await buildOrg(s.app, s.db, 'A', { staff: true, keys: true, daemon: true });
     B = await buildOrg(s.app, s.db, 'B');
     routes = routeTable(s.app);

@@ -109,7 +109,7 @@ describe.each(backends)('bad input on %s', (backend) => {
   let withBody: RouteInfo[];
 
   beforeAll(async () => {
-    s = await startTestServer(backend, { bodyLimitBytes: BODY_LIMIT });
+    s = await startTestServer(backend, { bodyLimitBytes: BODY_LIMIT, topologyAutoRebuild: false });
     A = await buildOrg(s.app, s.db, 'A', { daemon: true });
     // Aliases share handlers and schemas with their /api/v1 routes.
     routes = routeTable(s.app).filter((r) => !r.alias);

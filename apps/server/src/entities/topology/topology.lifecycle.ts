@@ -54,6 +54,8 @@ export class TopologyLifecycle {
   private running: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | null = null;
   rebuilds = 0;
+  /** Off (SCANOPY_TOPOLOGY_AUTO_REBUILD=false): topologies only turn stale until someone refreshes or rebuilds. */
+  autoRebuild = true;
 
   constructor(
     private readonly repo: TopologiesRepository,
@@ -81,6 +83,7 @@ export class TopologyLifecycle {
       const col = REMOVED[e.entity];
       await this.repo.markStale(ids, e.operation === 'deleted' && col ? { [col]: s.ids } : {});
     }
+    if (!this.autoRebuild) return;
     for (const n of new Set(tops.filter((t) => !t.is_locked).map((t) => t.network_id))) this.schedule(n);
   }
 

@@ -38,7 +38,8 @@ const Empty = ItemResponse(Type.Null());
  * Topology routes: create and full update, rebuild/refresh, lock/unlock and the point updates (list, get, delete and
  * export come from registerCrud).
  */
-export async function topologyRoutes(app: RouteApp, { topologies }: Services) {
+export async function topologyRoutes(app: RouteApp, { topologies, config }: Services) {
+  topologies.lifecycle.autoRebuild = config.topologyAutoRebuild;
   topologies.lifecycle.start((l) => app.bus.subscribe(l));
   app.addHook('onClose', async () => topologies.lifecycle.stop());
 
