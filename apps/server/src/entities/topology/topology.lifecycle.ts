@@ -56,6 +56,7 @@ export class TopologyLifecycle {
   rebuilds = 0;
   /** Off (SCANOPY_TOPOLOGY_AUTO_REBUILD=false): topologies only turn stale until someone refreshes or rebuilds. */
   autoRebuild = true;
+  private stopped = false;
 
   constructor(
     private readonly repo: TopologiesRepository,
@@ -69,6 +70,7 @@ export class TopologyLifecycle {
   }
 
   stop() {
+    this.stopped = true;
     this.unsubscribe?.();
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
@@ -112,7 +114,9 @@ export class TopologyLifecycle {
   private run(networkId: string): Promise<void> {
     this.timers.delete(networkId);
     this.running = this.running.then(async () => {
-      for (const t of await this.repo.ofNetworks([networkId])) {
+      // A pass queued before stop() must not touch a database that is closing (the rejection would go unhandled).
+      if (this.stopped) return;
+      for (const t of await this.repo.ofNetworks([networkId]).catch(() => [])) {
         if (t.is_locked || !t.is_stale) continue;
         this.rebuilds++;
         await this.rebuild(t.id).catch(() => undefined);
