@@ -121,6 +121,7 @@ export const tag = (): Tag => ({
   id: ids.tag,
   name: 'critical',
   description: null,
+  is_application: false,
   color: 'Red',
   organization_id: ids.org,
   ...stamps,

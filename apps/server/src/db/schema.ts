@@ -263,6 +263,7 @@ export interface Tags {
   created_at: Generated<Timestamp>;
   description: string | null;
   id: string;
+  is_application: Generated<boolean>;
   name: string;
   organization_id: string;
   updated_at: Generated<Timestamp>;

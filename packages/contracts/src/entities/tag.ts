@@ -5,6 +5,8 @@ export const Tag = Type.Object({
   ...entityMeta,
   name: Type.String(),
   description: Type.Optional(Nullable(Type.String())),
+  /** v0.17: the tag names an application (the topology's Applications view groups by these tags). */
+  is_application: Type.Boolean(),
   color: Color,
   organization_id: Uuid,
 });
@@ -14,7 +16,12 @@ export const CreateTagRequest = Type.Object(
   {
     ...echoedMeta,
     name: Name,
+    /**
+     * v0.17 fields (v0.14's Tag has neither): omitted is null/false on create and keeps the stored value on update,
+     * so a v0.14 client's PUT never clears them.
+     */
     description: Type.Optional(Nullable(Description)),
+    is_application: Type.Optional(Type.Boolean()),
     color: Color,
     organization_id: Type.Optional(Uuid),
   },

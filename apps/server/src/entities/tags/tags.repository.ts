@@ -11,19 +11,42 @@ export const tagSpec = entitySpec({
     't.organization_id',
     't.name',
     't.description',
+    't.is_application',
     't.color',
     't.created_at',
     't.updated_at',
   ],
   filters: { ids: 'id' },
   search: ['name', 'description'],
-  orderFields: { created_at: 'created_at', name: 'name', color: 'color', updated_at: 'updated_at' },
-  csv: { columns: ['id', 'name', 'description', 'color', 'organization_id', 'created_at', 'updated_at'] },
+  orderFields: {
+    created_at: 'created_at',
+    name: 'name',
+    color: 'color',
+    updated_at: 'updated_at',
+    is_application: 'is_application',
+  },
+  csv: {
+    columns: [
+      'id',
+      'name',
+      'description',
+      'is_application',
+      'color',
+      'organization_id',
+      'created_at',
+      'updated_at',
+    ],
+  },
 });
 
 export interface TagFields {
   name: string;
+  /**
+   * Neither field is in the v0.14 Tag, so a v0.14 client's PUT leaves them out: omitted means null/false on insert
+   * and unchanged on update (null clears the description).
+   */
   description?: string | null;
+  is_application?: boolean;
   color: string;
 }
 
@@ -51,6 +74,7 @@ export class TagsRepository {
         organization_id: organizationId,
         name: fields.name,
         description: fields.description ?? null,
+        is_application: fields.is_application ?? false,
         color: fields.color,
       })
       .execute();
@@ -62,7 +86,8 @@ export class TagsRepository {
       .updateTable('tags')
       .set({
         name: fields.name,
-        description: fields.description ?? null,
+        ...(fields.description === undefined ? {} : { description: fields.description }),
+        ...(fields.is_application === undefined ? {} : { is_application: fields.is_application }),
         color: fields.color,
         updated_at: sql`now()`,
       })
