@@ -66,11 +66,25 @@ export function entityEvent(
 }
 
 /**
- * The part of an event a client who sees only `networks` may receive (its ids, networks and sessions there), or
- * undefined when nothing of it is on those networks. Rows on no network never reach network-filtered streams.
+ * Entities on no network that every member of their organization may read: their changes reach the organization's
+ * web UI streams (ids only), so open lists refresh. Users, keys and the organization itself stay out.
  */
-export function visibleOn(e: EntityEvent, networks: ReadonlySet<string>): EntityEvent | undefined {
-  const scopes = e.scopes.filter((s) => s.network_id !== null && networks.has(s.network_id));
+export const ORGANIZATION_WIDE_ENTITIES: ReadonlySet<string> = new Set(['Tag']);
+
+/**
+ * The part of an event a client who sees only `networks` may receive (its ids, networks and sessions there), or
+ * undefined when nothing of it is on those networks. Rows on no network never reach network-filtered streams, except
+ * rows of an organization-wide entity when the client's `organizationId` is given and matches.
+ */
+export function visibleOn(
+  e: EntityEvent,
+  networks: ReadonlySet<string>,
+  organizationId?: string,
+): EntityEvent | undefined {
+  const orgWide = organizationId !== undefined && ORGANIZATION_WIDE_ENTITIES.has(e.entity);
+  const scopes = e.scopes.filter((s) =>
+    s.network_id === null ? orgWide && s.organization_id === organizationId : networks.has(s.network_id),
+  );
   if (!scopes.length) return undefined;
   if (scopes.length === e.scopes.length) return e;
   return entityEvent({ ...e, sessions: e.sessions?.filter((s) => networks.has(s.network_id)) }, scopes);

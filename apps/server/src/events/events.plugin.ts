@@ -14,11 +14,12 @@ export const EVENTS_CHANNEL = 'scanopy_events';
 
 /**
  * What the topology stream sends for an event: one message per network it touched (the caller's networks only),
- * enough for the UI to know which network's diagram went stale and which rows changed.
+ * enough for the UI to know which network's diagram went stale and which rows changed. `withoutNetwork` keeps the
+ * rows on no network that visibleOn let through (organization-wide entities, as `network_id: null`).
  */
-export const staleMessages = (e: EntityEvent) =>
+export const staleMessages = (e: EntityEvent, withoutNetwork = false) =>
   e.scopes
-    .filter((s) => s.network_id !== null)
+    .filter((s) => withoutNetwork || s.network_id !== null)
     .map((s) => ({
       type: 'stale' as const,
       network_id: s.network_id,
@@ -87,8 +88,14 @@ export async function installEvents(
    * Opens a stream for the caller; `pick` turns the part of an event on the caller's networks into the messages to
    * send (none, one, or several).
    */
-  function openStream(req: FastifyRequest, reply: FastifyReply, pick: (e: EntityEvent) => unknown[]) {
+  function openStream(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    pick: (e: EntityEvent) => unknown[],
+    options: { organizationWide?: boolean } = {},
+  ) {
     const principal = req.principal as Principal;
+    const organizationId = options.organizationWide ? principal.organizationId : undefined;
     // Captured at connect: a grant made later is seen after the client reconnects.
     const networks = new Set(principal.networkIds);
     void reply.hijack();
@@ -96,7 +103,7 @@ export async function installEvents(
     streams.add(stream);
     const off = bus.subscribe((e) => {
       // One write may touch several networks: the client gets only the ids on networks it can see.
-      const visible = visibleOn(e, networks);
+      const visible = visibleOn(e, networks, organizationId);
       if (!visible) return;
       for (const msg of pick(visible)) if (!stream.send(msg)) return;
     });
@@ -177,13 +184,20 @@ export async function installEvents(
         summary: 'All entity and discovery events',
         description:
           'Server-sent events for the web UI: `{"type":"stale","network_id","entity","operation","ids"}` for every ' +
-          'entity change in the caller\'s networks and `{"type":"session","session":DiscoveryUpdatePayload}` for ' +
+          "entity change in the caller's networks (and, with `network_id` null, for the organization's tags), " +
+          'and `{"type":"session","session":DiscoveryUpdatePayload}` for ' +
           'every discovery session change; `: keep-alive` comments in between.',
         response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } } },
       },
     },
     async (req, reply) =>
-      openStream(req, reply, (e) => (e.suppress ? [] : [...staleMessages(e), ...sessionMessages(e)])),
+      openStream(
+        req,
+        reply,
+        (e) => (e.suppress ? [] : [...staleMessages(e, true), ...sessionMessages(e)]),
+        // Tags are organization-wide: their changes refresh the Tags page and tag pickers of every member.
+        { organizationWide: true },
+      ),
   );
 
   // Open streams would keep the server from closing: end them first, then stop listening.

@@ -1,4 +1,4 @@
-import type { TSchema } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import {
   Binding,
   CreateBindingRequest,
@@ -8,6 +8,7 @@ import {
   Interface,
   Port,
   Service,
+  ServiceCategory,
   UpdateBindingRequest,
   UpdateInterfaceRequest,
   UpdatePortRequest,
@@ -40,7 +41,15 @@ export const portResource: EntityResource = {
 export const serviceResource: EntityResource = {
   name: 'Service',
   path: 'services',
-  filterSchema: { network_id: Uuid, host_id: Uuid, ids: UuidArray, tag_ids: UuidArray, search: Search },
+  filterSchema: {
+    network_id: Uuid,
+    host_id: Uuid,
+    ids: UuidArray,
+    tag_ids: UuidArray,
+    // The definition's catalog category (repeat for several); not a reference filter.
+    category: Type.Array(ServiceCategory, { maxItems: 100 }),
+    search: Search,
+  },
   csvFile: 'Services',
   schema: Service,
   access: childAccess,

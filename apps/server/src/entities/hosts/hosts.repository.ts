@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { catalog } from '@scanopy/detection';
 import type { Kdb } from '../../db/client.ts';
 import { anyOf, entitySpec, tagIds, variantOf, type EntityEb, type Row } from '../../db/entity-repository.ts';
 import { freshId } from '../../db/fresh-id.ts';
@@ -299,12 +300,26 @@ export const portSpec = entitySpec({
   },
 });
 
+/**
+ * Definition name -> category, bound as one JSON parameter: the category is the catalog's, not a column, so the
+ * `category` filter looks it up per row. Names outside the catalog (custom definitions) are Unknown, as in the topology.
+ */
+const CATEGORY_BY_DEFINITION = JSON.stringify(Object.fromEntries(catalog.map((d) => [d.name, d.category])));
+const serviceCategory = () =>
+  sql<string>`coalesce(${CATEGORY_BY_DEFINITION}::jsonb ->> ${sql.ref('t.service_definition')}, 'Unknown')`;
+
 export const serviceSpec = entitySpec({
   table: 'services',
   scope: 'network',
   tagType: 'Service',
   select: serviceSelect,
-  filters: { network_id: 'network_id', host_id: 'host_id', ids: 'id', tag_ids: 'id' },
+  filters: {
+    network_id: 'network_id',
+    host_id: 'host_id',
+    ids: 'id',
+    tag_ids: 'id',
+    category: serviceCategory,
+  },
   search: ['name', 'service_definition'],
   orderFields: {
     created_at: 'created_at',

@@ -1,10 +1,10 @@
 import type { DiscoveryUpdatePayload } from '../api/types.ts';
 import { parseSessionEvent } from '../discovery.ts';
 
-/** A change to some rows of one entity on one network (ids only, never the rows). */
+/** A change to some rows of one entity on one network, or on none (tags), by ids only, never the rows. */
 export interface StaleMessage {
   type: 'stale';
-  network_id: string;
+  network_id: string | null;
   entity: string;
   operation: 'created' | 'updated' | 'deleted';
   ids: string[];
