@@ -2,7 +2,13 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  SCAN_WORKER_ROLE,
+  type FromWorker,
+  type ToWorker,
+} from '../../apps/daemon/src/scanner/connect-worker.ts';
 import { bundleDaemon, bundleServer } from '../bundle.ts';
 import {
   Api,
@@ -177,6 +183,39 @@ describe('the bundled server and the single-file daemon', () => {
       '.config/daemon/remote-1/config.json',
       'scanopy-daemon.mjs',
     ]);
+  });
+
+  it('the single-file daemon is also its own scan worker thread (one per core during a port scan)', async () => {
+    // connect-pool.ts starts the bundle itself as a worker with this role; main.ts then serves connects instead of
+    // starting a daemon. SAFETY: the only connect goes to a closed port on loopback.
+    const closedPort = await freePort();
+    const worker = new Worker(path.join(empty, 'scanopy-daemon.mjs'), {
+      workerData: { role: SCAN_WORKER_ROLE },
+      stdout: true,
+      stderr: true,
+    });
+    let output = '';
+    worker.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    worker.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const messages: FromWorker[] = [];
+    const got = (n: number) =>
+      waitFor(`${n} worker message(s)`, async () => messages.length >= n, 15_000).catch((err: Error) => {
+        throw new Error(`${err.message}\nworker output:\n${output.slice(-3000)}`);
+      });
+    worker.on('message', (m: FromWorker) => messages.push(m));
+    worker.postMessage({
+      t: 'init',
+      hostPps: 100,
+      stop: new Int32Array(new SharedArrayBuffer(4)),
+    } satisfies ToWorker);
+    await got(1);
+    expect(messages[0]).toEqual({ t: 'ready' });
+    worker.postMessage({ t: 'go', b: [[1, '127.0.0.1', closedPort, 2000, null]] } satisfies ToWorker);
+    await got(2);
+    expect(messages[1]).toMatchObject({ t: 'done', b: [[1, 'closed', expect.any(Number), null]] });
+    expect(await worker.terminate()).toBe(1);
+    // It never started a daemon: no log line, no config written.
+    expect(output).toBe('');
   });
 
   it('knows the command the systemd unit starts it with', async () => {

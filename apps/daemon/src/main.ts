@@ -8,6 +8,7 @@ import {
 import { ConfigStore } from './config/store.ts';
 import { createLogger } from './logger.ts';
 import { DaemonRuntime } from './runtime.ts';
+import { isScanWorker, runScanWorker } from './scanner/connect-worker.ts';
 import { DAEMON_VERSION } from './version.ts';
 
 /** Exit code for invalid configuration, like most CLIs' usage errors. */
@@ -80,4 +81,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// The single-file bundle is also the scan workers' entry (scanner/connect-pool.ts starts it with a worker role).
+if (isScanWorker()) runScanWorker();
+else await main();

@@ -151,6 +151,7 @@ export class DaemonRuntime {
           config: () => ({
             scan_rate_pps: this.store.config.scan_rate_pps,
             port_scan_batch_size: this.store.config.port_scan_batch_size,
+            scan_workers: this.store.config.scan_workers,
             arp_rate_pps: this.store.config.arp_rate_pps,
             arp_retries: this.store.config.arp_retries,
             accept_invalid_scan_certs: this.store.config.accept_invalid_scan_certs,

@@ -6,6 +6,7 @@ import {
   type DiscoveredHost,
   type HostScanResult,
 } from '../src/scanner/index.ts';
+import { scanWorkerCount } from '../src/scanner/connect-pool.ts';
 import { maxInWindow } from './support/fake-net.ts';
 import { commandExists, ScanLab, type Capture, type ScannerEvent, type Segment } from './support/scan-lab.ts';
 import type { ScopeJob } from './support/scan-runner.ts';
@@ -156,6 +157,9 @@ describe.skipIf(reason !== null)(title, () => {
       ranges: [[1, 65535]],
     });
     const done = await run.done;
+    // The connects ran in one worker thread per core (the default), or in-process on a single core.
+    const cores = scanWorkerCount(undefined);
+    expect(done).toMatchObject({ workers: cores > 1 ? cores : 0, worker_error: null });
     const list = results(done);
     expect(byHost(list, IP.web)).toMatchObject({
       status: 'complete',
@@ -204,12 +208,15 @@ describe.skipIf(reason !== null)(title, () => {
       hosts: [IP.fragile, IP.web, IP.empty, IP.mixed],
       priority: [80],
       ranges: [[1, 1500]],
+      // Through scan workers whatever the core count: the per-host ceiling must hold on the wire with them.
+      workers: 2,
     });
     await run.waitFor('started');
     const probes = lab.prober(observerNs, `http://${IP.fragile}/`, 3000);
     const done = await run.done;
     const answers = await probes.done;
     const dropped = await syns.stop();
+    expect(done).toMatchObject({ workers: 2, worker_error: null });
 
     expect(byHost(results(done), IP.fragile)).toMatchObject({
       status: 'complete',

@@ -46,6 +46,7 @@ describe('config layering', () => {
       arp_rate_pps: 50,
       scan_rate_pps: 500,
       port_scan_batch_size: 200,
+      scan_workers: 0,
       interfaces: [],
       server_url: null,
       capabilities: { has_docker_socket: false, interfaced_subnet_ids: [] },

@@ -40,6 +40,7 @@ export interface DaemonConfig {
   arp_rate_pps: number;
   scan_rate_pps: number;
   port_scan_batch_size: number;
+  scan_workers: number;
   interfaces: string[];
   scan_allow: string[];
   id: string;
@@ -230,6 +231,14 @@ export const KEY_SPECS: readonly KeySpec[] = [
     doc: 'Concurrent TCP connects per scanned host (16–1000).',
   },
   {
+    key: 'scan_workers',
+    kind: 'uint',
+    flag: 'scan-workers',
+    env: true,
+    max: 256,
+    doc: 'Worker threads that run the port scan connects: 0 = one per CPU core, 1 = all in the main thread.',
+  },
+  {
     key: 'scan_allow',
     kind: 'list',
     flag: 'scan-allow',
@@ -326,6 +335,7 @@ export function defaultConfig(): DaemonConfig {
     arp_rate_pps: 50,
     scan_rate_pps: 500,
     port_scan_batch_size: 200,
+    scan_workers: 0,
     interfaces: [],
     scan_allow: [],
     id: randomUUID(),

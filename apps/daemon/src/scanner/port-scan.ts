@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from './clock.ts';
+import { ConnectPool, scanWorkerCount } from './connect-pool.ts';
 import { AimdWindow, LoopGovernor, Pacer, Semaphore, socketBudget, type PacerLane } from './pacer.ts';
 import { planSize, portOrder, type PortPlan } from './ports.ts';
 import { RttEstimator } from './rtt.ts';
@@ -45,8 +46,15 @@ export interface PortScanOptions {
   scope: ScanScope;
   signal?: AbortSignal;
   clock?: Clock;
-  /** Defaults to a real TCP connect. */
+  /** Defaults to a real TCP connect (in the scan workers, see `workers`). */
   attempt?: ConnectAttempt;
+  /**
+   * Worker threads that run the connects (the daemon's `scan_workers`): absent or 0 = one per core, except for a
+   * scan that asks for fewer than `WORKERS_FROM_PPS` starts per second (a list of hosts whose rates add up to less),
+   * which stays in this thread; 1 = every connect in this thread; n = n workers. The pacing stays on this thread
+   * either way (connect-pool.ts). Not used with `attempt`.
+   */
+  workers?: number;
   /** Sockets open at once across all hosts; defaults to the fd-limit budget (pacer.ts `socketBudget`). */
   socketBudget?: number;
   localAddress?: string;
@@ -117,6 +125,19 @@ export interface PortScanProgress {
   open_found: number;
 }
 
+/**
+ * Starts per second below which a scan keeps its connects in this thread even when workers are allowed: one event
+ * loop carries that easily, and starting the workers would cost more (a few hundred ms) than they save.
+ */
+export const WORKERS_FROM_PPS = 2000;
+
+/** The most starts per second a scan may ask for: every host at its rate, under the global cap (unknown hosts: ∞). */
+function startDemand(hosts: number | null, s: ScanSettings): number {
+  const perHost = s.scan_rate_pps > 0 ? s.scan_rate_pps : Infinity;
+  const all = hosts === null ? Infinity : hosts * perHost;
+  return Math.min(all, s.global_pps > 0 ? s.global_pps : Infinity);
+}
+
 /** Hysteresis for the socket-budget controller (like the reference's FD controller, daemon.md §4.2). */
 const BUDGET_CUT_COOLDOWN_MS = 500;
 const BUDGET_RECOVERY_STREAK = 50;
@@ -140,6 +161,12 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
   private readonly scanRtt: RttEstimator;
   /** Follows the caller's signal; every socket and waiter of the scan listens to this one. */
   private readonly abort: ScanSignal;
+  /** The scan workers, when the connects run in worker threads. */
+  private pool: ConnectPool | null = null;
+  /** Worker threads the connects ran in (0: this thread). */
+  workerThreads = 0;
+  /** Why the scan fell back to this thread although workers were asked for (a worker failed to start or died). */
+  workerError: string | null = null;
 
   constructor(private readonly options: PortScanOptions) {
     const list = Array.isArray(options.hosts) ? (options.hosts as readonly string[]) : null;
@@ -159,10 +186,21 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
       probes_done: 0,
       open_found: 0,
     };
+    const workers = options.attempt ? 1 : scanWorkerCount(options.workers);
+    // With the automatic count (0 or absent), a scan one thread carries easily keeps its connects here.
+    const auto = !options.workers;
+    if (workers > 1 && (!auto || startDemand(list?.length ?? null, s) >= WORKERS_FROM_PPS))
+      this.pool = new ConnectPool({ size: workers, hostPps: s.scan_rate_pps });
+    // Before any probe listens: the workers stop sending in the same instant the scan is cancelled.
+    this.abort.addEventListener('abort', () => this.pool?.cancelAll());
     const governor = new LoopGovernor(this.pacer, this.clock);
     governor.start();
-    this.done = this.run().finally(() => {
+    this.done = this.run().finally(async () => {
       governor.stop();
+      if (this.pool) {
+        if (this.pool.failure) this.workerError ??= this.pool.failure.message;
+        await this.pool.close();
+      }
       this.finished = true;
       this.notify?.();
     });
@@ -197,9 +235,33 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
     this.notify?.();
   }
 
+  /** Waits for the workers to come up (a few hundred ms); without them, every connect runs in this thread. */
+  private async startWorkers(): Promise<void> {
+    const pool = this.pool;
+    if (!pool) return;
+    let onAbort: (() => void) | null = null;
+    try {
+      await Promise.race([
+        pool.ready,
+        new Promise<void>((resolve) => {
+          onAbort = resolve;
+          this.abort.addEventListener('abort', onAbort);
+        }),
+      ]);
+      this.workerThreads = pool.size;
+    } catch (err) {
+      this.workerError = (err as Error).message;
+      this.pool = null;
+      await pool.close();
+    } finally {
+      if (onAbort) this.abort.removeEventListener('abort', onAbort);
+    }
+  }
+
   private async run(): Promise<HostScanResult[]> {
     const s = this.options.settings;
     const results: HostScanResult[] = [];
+    await this.startWorkers();
     // Every host at once, each at its own rate; each needs at least its floor window of sockets, so never more
     // hosts than the budget can feed (the rest start as hosts finish).
     const slots = new Semaphore(Math.max(1, Math.floor(this.budget / s.window_floor)));
@@ -313,7 +375,7 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
           clock: this.clock,
           signal,
           localAddress: this.options.localAddress,
-          attempt: this.options.attempt ?? connectAttempt,
+          attempt: this.options.attempt ?? this.pool?.attempt ?? connectAttempt,
           beforeAttempt: async () => {
             if (firstStart) firstStart = false;
             else await this.pace(host, lane, signal);
@@ -396,6 +458,7 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
     }
     await Promise.all(inflight);
     this.live.delete(host);
+    this.pool?.releaseHost(host);
     if (failure) throw failure;
     const status: HostScanStatus = signal.aborted ? 'cancelled' : (stop ?? 'complete');
     const unprobed = this.portsPerHost - launched;

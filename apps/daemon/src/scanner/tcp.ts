@@ -13,13 +13,20 @@ import type { AbortLike } from './signal.ts';
  *    failed or a router sent ICMP unreachable);
  *  - error: a local failure (`code`, e.g. EMFILE, EADDRNOTAVAIL) that says nothing about the target.
  */
-export type AttemptOutcome =
+export type AttemptOutcome = (
   | { kind: 'open' }
   | { kind: 'closed' }
   | { kind: 'timeout' }
   | { kind: 'unreachable'; code: string }
   | { kind: 'error'; code: string }
-  | { kind: 'aborted' };
+  | { kind: 'aborted' }
+) & {
+  /**
+   * From the SYN to the outcome, measured where the connect ran (a scan worker, connect-worker.ts); absent when the
+   * caller's own clock measures it.
+   */
+  elapsedMs?: number;
+};
 
 export interface AttemptOptions {
   timeoutMs: number;
@@ -127,7 +134,7 @@ export async function probeTcpPort(
     const timeoutMs = typeof timeout === 'function' ? timeout(n) : timeout;
     const sent = clock.now();
     const outcome = await attempt(ip, port, { timeoutMs, signal, localAddress: options.localAddress });
-    options.afterAttempt?.(outcome, { attempt: n, elapsedMs: clock.now() - sent });
+    options.afterAttempt?.(outcome, { attempt: n, elapsedMs: outcome.elapsedMs ?? clock.now() - sent });
     switch (outcome.kind) {
       case 'open':
       case 'closed':

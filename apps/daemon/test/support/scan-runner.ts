@@ -32,6 +32,8 @@ export type ScannerJob =
       ranges: Array<[number, number]>;
       /** Emit `sample` events (active hosts' windows, progress) this often. */
       sampleMs?: number;
+      /** Scan worker threads (the daemon's scan_workers); absent = one per core. */
+      workers?: number;
     });
 
 const out = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
         settings,
         scope,
         signal: ctrl.signal,
+        workers: job.workers,
       });
       const sample = job.sampleMs
         ? setInterval(
@@ -96,6 +99,8 @@ async function main(): Promise<void> {
         loop: loop(),
         results,
         progress: scan.progress,
+        workers: scan.workerThreads,
+        worker_error: scan.workerError,
       });
       break;
     }

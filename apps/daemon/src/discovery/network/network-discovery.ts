@@ -45,6 +45,8 @@ import { buildHostReport, type ScannedHost } from './report.ts';
 export interface NetworkScanConfig {
   scan_rate_pps: number;
   port_scan_batch_size: number;
+  /** Worker threads for the connects (0 = one per core, 1 = in-process); absent = one per core. */
+  scan_workers?: number;
   arp_rate_pps: number;
   arp_retries: number;
   accept_invalid_scan_certs: boolean;
@@ -146,7 +148,20 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
         yield { ip: h.ip, rtt_ms: h.rtt_ms };
       }
     };
-    const scan = scanPorts({ hosts: found(), plan, settings, scope, signal: ctx.signal });
+    const scan = scanPorts({
+      hosts: found(),
+      plan,
+      settings,
+      scope,
+      signal: ctx.signal,
+      workers: config.scan_workers,
+    });
+    void scan.done
+      .then(() => {
+        if (scan.workerError)
+          log.warn({ err: scan.workerError }, 'scan workers failed: connects ran in-process');
+      })
+      .catch(() => undefined);
     let done = 0;
     let reported = 0;
     void discovery.done
