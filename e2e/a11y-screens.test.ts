@@ -39,6 +39,7 @@ const THEMES = ['light', 'dark'] as const;
 
 /** Every page of the signed-in app; `shot` names the screenshot of the main ones. */
 const APP_PAGES: { path: string; shot?: string }[] = [
+  { path: '/', shot: 'home' },
   { path: '/hosts', shot: 'hosts' },
   { path: '/host', shot: 'host' }, // replaced by the daemon's host page once known
   { path: '/services', shot: 'services' },

@@ -116,6 +116,64 @@ describe.skipIf(skipReason)(
       expect(second?.network_id).not.toBe(networkId);
     });
 
+    it('shows the run commands of the chosen OS and adds advanced settings that differ from the defaults', async () => {
+      await step('generate a key', async () => {
+        await page.goto(`${base}/daemons?create=1`);
+        await page.getByTestId('daemon-wizard').waitFor();
+        await page.getByTestId('wizard-network').selectOption({ label: 'Home Lab' });
+        await page.getByTestId('wizard-name').fill('mac-mini');
+        await page.getByTestId('wizard-generate').click();
+        await page.getByTestId('install-docker').waitFor();
+      });
+      const key = (await page.getByTestId('wizard-key').textContent())!.trim();
+      // Headless Chromium here says Linux: Docker and Compose are offered.
+      expect(await page.getByTestId('wizard-os-linux').isChecked()).toBe(true);
+
+      await step('macOS: the bundle only, in a POSIX shell', async () => {
+        await page.getByTestId('wizard-os-macos').check();
+        await page.getByTestId('install-binary').waitFor();
+      });
+      expect(await page.getByTestId('install-tab-docker').count()).toBe(0);
+      expect(await page.getByTestId('install-tab-compose').count()).toBe(0);
+      expect(await page.getByTestId('wizard-os-note').textContent()).toMatch(/virtual machine/);
+      expect(await page.getByTestId('install-binary').textContent()).toMatch(/^node scanopy-daemon\.mjs \\/);
+
+      await step('Windows: PowerShell with its own bundle path', async () => {
+        await page.getByTestId('wizard-os-windows').check();
+        await page.getByTestId('install-binary').filter({ hasText: 'LOCALAPPDATA' }).waitFor();
+      });
+      const windows = (await page.getByTestId('install-binary').textContent())!;
+      expect(windows).toMatch(/^node "\$env:LOCALAPPDATA\\Scanopy\\scanopy-daemon\.mjs" `/);
+      expect(windows).toContain(`--daemon-api-key ${key}`);
+      expect(windows).not.toContain('--network host');
+      expect(await page.getByTestId('install-bundle-fetch').textContent()).toContain('docker cp');
+
+      await step('advanced: a slower scan rate and debug logs reach the commands', async () => {
+        await page.getByTestId('wizard-advanced').click();
+        await page.getByTestId('wizard-advanced-step').waitFor();
+        await page.getByTestId('wizard-scan-rate').fill('0.5');
+        await page.getByTestId('field-error').filter({ hasText: 'whole number' }).waitFor();
+        await page.getByTestId('wizard-scan-rate').fill('100');
+        await page.getByTestId('wizard-log-level').selectOption('debug');
+        await page.getByTestId('wizard-interfaces').fill('eth0;reboot');
+        await page.getByTestId('field-error').filter({ hasText: 'not an interface name' }).waitFor();
+        await page.getByTestId('wizard-interfaces').fill('eth0');
+        await page.getByTestId('wizard-advanced-done').click();
+        await page.getByTestId('wizard-os-linux').check();
+        await page.getByTestId('install-tab-docker').click();
+        await page.getByTestId('install-docker').waitFor();
+      });
+      const docker = (await page.getByTestId('install-docker').textContent())!;
+      expect(docker).toContain('--network host');
+      expect(docker).toContain('-e SCANOPY_SCAN_RATE_PPS=100');
+      expect(docker).toContain('-e SCANOPY_LOG_LEVEL=debug');
+      expect(docker).toContain('-e SCANOPY_INTERFACES=eth0');
+      expect(docker).not.toContain('SCANOPY_HEARTBEAT_INTERVAL');
+      await page.getByTestId('wizard-done').click();
+      const keys = await api<Key[]>(page, 'GET', `${base}/api/v1/auth/daemon`);
+      expect(keys.filter((k) => k.name === 'mac-mini API key').map((k) => k.network_id)).toEqual([networkId]);
+    });
+
     it('edits a discovery schedule with a readable preview and its time zone', async () => {
       await step('open the Self Report schedule', async () => {
         await page.goto(`${base}/discovery`);

@@ -149,7 +149,10 @@ describe.skipIf(skipReason)(
 
       await step('search and type filter', async () => {
         await page.goto(`${base}/subnets`);
-        await page.getByTestId('filter-subnet_type').selectOption('Guest');
+        await page.getByTestId('filter-subnet_type').click();
+        await page.getByTestId('filter-subnet_type-option').and(page.locator('[data-value="Guest"]')).check();
+        await page.waitForURL(/subnet_type=Guest/);
+        await page.keyboard.press('Escape');
         await page.getByTestId('list-search').fill('lab-1');
         await page.waitForURL(/q=lab-1/);
         await page.getByTestId('pagination-range').filter({ hasText: '1–3 of 3' }).waitFor();
@@ -246,6 +249,286 @@ describe.skipIf(skipReason)(
         await page.waitForURL(`${base}/hosts`);
       });
       expect(await apiStatus(page, 'GET', `${base}/api/v1/hosts/${hostId}`)).toBe(404);
+    });
+
+    it('filters services by several categories and tags, in the URL, the request and the CSV', async () => {
+      const host = await api<Row>(page, 'POST', `${base}/api/v1/hosts`, {
+        name: 'rack',
+        network_id: networkId,
+        tags: [],
+      });
+      const [blue, green] = await Promise.all(
+        ['blue', 'green'].map((name) =>
+          api<Row>(page, 'POST', `${base}/api/v1/tags`, { name, color: 'Blue' }),
+        ),
+      );
+      const services: [string, string, string[]][] = [
+        ['pihole', 'Pi-Hole', [blue!.id]],
+        ['unbound', 'Unbound DNS', []],
+        ['minio', 'MinIO', [green!.id]],
+        ['jellyfin', 'Jellyfin', [blue!.id, green!.id]],
+      ];
+      for (const [name, service_definition, tags] of services) {
+        await api(page, 'POST', `${base}/api/v1/services`, {
+          host_id: host.id,
+          network_id: networkId,
+          name,
+          service_definition,
+          tags,
+        });
+      }
+      const shownNames = async () =>
+        (await page.getByTestId('service-name').allTextContents()).map((t) => t.trim()).sort();
+
+      await step('two categories', async () => {
+        await page.goto(`${base}/services`);
+        await page.getByTestId('filter-category').click();
+        const option = (v: string) =>
+          page.getByTestId('filter-category-option').and(page.locator(`[data-value="${v}"]`));
+        await option('DNS').check();
+        await page.waitForURL(/category=DNS/);
+        await option('AdBlock').check();
+        await page.waitForURL(/category=DNS&category=AdBlock/);
+        await page.keyboard.press('Escape');
+        await page.getByTestId('pagination-range').filter({ hasText: 'of 2' }).waitFor();
+      });
+      expect(await shownNames()).toEqual(['pihole', 'unbound']);
+      expect(await page.getByTestId('filter-category').textContent()).toContain('2 selected');
+      const viaApi = await api<Row[]>(
+        page,
+        'GET',
+        `${base}/api/v1/services?network_id=${networkId}&category=DNS&category=AdBlock`,
+      );
+      expect(viaApi.map((r) => r.name).sort()).toEqual(['pihole', 'unbound']);
+
+      const csv = await step('the CSV has the same rows', async () => {
+        expect(await page.getByTestId('export-csv').getAttribute('href')).toMatch(
+          /category=DNS&category=AdBlock/,
+        );
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          page.getByTestId('export-csv').click(),
+        ]);
+        return readFileSync((await download.path())!, 'utf8');
+      });
+      const [header, ...lines] = csv.trim().split(/\r?\n/);
+      const nameAt = header!.split(',').indexOf('name');
+      expect(lines.map((l) => l.split(',')[nameAt]).sort()).toEqual(['pihole', 'unbound']);
+
+      await step('a reload keeps them; two tags match either', async () => {
+        await page.reload();
+        await page.getByTestId('pagination-range').filter({ hasText: 'of 2' }).waitFor();
+        await page.goto(`${base}/services`);
+        await page.getByTestId('filter-tag_ids').click();
+        for (const t of [blue!, green!]) {
+          await page
+            .getByTestId('filter-tag_ids-option')
+            .and(page.locator(`[data-value="${t.id}"]`))
+            .check();
+          await page.waitForURL(new RegExp(`tag_ids=${t.id}`));
+        }
+        await page.keyboard.press('Escape');
+        await page.getByTestId('pagination-range').filter({ hasText: 'of 3' }).waitFor();
+      });
+      expect(await shownNames()).toEqual(['jellyfin', 'minio', 'pihole']);
+      const params = new URL(page.url()).searchParams.getAll('tag_ids');
+      expect(params.sort()).toEqual([blue!.id, green!.id].sort());
+      await api(page, 'POST', `${base}/api/v1/hosts/bulk-delete`, [host.id]);
+    });
+
+    it("adds, edits and deletes a host's interfaces and ports, explaining bad values inline", async () => {
+      const subnet = await api<Row>(page, 'POST', `${base}/api/v1/subnets`, {
+        network_id: networkId,
+        cidr: '10.60.1.0/24',
+        name: 'Servers',
+        subnet_type: 'Lan',
+      });
+      const host = await api<Row>(page, 'POST', `${base}/api/v1/hosts`, {
+        name: 'db-1',
+        network_id: networkId,
+        tags: [],
+      });
+      interface Iface {
+        id: string;
+        ip_address: string;
+        mac_address: string | null;
+        name: string | null;
+        subnet_id: string;
+      }
+      interface PortRow {
+        id: string;
+        number: number;
+        protocol: string;
+        type: string;
+      }
+      const interfaces = () => api<Iface[]>(page, 'GET', `${base}/api/v1/interfaces?host_id=${host.id}`);
+      const ports = () => api<PortRow[]>(page, 'GET', `${base}/api/v1/ports?host_id=${host.id}`);
+
+      await step('an address outside the subnet and a bad MAC are explained before saving', async () => {
+        await page.goto(`${base}/hosts/${host.id}`);
+        await page.getByTestId('interface-create').click();
+        await page.getByTestId('interface-subnet-input').selectOption({ label: '10.60.1.0/24 · Servers' });
+        await page.getByTestId('interface-ip-input').fill('10.60.2.5');
+        await page
+          .getByTestId('field-error')
+          .filter({ hasText: '10.60.2.5 is not in 10.60.1.0/24' })
+          .waitFor();
+        await page.getByTestId('interface-ip-input').fill('10.60.1.5');
+        await page.getByTestId('interface-mac-input').fill('00:11:22');
+        await page.getByTestId('field-error').filter({ hasText: 'not a MAC address' }).waitFor();
+        await page.getByTestId('interface-save').click();
+        // Still open: nothing was sent.
+        await page.getByTestId('interface-form').waitFor();
+        await page.getByTestId('interface-mac-input').fill('00:11:22:33:44:55');
+        await page.getByTestId('interface-name-input').fill('eth0');
+        await page.getByTestId('interface-save').click();
+        await page.getByTestId('host-interface').filter({ hasText: '10.60.1.5' }).waitFor();
+      });
+      let [iface] = await interfaces();
+      expect(iface).toMatchObject({ ip_address: '10.60.1.5', name: 'eth0', subnet_id: subnet.id });
+      expect(iface?.mac_address?.toLowerCase()).toBe('00:11:22:33:44:55');
+
+      await step('a second interface on the same address is refused with the server sentence', async () => {
+        await page.getByTestId('interface-create').click();
+        await page.getByTestId('interface-ip-input').fill('10.60.1.5');
+        await page.getByTestId('interface-save').click();
+        await page.getByTestId('form-error').waitFor();
+      });
+      expect(await page.getByTestId('form-error').textContent()).toMatch(/10\.60\.1\.5.*already exists/i);
+      await page.keyboard.press('Escape');
+
+      await step('edit the address', async () => {
+        await page
+          .getByTestId('host-interface')
+          .filter({ hasText: '10.60.1.5' })
+          .getByTestId('row-edit')
+          .click();
+        await page.getByTestId('interface-ip-input').fill('10.60.1.6');
+        await page.getByTestId('interface-save').click();
+        await page.getByTestId('host-interface').filter({ hasText: '10.60.1.6' }).waitFor();
+      });
+      [iface] = await interfaces();
+      expect(iface?.ip_address).toBe('10.60.1.6');
+
+      await step('ports: a bad number, a duplicate, then 22/tcp and 53/udp', async () => {
+        await page.getByTestId('port-create').click();
+        await page.getByTestId('port-number-input').fill('70000');
+        await page.getByTestId('field-error').filter({ hasText: 'between 1 and 65535' }).waitFor();
+        await page.getByTestId('port-number-input').fill('22');
+        await page.getByTestId('port-save').click();
+        await page.getByTestId('host-port').filter({ hasText: '22/tcp' }).waitFor();
+        await page.getByTestId('port-create').click();
+        await page.getByTestId('port-number-input').fill('22');
+        await page.getByTestId('field-error').filter({ hasText: 'already recorded' }).waitFor();
+        await page.getByTestId('port-protocol-input').selectOption('Udp');
+        await page.getByTestId('port-number-input').fill('53');
+        await page.getByTestId('port-save').click();
+        await page.getByTestId('host-port').filter({ hasText: '53/udp' }).waitFor();
+      });
+      expect((await ports()).map((p) => `${p.number}/${p.protocol}`).sort()).toEqual(['22/Tcp', '53/Udp']);
+
+      await step('edit 22/tcp to 2222/tcp, then delete 53/udp and the interface', async () => {
+        await page.locator('[data-testid="host-port"][data-port="22/tcp"]').getByTestId('row-edit').click();
+        await page.getByTestId('port-number-input').fill('2222');
+        await page.getByTestId('port-save').click();
+        await page.locator('[data-testid="host-port"][data-port="2222/tcp"]').waitFor();
+        await page.locator('[data-testid="host-port"][data-port="53/udp"]').getByTestId('row-delete').click();
+        await page.getByTestId('confirm-submit').click();
+        await page.locator('[data-testid="host-port"][data-port="53/udp"]').waitFor({ state: 'detached' });
+        await page
+          .getByTestId('host-interface')
+          .filter({ hasText: '10.60.1.6' })
+          .getByTestId('row-delete')
+          .click();
+        await page.getByTestId('confirm-submit').click();
+        await page
+          .getByTestId('host-interface')
+          .filter({ hasText: '10.60.1.6' })
+          .waitFor({ state: 'detached' });
+      });
+      expect((await ports()).map((p) => `${p.number}/${p.protocol}`)).toEqual(['2222/Tcp']);
+      expect(await interfaces()).toEqual([]);
+    });
+
+    it('refreshes an open Tags page when a tag changes elsewhere, without a reload', async () => {
+      await step('open Tags', async () => {
+        await page.goto(`${base}/tags`);
+        await page.getByTestId('tag-row').first().waitFor();
+      });
+      const tag = await api<Row>(page, 'POST', `${base}/api/v1/tags`, {
+        name: 'from-a-script',
+        color: 'Green',
+      });
+      await step('the new tag appears', async () => {
+        await page.getByTestId('tag-row').filter({ hasText: 'from-a-script' }).waitFor({ timeout: 10_000 });
+      });
+      await api(page, 'PUT', `${base}/api/v1/tags/${tag.id}`, { name: 'renamed-by-script', color: 'Green' });
+      await step('the rename appears', async () => {
+        await page
+          .getByTestId('tag-row')
+          .filter({ hasText: 'renamed-by-script' })
+          .waitFor({ timeout: 10_000 });
+      });
+      await api(page, 'DELETE', `${base}/api/v1/tags/${tag.id}`);
+      await step('the delete removes it', async () => {
+        await page
+          .getByTestId('tag-row')
+          .filter({ hasText: 'renamed-by-script' })
+          .waitFor({ state: 'detached', timeout: 10_000 });
+      });
+    });
+
+    it('shows counts, recent discoveries and recently seen hosts on Home', async () => {
+      const summary = await api<{
+        networks: { host_count: number; service_count: number; subnet_count: number }[];
+        daemons: unknown[];
+      }>(page, 'GET', `${base}/api/v1/dashboard/summary`);
+      const sum = (k: 'host_count' | 'service_count' | 'subnet_count') =>
+        summary.networks.reduce((n, x) => n + x[k], 0);
+      await step('open Home from the sidebar', async () => {
+        await page.goto(`${base}/hosts`);
+        await page.getByTestId('nav-home').click();
+        await page.waitForURL(`${base}/`);
+        await page.getByTestId('dashboard-counts').waitFor();
+        await page.getByTestId('dashboard-count-value').first().filter({ hasNotText: '…' }).waitFor();
+      });
+      const value = async (key: string) =>
+        (await page.getByTestId(`dashboard-count-${key}`).getByTestId('dashboard-count-value').textContent())!
+          .trim()
+          .replace(/[^\d/ ]/g, '');
+      expect(await value('hosts')).toBe(String(sum('host_count')));
+      expect(await value('services')).toBe(String(sum('service_count')));
+      expect(await value('subnets')).toBe(String(sum('subnet_count')));
+      // No daemon in this file's server: none online, and the empty discoveries list says what to do.
+      expect(await value('daemons')).toBe('0 / 0');
+      expect(await page.getByTestId('dashboard-discoveries').textContent()).toMatch(
+        /No discovery has finished/,
+      );
+      const newest = await api<Row[]>(
+        page,
+        'GET',
+        `${base}/api/v1/hosts?order_by=updated_at&order_direction=desc&limit=5`,
+      );
+      const shown = await page.getByTestId('dashboard-host').locator('a span.font-medium').allTextContents();
+      expect(shown.map((t) => t.trim())).toEqual(newest.map((h) => h.name));
+
+      const created = await api<Row>(page, 'POST', `${base}/api/v1/hosts`, {
+        name: 'just-added',
+        network_id: networkId,
+        tags: [],
+      });
+      await step('a new host shows up live', async () => {
+        await page
+          .getByTestId('dashboard-host')
+          .first()
+          .filter({ hasText: 'just-added' })
+          .waitFor({ timeout: 10_000 });
+        await page
+          .getByTestId('dashboard-count-hosts')
+          .filter({ hasText: String(sum('host_count') + 1) })
+          .waitFor();
+      });
+      await api(page, 'DELETE', `${base}/api/v1/hosts/${created.id}`);
     });
 
     it('creates a network and a group', async () => {

@@ -147,6 +147,98 @@ describe.skipIf(skipReason)(
       expect((await anon.get('/api/v1/subnets', { headers: auth })).status()).toBe(401);
     });
 
+    it('rotates an API key: the new secret is shown once with a copy button, and the old one stops working', async () => {
+      const created = await api<{ key: string; api_key: { id: string } }>('POST', '/api/v1/auth/keys', {
+        name: 'backup job',
+        permissions: 'Viewer',
+        network_ids: [networkId],
+      });
+      const old = { authorization: `Bearer ${created.key}` };
+      expect((await anon.get('/api/v1/hosts', { headers: old })).status()).toBe(200);
+
+      const secret = await step('rotate from the list', async () => {
+        await open('/api-keys');
+        await page
+          .getByTestId('api-key-row')
+          .filter({ hasText: 'backup job' })
+          .getByTestId('api-key-rotate')
+          .click();
+        await page.getByTestId('confirm-submit').click();
+        await page.getByTestId('rotated-api-key').waitFor();
+        await page.getByTestId('rotated-api-key-secret-copy').waitFor();
+        return page.getByTestId('rotated-api-key-secret').inputValue();
+      });
+      expect(secret).toMatch(/^scp_u_[0-9A-Za-z]{32}$/);
+      expect(secret).not.toBe(created.key);
+      expect((await anon.get('/api/v1/hosts', { headers: old })).status()).toBe(401);
+      expect(
+        (await anon.get('/api/v1/hosts', { headers: { authorization: `Bearer ${secret}` } })).status(),
+      ).toBe(200);
+      const keys = await api<{ id: string; name: string; permissions: string; network_ids: string[] }[]>(
+        'GET',
+        '/api/v1/auth/keys',
+      );
+      expect(keys).toEqual([
+        expect.objectContaining({
+          id: created.api_key.id,
+          name: 'backup job',
+          permissions: 'Viewer',
+          network_ids: [networkId],
+        }),
+      ]);
+      await step('done closes it; the secret is gone from the page', async () => {
+        await page.getByTestId('rotated-api-key').getByRole('button', { name: 'Done' }).click();
+        await page.getByTestId('rotated-api-key').waitFor({ state: 'detached' });
+      });
+      expect(await page.content()).not.toContain(secret);
+    });
+
+    it('keeps the settings pages usable at 390 px: no page-wide sideways scroll, row actions on screen', async () => {
+      // A pending invite, so the Users page shows its second table too.
+      const invite = await api<{ id: string }>('POST', '/api/v1/invites', {
+        permissions: 'Member',
+        network_ids: [networkId],
+      });
+      await page.setViewportSize({ width: 390, height: 844 });
+      try {
+        for (const [p, rowTestid] of [
+          ['/users', 'user-row'],
+          ['/api-keys', 'api-key-row'],
+          ['/tags', undefined],
+          ['/organization', undefined],
+          ['/account', undefined],
+        ] as const) {
+          await step(`${p} at 390 px`, async () => {
+            await open(p);
+            await page.getByTestId('page-title').waitFor();
+            if (rowTestid) await page.getByTestId(rowTestid).first().waitFor();
+            await page.waitForFunction('!document.querySelector(\'[aria-busy="true"]\')');
+          });
+          if (process.env.SCANOPY_390_SHOTS) {
+            await page.screenshot({ path: path.join(process.env.SCANOPY_390_SHOTS, `${p.slice(1)}.png`) });
+          }
+          const widths = (await page.evaluate(
+            '({ page: document.documentElement.scrollWidth, view: window.innerWidth })',
+          )) as { page: number; view: number };
+          expect(widths.page, `${p} scrolls sideways`).toBeLessThanOrEqual(widths.view);
+          // Every action button of the first rows is fully on screen without scrolling the table.
+          const actions = page.locator(
+            '[data-testid="row-delete"], [data-testid="row-edit"], [data-testid="invite-revoke"], [data-testid="api-key-rotate"]',
+          );
+          for (const action of await actions.all()) {
+            const box = await action.boundingBox();
+            if (!box) continue;
+            expect(box.x, `${p}: an action starts off-screen`).toBeGreaterThanOrEqual(0);
+            expect(box.x + box.width, `${p}: an action ends off-screen`).toBeLessThanOrEqual(widths.view);
+          }
+        }
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 800 });
+        const revoked = await page.request.delete(`${server!.baseUrl}/api/v1/invites/${invite.id}/revoke`);
+        expect(revoked.status()).toBe(200);
+      }
+    });
+
     it('invites by link, lets the invitee join, changes their role, and a viewer gets no write buttons', async () => {
       await step('without an email service, invites are links', async () => {
         await open('/users');

@@ -3,6 +3,7 @@ import Building2 from 'lucide-svelte/icons/building-2';
 import Cable from 'lucide-svelte/icons/cable';
 import KeyRound from 'lucide-svelte/icons/key-round';
 import Layers from 'lucide-svelte/icons/layers';
+import House from 'lucide-svelte/icons/house';
 import Network from 'lucide-svelte/icons/network';
 import Radar from 'lucide-svelte/icons/radar';
 import SatelliteDish from 'lucide-svelte/icons/satellite-dish';
@@ -30,6 +31,10 @@ export interface NavSection {
 
 /** The sidebar of topology-ui.md §6.3: one entry per page of the app. */
 export const NAV: NavSection[] = [
+  {
+    label: 'Overview',
+    links: [{ href: '/', label: 'Home', icon: House, testid: 'nav-home' }],
+  },
   {
     label: 'Visualize',
     links: [
@@ -80,5 +85,6 @@ export function allowed(link: NavLink, role: PermissionLevel): boolean {
 
 /** Whether `pathname` is the link's page or one below it (/hosts/123 keeps Hosts highlighted). */
 export function isActive(href: string, pathname: string): boolean {
+  if (href === '/') return pathname === '/';
   return pathname === href || pathname.startsWith(`${href}/`);
 }

@@ -16,6 +16,8 @@ export interface FilterDef {
   options: readonly { value: string; label: string }[];
   /** The label of "no filter". */
   anyLabel?: string;
+  /** Several values may be chosen (rows matching any of them); the parameter repeats in the URL and the request. */
+  multiple?: boolean;
 }
 
 /** Whether a click on a table row landed on something interactive (which handles it), not on the row. */
