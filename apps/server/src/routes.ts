@@ -31,12 +31,14 @@ import {
   serviceResource,
 } from './entities/hosts/host-children.routes.ts';
 import { hostExportRoutes } from './entities/hosts/hosts-export.routes.ts';
+import { ipAddressResource, ipAddressRoutes } from './entities/hosts/ip-addresses.routes.ts';
 import { hostConsolidateRoutes } from './entities/hosts/hosts-consolidate.routes.ts';
 import { tagResource, tagRoutes } from './entities/tags/tags.routes.ts';
 import { organizationRoutes } from './entities/organizations/organizations.routes.ts';
 import { userRoutes } from './entities/users/users.routes.ts';
 import { inviteRoutes } from './entities/invites/invites.routes.ts';
 import { groupResource, groupRoutes } from './entities/groups/groups.routes.ts';
+import { dependencyResource, dependencyRoutes } from './entities/groups/dependencies.routes.ts';
 import { discoveryResource, jobRoutes } from './discovery/jobs.routes.ts';
 import { dashboardRoutes } from './entities/dashboard/dashboard.routes.ts';
 import { topologyResource, topologyRoutes } from './entities/topology/topology.routes.ts';
@@ -56,6 +58,7 @@ const resources: Record<EntityKey, EntityResource> = {
   networks: networkResource,
   hosts: hostResource,
   interfaces: interfaceResource,
+  ipAddresses: ipAddressResource,
   ports: portResource,
   services: serviceResource,
   bindings: bindingResource,
@@ -65,6 +68,7 @@ const resources: Record<EntityKey, EntityResource> = {
   daemonApiKeys: daemonApiKeyResource,
   userApiKeys: userApiKeyResource,
   groups: groupResource,
+  dependencies: dependencyResource,
   discovery: discoveryResource,
   topologies: topologyResource,
   shares: shareResource,
@@ -75,6 +79,8 @@ const operationNames: Record<EntityKey, OperationNames> = {
   networks: { one: 'network', many: 'networks', list: 'list_networks' },
   hosts: { one: 'host', many: 'hosts', list: 'get_all_hosts' },
   interfaces: { one: 'interface', many: 'interfaces', list: 'list_interfaces' },
+  // v0.17 operation ids (reference-0.17-operations.tsv).
+  ipAddresses: { one: 'ip_address', many: 'ip_addresses', list: 'list_ip_addresses' },
   ports: { one: 'port', many: 'ports', list: 'list_ports' },
   services: { one: 'service', many: 'services', list: 'get_all_services' },
   bindings: { one: 'binding', many: 'bindings', list: 'list_bindings' },
@@ -84,6 +90,7 @@ const operationNames: Record<EntityKey, OperationNames> = {
   daemonApiKeys: { one: 'daemon_api_key', many: 'daemon_api_keys', list: 'list_daemon_api_keys' },
   userApiKeys: { one: 'user_api_key', many: 'user_api_keys', list: 'get_all_user_api_keys' },
   groups: { one: 'group', many: 'groups', list: 'get_all_groups' },
+  dependencies: { one: 'dependency', many: 'dependencies', list: 'get_all_dependencies' },
   discovery: { one: 'discovery', many: 'discoveries', list: 'list_discoveries' },
   topologies: { one: 'topology', many: 'topologies', list: 'get_all_topologies' },
   shares: { one: 'share', many: 'shares', list: 'list_shares' },
@@ -113,12 +120,14 @@ export const routes: RouteEntry[] = [
   { prefix: '/api/v1', plugin: apiKeyRoutes },
   { prefix: '/api/v1', plugin: hostRoutes, alias: '/api' },
   { prefix: '/api/v1', plugin: hostChildRoutes, alias: '/api' },
+  { prefix: '/api/v1', plugin: ipAddressRoutes },
   { prefix: '/api/v1', plugin: hostExportRoutes },
   { prefix: '/api/v1', plugin: tagRoutes },
   { prefix: '/api/v1', plugin: organizationRoutes },
   { prefix: '/api/v1', plugin: userRoutes },
   { prefix: '/api/v1', plugin: inviteRoutes },
   { prefix: '/api/v1', plugin: groupRoutes, alias: '/api' },
+  { prefix: '/api/v1', plugin: dependencyRoutes },
   { prefix: '/api/v1', plugin: jobRoutes, alias: '/api' },
   { prefix: '/api/v1', plugin: hostConsolidateRoutes, alias: '/api' },
   { prefix: '/api/v1', plugin: dashboardRoutes },

@@ -60,7 +60,7 @@ import { HostWrites } from './entities/hosts/host-writes.ts';
 import { HostsService } from './entities/hosts/hosts.service.ts';
 import { HostChildrenService } from './entities/hosts/host-children.service.ts';
 import { IngestionService } from './entities/hosts/ingestion.service.ts';
-import { groupSpec, GroupsRepository } from './entities/groups/groups.repository.ts';
+import { dependencySpec, groupSpec, GroupsRepository } from './entities/groups/groups.repository.ts';
 import { GroupsService } from './entities/groups/groups.service.ts';
 import { topologySpec, TopologiesRepository } from './entities/topology/topology.repository.ts';
 import { TopologyService } from './entities/topology/topology.service.ts';
@@ -92,6 +92,9 @@ export function createServices(deps: ServiceDeps) {
     networks: new EntityService(k, networkSpec, 'Network'),
     hosts: new EntityService(k, hostSpec, 'Host'),
     interfaces: new EntityService(k, interfaceSpec, 'Interface'),
+    /** v0.17 names of interfaces and groups, over the same rows. */
+    ipAddresses: new EntityService(k, interfaceSpec, 'IP address'),
+    dependencies: new EntityService(k, dependencySpec, 'Dependency'),
     ports: new EntityService(k, portSpec, 'Port'),
     services: new EntityService(k, serviceSpec, 'Service'),
     bindings: new EntityService(k, bindingSpec, 'Binding'),
@@ -193,7 +196,7 @@ export function createServices(deps: ServiceDeps) {
     shares: new SharesService(new SharesRepository(k), entities.shares, entities.topologies),
     system: new SystemService(new SystemRepository(k)),
     dashboard: new DashboardService(new DashboardRepository(k), entities.daemons, entities.discovery),
-    groups: new GroupsService(new GroupsRepository(k), entities.groups, entityTags),
+    groups: new GroupsService(new GroupsRepository(k), entities.groups, entityTags, entities.dependencies),
     tags: new TagsService(tagsRepository, entityTags, entities.tags, {
       Host: entities.hosts,
       Service: entities.services,

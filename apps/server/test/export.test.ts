@@ -13,6 +13,8 @@ type Rec = Record<string, string>;
 const fileNames: Record<string, string> = {
   hosts: 'Hosts',
   interfaces: 'Interfaces',
+  // v0.17 names of interfaces and groups (reference-0.17-delta.md).
+  'ip-addresses': 'IP Addresses',
   ports: 'Ports',
   services: 'Services',
   bindings: 'Bindings',
@@ -23,6 +25,7 @@ const fileNames: Record<string, string> = {
   'auth/daemon': 'Daemon API Keys',
   'auth/keys': 'User API Keys',
   groups: 'Groups',
+  dependencies: 'Dependencies',
   discovery: 'Discoveries',
   topology: 'Topologies',
   shares: 'Shares',

@@ -16,6 +16,13 @@ export const PaginationMeta = Type.Object({
 });
 export type PaginationMeta = Static<typeof PaginationMeta>;
 
+/** One distinct value of a field and how many rows have it (GET …/field-values/{field}, v0.17). */
+export const GroupCount = Type.Object({
+  value: Type.Union([Type.String(), Type.Null()]),
+  count: Type.Integer({ minimum: 0 }),
+});
+export type GroupCount = Static<typeof GroupCount>;
+
 export const PaginatedApiMeta = Type.Object({ ...ApiMeta.properties, pagination: PaginationMeta });
 export type PaginatedApiMeta = Static<typeof PaginatedApiMeta>;
 

@@ -23,6 +23,8 @@ export const ERROR_DEFINITIONS = {
     message: 'Content-Type {type} is not supported; send application/json',
   },
   route_not_found: { status: 404, message: 'Route {method} {url} not found' },
+  /** A v0.17 reference entity this server does not model (yet): a clearer 404 than an unknown route. */
+  not_supported: { status: 404, message: '{feature} are not supported by this server ({path})' },
   auth_invalid_credentials: { status: 401, message: 'Invalid email or password' },
   auth_not_authenticated: { status: 401, message: 'Not authenticated' },
   auth_session_expired: { status: 401, message: 'Session expired' },

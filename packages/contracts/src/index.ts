@@ -6,10 +6,12 @@ import * as daemonProtocol from './daemon-protocol.ts';
 import * as apiKey from './entities/api-key.ts';
 import * as binding from './entities/binding.ts';
 import * as daemon from './entities/daemon.ts';
+import * as dependency from './entities/dependency.ts';
 import * as discovery from './entities/discovery.ts';
 import * as group from './entities/group.ts';
 import * as host from './entities/host.ts';
 import * as iface from './entities/interface.ts';
+import * as ipAddress from './entities/ip-address.ts';
 import * as invite from './entities/invite.ts';
 import * as network from './entities/network.ts';
 import * as organization from './entities/organization.ts';
@@ -32,10 +34,12 @@ export * from './daemon-protocol.ts';
 export * from './entities/api-key.ts';
 export * from './entities/binding.ts';
 export * from './entities/daemon.ts';
+export * from './entities/dependency.ts';
 export * from './entities/discovery.ts';
 export * from './entities/group.ts';
 export * from './entities/host.ts';
 export * from './entities/interface.ts';
+export * from './entities/ip-address.ts';
 export * from './entities/invite.ts';
 export * from './entities/network.ts';
 export * from './entities/organization.ts';
@@ -68,10 +72,12 @@ export const componentSchemas: Record<string, TSchema> = Object.fromEntries(
     apiKey,
     binding,
     daemon,
+    dependency,
     discovery,
     group,
     host,
     iface,
+    ipAddress,
     invite,
     network,
     organization,

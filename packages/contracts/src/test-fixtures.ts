@@ -202,6 +202,7 @@ export const host = (): Host => ({
 export const hostResponse = (): HostResponse => ({
   ...host(),
   interfaces: [iface()],
+  ip_addresses: [iface()],
   ports: [port()],
   services: [service()],
   if_entries: [],

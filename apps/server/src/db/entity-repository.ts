@@ -70,6 +70,8 @@ export interface EntitySpec<TB extends TableName = AnyTable> {
   orderFields?: Record<string, keyof DB[TB] & string>;
   /** Columns the `search` query parameter matches, case-insensitively and anywhere in the text. */
   search?: ReadonlyArray<keyof DB[TB] & string>;
+  /** Fields whose distinct values GET /<entity>/field-values/{field} counts: name -> column or expression. */
+  fieldValues?: Record<string, ColumnOrExpr<TB>>;
   /** Adds children or computed fields to a page of rows with few queries. */
   hydrate?: (db: Kdb, rows: Row[]) => Promise<Row[]>;
   /** Throws (e.g. 409) when any of these visible rows must not be deleted; runs in the delete transaction. */
@@ -216,6 +218,23 @@ export class EntityRepository<TB extends TableName = AnyTable> {
     const [rows, count] = await Promise.all([rowsQuery.execute(), countQuery.executeTakeFirstOrThrow()]);
     const data = this.spec.hydrate ? await this.spec.hydrate(this.db, rows as Row[]) : (rows as Row[]);
     return { data, total: count.n as number, limit, offset };
+  }
+
+  /**
+   * The distinct values of one field (as text; null stays null) over the rows a list with this query would return,
+   * with how many rows have each: most frequent first, then by value.
+   */
+  async fieldValues(scope: Scope, q: ListQuery, field: ColumnOrExpr<TB>) {
+    const rows = await this.filtered(this.from(), scope, q)
+      .select((eb) => [
+        sql<string | null>`(${this.column(field, eb)})::text`.as('value'),
+        sql<number>`count(*)::int`.as('count'),
+      ])
+      .groupBy(sql.lit(1) as never)
+      .orderBy(sql.ref('count'), 'desc')
+      .orderBy(sql`1 ASC NULLS LAST`)
+      .execute();
+    return rows as unknown as { value: string | null; count: number }[];
   }
 
   /** One row in scope, shaped for the wire; undefined when missing or out of scope. */

@@ -124,10 +124,17 @@ export interface Groups {
   edge_style: Generated<string>;
   group_type: string;
   id: string;
+  member_type: Generated<string>;
   name: string;
   network_id: string;
   source: Generated<Json>;
   updated_at: Generated<Timestamp>;
+}
+
+export interface GroupServices {
+  group_id: string;
+  position: number;
+  service_id: string;
 }
 
 export interface Hosts {
@@ -363,6 +370,7 @@ export interface DB {
   entity_tags: EntityTags;
   event_outbox: EventOutbox;
   group_bindings: GroupBindings;
+  group_services: GroupServices;
   groups: Groups;
   hosts: Hosts;
   interfaces: Interfaces;

@@ -25,6 +25,14 @@ export const discoverySpec = entitySpec({
     ids: 'id',
     run_type: () => variantOf('run_type'),
   },
+  search: ['name'],
+  fieldValues: {
+    name: 'name',
+    network_id: 'network_id',
+    daemon_id: 'daemon_id',
+    discovery_type: () => variantOf('discovery_type'),
+    run_type: () => variantOf('run_type'),
+  },
   orderFields: {
     created_at: 'created_at',
     name: 'name',

@@ -2,7 +2,7 @@ import { Discovery, DiscoveryRequest, RunTypeFilter } from '@scanopy/contracts';
 import { principal, type EntityResource } from '../http/crud.ts';
 import { ok } from '../http/envelope.ts';
 import type { RouteApp } from '../http/route-app.ts';
-import { IdParams, ItemResponse, Uuid, UuidArray } from '../http/schemas.ts';
+import { IdParams, ItemResponse, Search, Uuid, UuidArray } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
 
 export const discoveryResource: EntityResource = {
@@ -14,6 +14,7 @@ export const discoveryResource: EntityResource = {
     ids: UuidArray,
     // Repeat the key for several: ?run_type=AdHoc&run_type=Scheduled lists the jobs without the history.
     run_type: RunTypeFilter,
+    search: Search,
   },
   csvFile: 'Discoveries',
   schema: Discovery,

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { GroupCount } from '@scanopy/contracts';
 import type { RouteApp } from './route-app.ts';
 import { Type, type TSchema } from 'typebox';
 import type { Kdb } from '../db/client.ts';
@@ -105,6 +106,22 @@ export class EntityService<TB extends TableName = AnyTable> {
   exportRows(p: Principal, q: ListQuery) {
     return this.repo.exportRows(scopeOf(p), q);
   }
+
+  /** The fields GET /<entity>/field-values/{field} counts. */
+  get fieldValueNames(): string[] {
+    return Object.keys(this.repo.spec.fieldValues ?? {});
+  }
+
+  /** Distinct values of one field with their counts, over the rows the list filters select; an unknown field is a 400. */
+  fieldValues(p: Principal, field: string, q: ListQuery) {
+    const fields = this.repo.spec.fieldValues ?? {};
+    if (!Object.hasOwn(fields, field)) {
+      throw new AppError('validation_failed', {
+        detail: `Unknown field "${field}"; field-values counts one of: ${this.fieldValueNames.join(', ')}`,
+      });
+    }
+    return this.repo.fieldValues(scopeOf(p), q, fields[field]);
+  }
 }
 
 /**
@@ -182,6 +199,25 @@ export function registerCrud(
       return sendFile(reply, 'text/csv; charset=utf-8', `${def.csvFile}.csv`, csvStream(columns, rows));
     },
   );
+
+  if (service.fieldValueNames.length) {
+    const allowed = service.fieldValueNames.join(', ');
+    app.get(
+      `/${def.path}/field-values/:field`,
+      {
+        config: { access: def.access.list ?? def.access.read },
+        schema: {
+          operationId: `get_${names.one}_field_values`,
+          tags: [tag],
+          description: `Distinct values of one field, each with how many rows have it (most first), over the rows the list filters select. Fields: ${allowed}.`,
+          params: Type.Object({ field: Type.String({ maxLength: 100, description: `One of: ${allowed}` }) }),
+          querystring: exportQuery(def.filterSchema ?? {}),
+          response: { 200: ItemResponse(Type.Array(GroupCount)) },
+        },
+      },
+      async (req) => ok(await service.fieldValues(principal(req), req.params.field, req.query)),
+    );
+  }
 
   app.get(
     `/${def.path}/:id`,

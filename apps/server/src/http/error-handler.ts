@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { isPgError } from '../db/client.ts';
 import { meta } from './envelope.ts';
 import { AppError, errorRegistry, type ErrorCode } from './errors.ts';
+import { unsupportedAt } from './not-supported.ts';
 
 interface Rendered {
   status: number;
@@ -139,6 +140,17 @@ export function installErrorHandler(app: FastifyInstance, opts: { spa?: boolean 
     const api = pathOnly === '/api' || pathOnly.startsWith('/api/');
     if (opts.spa && req.method === 'GET' && !api && !/\.[a-z0-9]+$/i.test(pathOnly)) {
       return reply.type('text/html').sendFile('index.html');
+    }
+    const unsupported = api ? unsupportedAt(pathOnly) : undefined;
+    if (unsupported) {
+      const e = new AppError('not_supported', unsupported);
+      return reply.status(e.status).send({
+        success: false,
+        error: e.message,
+        code: e.code,
+        params: e.params,
+        meta: meta(),
+      });
     }
     return reply.status(404).send({
       success: false,

@@ -48,9 +48,14 @@ export type Host = Static<typeof Host>;
 /** SNMP ifTable rows; we do not collect them, so lists are always empty and items are not modelled. */
 export const IfEntries = Type.Array(Type.Unknown());
 
+/**
+ * `interfaces` keeps its v0.14 meaning (the host's IP addresses); `ip_addresses` is the v0.17 name of the same list.
+ * (In v0.17 `interfaces` means SNMP ifTable rows, which we do not collect: v0.14 wins.)
+ */
 export const HostResponse = Type.Object({
   ...hostFields,
   interfaces: Type.Array(Interface),
+  ip_addresses: Type.Array(Interface),
   ports: Type.Array(Port),
   services: Type.Array(Service),
   if_entries: IfEntries,
@@ -68,6 +73,8 @@ export const CreateHostRequest = Type.Object(
     hidden: Type.Optional(Type.Boolean()),
     tags: TagIds,
     interfaces: Type.Optional(Type.Array(InterfaceInput)),
+    /** v0.17 name of `interfaces` (the host's IPs); `interfaces` wins when both are sent. */
+    ip_addresses: Type.Optional(Type.Array(InterfaceInput)),
     ports: Type.Optional(Type.Array(PortInput)),
     services: Type.Optional(Type.Array(ServiceInput)),
     if_entries: Type.Optional(IfEntries),
@@ -89,6 +96,11 @@ export const UpdateHostRequest = Type.Object(
     virtualization: Type.Optional(Nullable(HostVirtualization)),
     expected_updated_at: Type.Optional(Nullable(DateTime)),
     interfaces: Type.Optional(Nullable(Type.Array(InterfaceInput))),
+    /**
+     * v0.17 name of `interfaces`. A client that echoes both lists changes the one that differs from the stored IPs;
+     * when both differ, `interfaces` (v0.14) wins.
+     */
+    ip_addresses: Type.Optional(Nullable(Type.Array(InterfaceInput))),
     ports: Type.Optional(Nullable(Type.Array(PortInput))),
     services: Type.Optional(Nullable(Type.Array(ServiceInput))),
   },

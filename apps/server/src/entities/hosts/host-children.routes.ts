@@ -57,7 +57,15 @@ export const serviceResource: EntityResource = {
 export const bindingResource: EntityResource = {
   name: 'Binding',
   path: 'bindings',
-  filterSchema: { network_id: Uuid, service_id: Uuid, port_id: Uuid, interface_id: Uuid, ids: UuidArray },
+  filterSchema: {
+    network_id: Uuid,
+    service_id: Uuid,
+    port_id: Uuid,
+    interface_id: Uuid,
+    // v0.17 name of interface_id.
+    ip_address_id: Uuid,
+    ids: UuidArray,
+  },
   csvFile: 'Bindings',
   schema: Binding,
   access: childAccess,

@@ -29,11 +29,21 @@ export interface PortSpec {
   number: number;
   protocol: 'Tcp' | 'Udp';
 }
+/** type "IPAddress" and ip_address_id are the v0.17 names of "Interface" and interface_id (see v014Binding). */
 export interface BindingSpec {
   id?: string;
-  type: 'Interface' | 'Port';
+  type: 'Interface' | 'Port' | 'IPAddress';
   interface_id?: string | null;
+  ip_address_id?: string | null;
   port_id?: string | null;
+}
+
+/** A binding as stored: the v0.17 names become the v0.14 ones (interface_id wins when a client sends both). */
+export function v014Binding(b: BindingSpec): { type: 'Interface' | 'Port'; interface_id: string | null } {
+  return {
+    type: b.type === 'IPAddress' ? 'Interface' : b.type,
+    interface_id: b.interface_id ?? b.ip_address_id ?? null,
+  };
 }
 export interface Virtualization {
   type: string;
@@ -167,17 +177,17 @@ export class HostWrites {
   private async normalizeBindings(on: Kdb, hostId: string, specs: BindingSpec[]): Promise<Binding[]> {
     const targets = await this.repo.bindTargets(on, hostId);
     const all: Binding[] = specs.map((b) => {
-      const interface_id = b.interface_id ?? null;
-      const port_id = b.type === 'Port' ? (b.port_id ?? null) : null;
-      if (b.type === 'Port' && (!port_id || !targets.ports.has(port_id))) {
+      const { type, interface_id } = v014Binding(b);
+      const port_id = type === 'Port' ? (b.port_id ?? null) : null;
+      if (type === 'Port' && (!port_id || !targets.ports.has(port_id))) {
         throw badRequest(`Binding port ${port_id} is not a port of the service's host`);
       }
-      if (b.type === 'Interface' && !interface_id)
+      if (type === 'Interface' && !interface_id)
         throw badRequest('An Interface binding needs an interface_id');
       if (interface_id && !targets.ifaces.has(interface_id)) {
         throw badRequest(`Binding interface ${interface_id} is not an interface of the service's host`);
       }
-      return { id: b.id, type: b.type, interface_id, port_id };
+      return { id: b.id, type, interface_id, port_id };
     });
     const seen = new Set<string>();
     const allInterfacePorts = new Set(
@@ -234,8 +244,7 @@ export class HostWrites {
     const others = await this.repo.bindingsOf(on, svc.id, b.id);
     const mine: Binding = {
       id: b.id,
-      type: b.type,
-      interface_id: b.interface_id ?? null,
+      ...v014Binding(b),
       port_id: b.type === 'Port' ? (b.port_id ?? null) : null,
     };
     if (others.some((o) => bindingKey(o) === bindingKey(mine))) {
@@ -404,11 +413,10 @@ export class HostWrites {
     }
     const ref = (id: string | null | undefined) => (id ? (clientIds.get(id) ?? id) : id);
     for (const [position, s] of ordered(list).entries()) {
-      const bindings = s.bindings?.map((b) => ({
-        ...b,
-        interface_id: ref(b.interface_id),
-        port_id: ref(b.port_id),
-      }));
+      const bindings = s.bindings?.map((b) => {
+        const stored = v014Binding(b);
+        return { ...b, ...stored, interface_id: ref(stored.interface_id), port_id: ref(b.port_id) };
+      });
       await this.saveService(
         on,
         p,

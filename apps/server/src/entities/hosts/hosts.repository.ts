@@ -52,6 +52,8 @@ export const bindingSelect = () =>
     't.network_id',
     't.binding_type as type',
     't.interface_id',
+    // v0.17 name of interface_id (an IP address on the host), sent beside it.
+    't.interface_id as ip_address_id',
     't.port_id',
     't.created_at',
     't.updated_at',
@@ -177,6 +179,8 @@ export async function hydrateHosts(db: Kdb, hosts: Row[]): Promise<Row[]> {
   return hosts.map((h) => ({
     ...h,
     interfaces: gi.get(h.id) ?? [],
+    // v0.17 name of the same list; v0.17's `interfaces` (ifTable rows) is not served, v0.14's meaning wins.
+    ip_addresses: gi.get(h.id) ?? [],
     ports: gp.get(h.id) ?? [],
     services: gs.get(h.id) ?? [],
     if_entries: [],
@@ -208,6 +212,14 @@ export const hostSpec = entitySpec({
     virtualized: () => sql<boolean>`(t.virtualization IS NOT NULL)`,
   },
   search: ['name', 'hostname', 'description'],
+  fieldValues: {
+    name: 'name',
+    hostname: 'hostname',
+    network_id: 'network_id',
+    source: () => variantOf('source'),
+    hidden: 'hidden',
+    virtualization: () => variantOf('virtualization'),
+  },
   orderFields: {
     created_at: 'created_at',
     updated_at: 'updated_at',
@@ -321,6 +333,14 @@ export const serviceSpec = entitySpec({
     category: serviceCategory,
   },
   search: ['name', 'service_definition'],
+  fieldValues: {
+    name: 'name',
+    service_definition: 'service_definition',
+    host_id: 'host_id',
+    network_id: 'network_id',
+    source: () => variantOf('source'),
+    virtualization: () => variantOf('virtualization'),
+  },
   orderFields: {
     created_at: 'created_at',
     updated_at: 'updated_at',
@@ -354,6 +374,8 @@ export const bindingSpec = entitySpec({
     service_id: 'service_id',
     port_id: 'port_id',
     interface_id: 'interface_id',
+    // v0.17 name of the interface_id filter.
+    ip_address_id: 'interface_id',
     ids: 'id',
   },
   hydrate: async (_db, rows) => rows.map(shapeBinding),

@@ -2,12 +2,22 @@ import { randomUUID } from 'node:crypto';
 import type { CreateHostRequest, UpdateHostRequest } from '@scanopy/contracts';
 import type { Principal } from '../../auth/principal.ts';
 import type { Kdb } from '../../db/client.ts';
+import type { Row } from '../../db/entity-repository.ts';
 import { assertNetwork, type EntityService } from '../../http/crud.ts';
 import { AppError, badRequest, notFound } from '../../http/errors.ts';
 import type { HostWrites } from './host-writes.ts';
 import { renumberInterfaces, type HostsRepository } from './hosts.repository.ts';
 
 const emptyToNull = (s: string | null | undefined) => (s ? s : null);
+
+type IpList = UpdateHostRequest['interfaces'];
+
+/** Whether a client's IP list says exactly what the host has now (it echoed what it read). */
+function echoes(list: NonNullable<IpList>, stored: Row[]): boolean {
+  const key = (r: Record<string, unknown>, i: number) =>
+    JSON.stringify([r.id, r.subnet_id, r.ip_address, r.mac_address ?? null, r.name ?? null, r.position ?? i]);
+  return list.length === stored.length && list.every((r, i) => key(r, i) === key(stored[i], i));
+}
 
 /** The host aggregate: create and update with children, and consolidation of two hosts into one. */
 export class HostsService {
@@ -38,15 +48,31 @@ export class HostsService {
         hidden: b.hidden ?? false,
       });
       await this.writes.setTags(trx, 'Host', p, hostId, b.tags);
-      const children = { interfaces: b.interfaces ?? [], ports: b.ports ?? [], services: b.services ?? [] };
+      // ip_addresses is the v0.17 name of interfaces (the host's IPs); interfaces wins when both are sent.
+      const interfaces = b.interfaces ?? b.ip_addresses ?? [];
+      const children = { interfaces, ports: b.ports ?? [], services: b.services ?? [] };
       await this.writes.syncChildren(trx, p, { id: hostId, network_id: b.network_id }, children, true);
       return hostId;
     });
     return this.hosts.get(p, id);
   }
 
+  /**
+   * The IP list an update means: `interfaces` (v0.14) or `ip_addresses` (v0.17). A client that sends both echoed one
+   * of them from a GET, so the one that differs from the stored list is the edit; when both differ, v0.14 wins.
+   */
+  private async ipList(p: Principal, id: string, b: UpdateHostRequest): Promise<IpList> {
+    const v14 = b.interfaces;
+    const v17 = b.ip_addresses;
+    if (v14 === undefined || v14 === null) return v17;
+    if (v17 === undefined || v17 === null) return v14;
+    const stored = (await this.hosts.get(p, id)).interfaces as Row[];
+    return echoes(v14, stored) && !echoes(v17, stored) ? v17 : v14;
+  }
+
   async update(p: Principal, id: string, b: UpdateHostRequest) {
     if (b.id !== id) throw badRequest('Body id does not match the host id in the path');
+    const interfaces = await this.ipList(p, id, b);
     await this.repo.transaction(async (trx) => {
       const networkId = await this.repo.visibleNetworkOf(trx, id, p.networkIds);
       if (!networkId) throw notFound('Host');
@@ -73,7 +99,7 @@ export class HostsService {
       // source is immutable: it records how the host came to exist.
       await this.repo.updateHostByUser(trx, id, { ...next, hidden: b.hidden }, virtualization, edited);
       await this.writes.setTags(trx, 'Host', p, id, b.tags);
-      await this.writes.syncChildren(trx, p, { id, network_id: networkId }, b, false);
+      await this.writes.syncChildren(trx, p, { id, network_id: networkId }, { ...b, interfaces }, false);
     });
     return this.hosts.get(p, id);
   }
