@@ -356,6 +356,29 @@ describe.each(backends)('v0.17 aliases on %s', (backend) => {
     });
   });
 
+  it('keeps a Services dependency on the surviving service when hosts are consolidated', async () => {
+    const { call, networkId, host } = await world();
+    const other = await call('POST', '/api/v1/hosts', { name: 'nas-2', network_id: networkId, tags: [] });
+    const web = (hostId: string) =>
+      call('POST', '/api/v1/services', {
+        host_id: hostId,
+        network_id: networkId,
+        name: 'web',
+        service_definition: 'Generic',
+        tags: [],
+      });
+    const [kept, merged] = [await web(host.id), await web(other.id)];
+    const dep = await call('POST', '/api/v1/dependencies', {
+      network_id: networkId,
+      name: 'uses web',
+      dependency_type: 'RequestPath',
+      members: { type: 'Services', service_ids: [merged.id] },
+      color: 'Blue',
+    });
+    await call('PUT', `/api/v1/hosts/${host.id}/consolidate/${other.id}`);
+    expect((await call('GET', `/api/v1/dependencies/${dep.id}`)).members.service_ids).toEqual([kept.id]);
+  });
+
   describe('search and field-values', () => {
     it('counts distinct values of host, service and discovery fields under the list filters', async () => {
       const { client, call, networkId } = await world();

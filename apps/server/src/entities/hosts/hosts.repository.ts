@@ -1107,6 +1107,25 @@ export class HostsRepository {
       )
       .execute();
   }
+
+  /** Dependencies that listed a merged-away service (Services members) keep their place with the surviving one. */
+  async repointGroupServices(on: Kdb, from: string, to: string): Promise<void> {
+    await on
+      .updateTable('group_services as gs')
+      .set({ service_id: to })
+      .where('gs.service_id', '=', from)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('group_services as x')
+              .select('x.service_id')
+              .whereRef('x.group_id', '=', 'gs.group_id')
+              .where('x.service_id', '=', to),
+          ),
+        ),
+      )
+      .execute();
+  }
 }
 
 function asBinding(b: { binding_type: string; interface_id: string | null; port_id: string | null }) {

@@ -174,6 +174,7 @@ export class HostsService {
         await repo.moveBinding(trx, b.id, match.id);
         kept.push(b);
       }
+      await repo.repointGroupServices(trx, o.id, match.id);
       await repo.deleteServices(trx, [o.id]);
     }
 
