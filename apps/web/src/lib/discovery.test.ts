@@ -8,6 +8,7 @@ import {
   parseSessionEvent,
   presetChanged,
   runTypeLabel,
+  SessionRetention,
 } from './discovery.ts';
 
 const session = (over: Partial<Session> = {}): Session => ({
@@ -99,5 +100,32 @@ describe('labels and formats', () => {
     expect(presetChanged(networkJob(null), 'normal')).toBe(false);
     expect(presetChanged(networkJob(null), 'polite')).toBe(true);
     expect(presetChanged(networkJob('fast'), 'fast')).toBe(false);
+  });
+});
+
+describe('SessionRetention', () => {
+  const done = (id: string) => session({ session_id: id, phase: 'Complete', progress: 100 });
+
+  it('takes finished sessions off a minute after they finished, and running ones never', () => {
+    const r = new SessionRetention(5, 60_000);
+    const running = session({ session_id: 'run', phase: 'Scanning' });
+    const a = done('a');
+    r.seen(running, 0);
+    r.seen(a, 0);
+    expect(r.expired([running, a], 59_000)).toEqual([]);
+    expect(r.expired([running, a], 61_000)).toEqual(['a']);
+  });
+
+  it('keeps at most a few finished sessions, dropping the oldest first', () => {
+    const r = new SessionRetention(2, 60_000);
+    const all = ['a', 'b', 'c', 'd'].map(done);
+    for (const s of all) r.seen(s, 0);
+    expect(r.expired(all, 1000)).toEqual(['a', 'b']);
+  });
+
+  it('remembers a bounded number of sessions taken off, so late snapshots cannot revive them', () => {
+    const r = new SessionRetention(5, 60_000, 2);
+    for (const id of ['a', 'b', 'c']) r.forget(id);
+    expect(['a', 'b', 'c'].map((id) => r.isGone(id))).toEqual([false, true, true]);
   });
 });

@@ -123,3 +123,48 @@ export function formatRate(pps: number): string {
   if (!Number.isFinite(pps) || pps <= 0) return 'unlimited';
   return `${pps < 10 ? Number(pps.toFixed(1)) : formatCount(pps)} probes/s`;
 }
+
+/**
+ * Which finished sessions leave the Discovery page: each a while after it finished, and the oldest beyond a few (the
+ * History table keeps them all), so a page left open while schedules run does not pile up cards (reference issue
+ * #424). Ids taken off are remembered (a bounded number), so a late snapshot of active sessions cannot revive them.
+ */
+export class SessionRetention {
+  private readonly finishedSince = new Map<string, number>();
+  private readonly gone = new Set<string>();
+
+  constructor(
+    private readonly maxFinished = 5,
+    private readonly keepMs = 60_000,
+    private readonly maxGone = 100,
+  ) {}
+
+  isGone(id: string): boolean {
+    return this.gone.has(id);
+  }
+
+  /** Notes the state the page now shows for a session, at time `at`. */
+  seen(s: Session, at: number): void {
+    if (isTerminal(s.phase) && !this.finishedSince.has(s.session_id))
+      this.finishedSince.set(s.session_id, at);
+  }
+
+  /** The ids among `sessions` (oldest first) to take off the page at time `at`. */
+  expired(sessions: Iterable<Session>, at: number): string[] {
+    const finished = [...sessions].filter((s) => isTerminal(s.phase));
+    const excess = finished.length - this.maxFinished;
+    return finished
+      .filter((s, i) => i < excess || at - (this.finishedSince.get(s.session_id) ?? at) > this.keepMs)
+      .map((s) => s.session_id);
+  }
+
+  /** The session left the page (expired or dismissed). */
+  forget(id: string): void {
+    this.finishedSince.delete(id);
+    this.gone.add(id);
+    for (const old of this.gone) {
+      if (this.gone.size <= this.maxGone) break;
+      this.gone.delete(old);
+    }
+  }
+}
