@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import { request, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, setupOwner, step as runStep } from './support/app.ts';
 import { browserUnavailable, launchBrowser, type Browser } from './support/browser.ts';
@@ -172,6 +172,48 @@ describe.skipIf(skipReason)(
       await page.getByTestId('wizard-done').click();
       const keys = await api<Key[]>(page, 'GET', `${base}/api/v1/auth/daemon`);
       expect(keys.filter((k) => k.name === 'mac-mini API key').map((k) => k.network_id)).toEqual([networkId]);
+    });
+
+    it("rotates a daemon's key: the new key is shown once, the old one stops working", async () => {
+      // A server_poll daemon registered by hand (its URL is a closed loopback port: nothing is ever reached).
+      const provisioned = await api<{ daemon: { id: string }; daemon_api_key: string }>(
+        page,
+        'POST',
+        `${base}/api/v1/daemons/provision`,
+        { name: 'remote-rack', network_id: networkId, url: 'http://127.0.0.1:9' },
+      );
+      const daemonId = provisioned.daemon.id;
+      const anon = await request.newContext({ baseURL: base });
+      const heartbeat = async (key: string) =>
+        (
+          await anon.post(`/api/daemons/${daemonId}/heartbeat`, {
+            headers: { authorization: `Bearer ${key}`, 'x-daemon-id': daemonId },
+            data: {},
+          })
+        ).status();
+      try {
+        expect(await heartbeat(provisioned.daemon_api_key)).toBe(200);
+        const key = await step('rotate from the Daemons page', async () => {
+          await page.goto(`${base}/daemons`);
+          await page
+            .getByTestId('daemon-row')
+            .filter({ hasText: 'remote-rack' })
+            .getByTestId('daemon-rotate')
+            .click();
+          await page.getByTestId('confirm-submit').click();
+          await page.getByTestId('rotated-key').waitFor();
+          return (await page.getByTestId('rotated-key-value').textContent())!.trim();
+        });
+        expect(key).toMatch(/^scp_d_/);
+        expect(key).not.toBe(provisioned.daemon_api_key);
+        expect(await heartbeat(provisioned.daemon_api_key)).toBe(401);
+        expect(await heartbeat(key)).toBe(200);
+        await page.getByTestId('rotated-key').getByRole('button', { name: 'Done' }).click();
+        await page.getByTestId('rotated-key').waitFor({ state: 'detached' });
+      } finally {
+        await anon.dispose();
+        await api(page, 'DELETE', `${base}/api/v1/daemons/${daemonId}`);
+      }
     });
 
     it('edits a discovery schedule with a readable preview and its time zone', async () => {
