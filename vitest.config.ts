@@ -63,7 +63,9 @@ export default defineConfig({
           include: ['e2e/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // Two files at a time: each has its own server (free ports, own data dir) and browser, and most of a
+          // browser test is waiting for the page.
+          maxWorkers: 2,
         },
       },
     ],

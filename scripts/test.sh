@@ -20,9 +20,24 @@ echo "==> type check"
 npm run check
 echo "==> build web UI"
 npm run build -w apps/web
-echo "==> unit and integration tests"
-npx vitest run --project contracts --project detection --project env --project server --project web --project daemon --project deploy
-echo "==> network-namespace lab tests"
-npx vitest run --project lab --project daemon-netns
+# The namespace lab tests spend their time waiting (polite scan rates, daemons starting), so they run beside the unit
+# and integration tests; their output is kept in a file and shown after. Vitest's default of one worker per core minus
+# one is a single worker on this 2-core machine kind, where most suites wait on PostgreSQL or sockets: two workers.
+echo "==> unit and integration tests, with the network-namespace lab tests beside them"
+lab_log="$(mktemp -t scanopy-lab-XXXXXX.log)"
+npx vitest run --project lab --project daemon-netns >"$lab_log" 2>&1 &
+lab_pid=$!
+unit_status=0
+npx vitest run --maxWorkers=2 --project contracts --project detection --project env --project server --project web \
+  --project daemon --project deploy || unit_status=$?
+lab_status=0
+wait "$lab_pid" || lab_status=$?
+echo "==> network-namespace lab tests (ran beside the unit tests)"
+cat "$lab_log"
+rm -f "$lab_log"
+if [ "$unit_status" -ne 0 ] || [ "$lab_status" -ne 0 ]; then
+  echo "unit tests exited $unit_status, lab tests exited $lab_status" >&2
+  exit 1
+fi
 echo "==> browser tests"
 npx vitest run --project e2e

@@ -64,6 +64,7 @@ export async function freshDb(
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(`ALTER DATABASE ${name} SET synchronous_commit = off`);
   await admin.end();
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;

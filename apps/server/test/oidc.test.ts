@@ -236,6 +236,8 @@ describe('OIDC sign-in against a local provider', () => {
   ): Promise<URL> {
     const start = await c.req('GET', `/api/auth/oidc/test/authorize?${query}`);
     expect(start.statusCode, start.body).toBe(302);
+    // A relative Location is the server sending the browser back with an error (e.g. the provider did not answer).
+    expect(start.headers.location, 'redirect to the provider').toMatch(/^https?:\/\//);
     const authorize = new URL(start.headers.location as string);
     expect(authorize.origin).toBe(idp.issuer);
     const back = new URL(await new IdpBrowser(idp.issuer).signIn(authorize.href, subject, opts.abort));

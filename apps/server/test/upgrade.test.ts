@@ -40,12 +40,28 @@ const derived: Record<string, string[]> = {
 type Row = Record<string, unknown>;
 
 /** What changed between the release's answer and ours: missing entities, and stored fields with other values. */
+/**
+ * Whether `now` still says everything `old` said: the same scalars, arrays of the same length whose items still say
+ * what they said, objects with every old key. Fields a later version adds (e.g. a binding's v0.17 ip_address_id) are
+ * additions a client can ignore, not differences.
+ */
+function stillSays(old: unknown, now: unknown): boolean {
+  if (Array.isArray(old)) {
+    return Array.isArray(now) && old.length === now.length && old.every((x, i) => stillSays(x, now[i]));
+  }
+  if (old && typeof old === 'object') {
+    if (!now || typeof now !== 'object' || Array.isArray(now)) return false;
+    return Object.entries(old).every(([k, v]) => stillSays(v, (now as Row)[k]));
+  }
+  return JSON.stringify(old) === JSON.stringify(now);
+}
+
 function differences(url: string, before: unknown, after: unknown): string[] {
   const skip = new Set(derived[url] ?? []);
   const compare = (label: string, old: Row, now: Row | undefined): string[] => {
     if (!now) return [`${url}: ${label} is gone`];
     return Object.keys(old)
-      .filter((k) => !skip.has(k) && JSON.stringify(old[k]) !== JSON.stringify(now[k]))
+      .filter((k) => !skip.has(k) && !stillSays(old[k], now[k]))
       .map((k) => `${url}: ${label}.${k} was ${JSON.stringify(old[k])}, now ${JSON.stringify(now[k])}`);
   };
   if (!Array.isArray(before)) return compare('the object', before as Row, after as Row);

@@ -187,7 +187,7 @@ export class SessionsService {
         progress: Math.max(0, Math.min(100, Math.round(u.progress))),
         // Pending and Starting are the server's phases: a daemon reporting them is running the session.
         phase: u.phase === 'Pending' || u.phase === 'Starting' ? 'Started' : u.phase,
-        error: u.error ?? null,
+        error: clipError(u.error),
         started_at: u.started_at ?? null,
         finished_at: u.finished_at ?? null,
         terminal,
@@ -267,4 +267,14 @@ export class SessionsService {
       discoveryType: redactDiscoveryType(s.discovery_type),
     });
   }
+}
+
+/**
+ * A daemon's error message is for people: the first few thousand characters say what went wrong. Longer ones (a whole
+ * stack or a dump) are cut, since the session's live event carries the message and a NOTIFY payload holds 8000 bytes.
+ */
+export const MAX_ERROR_CHARS = 2000;
+function clipError(error: string | null | undefined): string | null {
+  if (error === null || error === undefined) return null;
+  return error.length > MAX_ERROR_CHARS ? `${error.slice(0, MAX_ERROR_CHARS)}… (cut)` : error;
 }
