@@ -116,7 +116,11 @@ describe.skipIf(skipReason)(
       }
     }
 
-    async function call<T>(method: 'GET' | 'POST' | 'DELETE', url: string, data?: unknown): Promise<T> {
+    async function call<T>(
+      method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+      url: string,
+      data?: unknown,
+    ): Promise<T> {
       const res = await api.fetch(`${server!.baseUrl}${url}`, {
         method,
         ...(data === undefined ? {} : { data }),
@@ -650,8 +654,29 @@ describe.skipIf(skipReason)(
         await page.getByTestId('topology-view').selectOption('Applications');
         await status().filter({ hasText: 'Showing the Applications view' }).waitFor({ timeout: 30_000 });
       });
-      // No tags in this lab: every service lands in the Ungrouped box.
+      // No tags in this lab: every service lands in the Ungrouped box, and the page says how to group them.
       expect((await subnetTitles()).map((x) => x.trim())).toEqual(['Ungrouped']);
+      await expect(page.getByTestId('applications-hint').isVisible()).resolves.toBe(true);
+
+      // An application tag on the media VM: the unlocked diagram rebuilds by itself and the editor shows the box.
+      await step('application tag', async () => {
+        const tag = await call<{ id: string }>('POST', '/api/v1/tags', {
+          name: 'Media apps',
+          color: 'Purple',
+          is_application: true,
+        });
+        await call('PUT', '/api/v1/tags/assign', {
+          entity_type: 'Host',
+          entity_id: hostIds.media!,
+          tag_ids: [tag.id],
+        });
+        await boxes()
+          .getByTestId('subnet-title')
+          .filter({ hasText: 'Media apps' })
+          .waitFor({ timeout: 30_000 });
+      });
+      expect((await subnetTitles()).map((x) => x.trim())).toEqual(['Media apps', 'Ungrouped']);
+      await expect(page.getByTestId('applications-hint').count()).resolves.toBe(0);
 
       await step('back to L3', async () => {
         await page.getByTestId('topology-view').selectOption('L3Logical');

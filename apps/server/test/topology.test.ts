@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EntityEvent } from '../src/events/bus.ts';
+import type { EntityEvent, EventScope } from '../src/events/bus.ts';
 import { marksStale, TopologyLifecycle } from '../src/entities/topology/topology.lifecycle.ts';
 import type { GraphNode } from '../src/entities/topology/topology.builder.ts';
+import { UNGROUPED_ID as UNGROUPED } from '../src/entities/topology/topology.views.ts';
 import { layoutGraph } from '../src/entities/topology/topology.layout.ts';
 import { TopologiesRepository } from '../src/entities/topology/topology.repository.ts';
 import { DEFAULT_REQUEST_OPTIONS } from '../src/entities/topology/topology.service.ts';
@@ -329,6 +330,96 @@ describe('topology', () => {
         .sort(),
     ).toEqual([lab.nas.ifaces[1]!.id, lab.nas.ifaces[2]!.id].sort());
     expect(split.options.request.group_docker_bridges_by_host).toBe(false);
+  });
+
+  it('Applications view: boxes are application tags (own tag first, then the host’s); tag changes make it stale', async () => {
+    const tag = async (name: string, is_application: boolean) =>
+      (await data(call(srv.app, owner, 'POST', '/api/v1/tags', { name, color: 'Blue', is_application }))) as {
+        id: string;
+      };
+    const media = await tag('Home media', true);
+    const plain = await tag('Critical', false);
+    const assign = (entity_type: string, entity_id: string, tag_ids: string[]) =>
+      data(call(srv.app, owner, 'PUT', '/api/v1/tags/assign', { entity_type, entity_id, tag_ids }));
+    // The NAS carries only a plain tag; the VM host the application tag; Traefik its own plain tag.
+    await assign('Host', lab.nas.host.id, [plain.id]);
+    await assign('Host', lab.vm.host.id, [media.id]);
+    await assign('Service', lab.containers[0]!.id, [plain.id]);
+    const view = await data(
+      call(srv.app, owner, 'GET', `/api/v1/topology/data?network_id=${A.networkId}&view=Applications`),
+    );
+    const ns = view.nodes as Node[];
+    expect(ns.filter((n) => n.node_type === 'SubnetNode').map((n) => n.header)).toEqual([
+      'Home media',
+      'Ungrouped',
+    ]);
+    expect(ns.find((n) => n.id === lab.vm.services[0]!.id)?.subnet_id).toBe(media.id);
+    // A plain tag makes no box, on the host or on the service itself.
+    expect(ns.find((n) => n.id === lab.containers[0]!.id)?.subnet_id).toBe(UNGROUPED);
+    expect(ns.find((n) => n.id === lab.nas.services[1]!.id)?.subnet_id).toBe(UNGROUPED);
+    // The service's own application tag wins over its host's.
+    const other = await tag('Automation', true);
+    await assign('Service', lab.vm.services[0]!.id, [other.id]);
+    const again = await data(
+      call(srv.app, owner, 'GET', `/api/v1/topology/data?network_id=${A.networkId}&view=Applications`),
+    );
+    expect((again.nodes as Node[]).find((n) => n.id === lab.vm.services[0]!.id)?.subnet_id).toBe(other.id);
+
+    // Staleness: tagging and flagging tags change only Applications topologies; untagged events change all.
+    const apps = await data(
+      call(srv.app, owner, 'POST', '/api/v1/topology', {
+        network_id: A.networkId,
+        name: 'Apps',
+        view: 'Applications',
+      }),
+    );
+    const repo = new TopologiesRepository(srv.db.kysely);
+    const fresh = async () => {
+      await srv.db.kysely
+        .updateTable('topologies')
+        .set({ is_stale: false })
+        .where('network_id', '=', A.networkId)
+        .execute();
+    };
+    const staleOf = async () =>
+      new Map((await repo.ofNetworks([A.networkId])).map((t) => [t.id, { stale: t.is_stale, view: t.view }]));
+    const lc = new TopologyLifecycle(repo, async () => undefined);
+    lc.autoRebuild = false;
+    const scope = { network_id: A.networkId, organization_id: A.orgId, ids: [lab.nas.host.id] };
+    const event = (
+      entity: string,
+      changed_fields: string[],
+      scopes: EventScope[] = [scope],
+    ): EntityEvent => ({
+      entity,
+      operation: 'updated',
+      ids: scopes.flatMap((x) => x.ids),
+      network_ids: scopes.map((x) => x.network_id).filter((x): x is string => !!x),
+      organization_ids: [A.orgId],
+      scopes,
+      changed_fields,
+      suppress: false,
+    });
+    for (const e of [
+      event('Host', ['tags']),
+      event('Tag', ['is_application'], [{ network_id: null, organization_id: A.orgId, ids: [media.id] }]),
+    ]) {
+      await fresh();
+      await lc.onEvent(e);
+      const st = await staleOf();
+      expect(st.get(apps.id as string)?.stale, e.entity).toBe(true);
+      expect(st.get(topo.id)?.stale, e.entity).toBe(false);
+    }
+    await fresh();
+    await lc.onEvent(
+      event('Tag', ['color'], [{ network_id: null, organization_id: A.orgId, ids: [media.id] }]),
+    );
+    expect([...(await staleOf()).values()].every((t) => !t.stale)).toBe(true);
+    await lc.onEvent(event('Host', ['hostname']));
+    expect([...(await staleOf()).values()].every((t) => t.stale)).toBe(true);
+    lc.stop();
+    await data(call(srv.app, owner, 'DELETE', `/api/v1/topology/${apps.id as string}`));
+    for (const t of [media, plain, other]) await data(call(srv.app, owner, 'DELETE', `/api/v1/tags/${t.id}`));
   });
 
   it('v0.17 read path: the graph of a network per view, and a Mermaid export', async () => {

@@ -28,6 +28,22 @@ const REMOVED: Record<string, string> = {
   IfEntry: 'removed_if_entries',
 };
 
+/**
+ * Does this event change only the Applications view (whose boxes are application tags)? Tagging a host or service,
+ * and creating, renaming, flagging or deleting a tag, do; the L3 and Workloads graphs carry no tags.
+ */
+export function marksApplicationsStale(e: EntityEvent): boolean {
+  if (e.suppress) return false;
+  if (e.entity === 'Tag') {
+    return e.operation !== 'updated' || e.changed_fields.some((f) => f === 'is_application' || f === 'name');
+  }
+  return (
+    (e.entity === 'Host' || e.entity === 'Service') &&
+    e.operation === 'updated' &&
+    e.changed_fields.includes('tags')
+  );
+}
+
 /** Does this event make a topology of its networks stale (§1.5)? */
 export function marksStale(e: EntityEvent): boolean {
   if (!(e.entity in STALE_FIELDS) || e.suppress) return false;
@@ -76,17 +92,83 @@ export class TopologyLifecycle {
     this.timers.clear();
   }
 
-  async onEvent(e: EntityEvent): Promise<void> {
-    if (!marksStale(e) || e.network_ids.length === 0) return;
-    const tops = await this.repo.ofNetworks(e.network_ids);
-    if (tops.length === 0) return;
+  /**
+   * Marks the topologies of the event's networks stale. Marks are coalesced: events that arrive while one pass is
+   * writing are merged into the next pass, so a burst of writes (a discovery ingesting hundreds of rows) makes one
+   * UPDATE per network instead of hundreds of concurrent ones queueing on the same rows' locks and holding every
+   * pooled connection. Resolves once a pass that includes this event has been written.
+   */
+  onEvent(e: EntityEvent): Promise<void> {
+    const all = marksStale(e);
+    if (!all && !marksApplicationsStale(e)) return Promise.resolve();
+    const col = all && e.operation === 'deleted' ? REMOVED[e.entity] : undefined;
+    let queued = false;
     for (const s of e.scopes) {
-      const ids = tops.filter((t) => t.network_id === s.network_id).map((t) => t.id);
-      const col = REMOVED[e.entity];
-      await this.repo.markStale(ids, e.operation === 'deleted' && col ? { [col]: s.ids } : {});
+      if (!s.network_id) continue;
+      const mark = this.pendingMarks.get(s.network_id) ?? {
+        all: false,
+        removed: new Map<string, Set<string>>(),
+      };
+      mark.all ||= all;
+      if (col) {
+        const set = mark.removed.get(col) ?? new Set<string>();
+        for (const id of s.ids) set.add(id);
+        mark.removed.set(col, set);
+      }
+      this.pendingMarks.set(s.network_id, mark);
+      queued = true;
     }
+    // Tags belong to an organization: their events name no network, so every network of the organization counts.
+    if (e.entity === 'Tag') {
+      for (const org of e.organization_ids) this.pendingOrgs.add(org);
+      queued ||= e.organization_ids.length > 0;
+    }
+    if (!queued) return Promise.resolve();
+    if (!this.queuedMark) {
+      const pass = this.marking.then(() => this.applyMarks());
+      this.queuedMark = pass;
+      this.marking = pass.catch(() => undefined);
+    }
+    return this.queuedMark;
+  }
+
+  /** Per network: whether every view is stale (else only Applications topologies) and the ids deleted. */
+  private readonly pendingMarks = new Map<string, { all: boolean; removed: Map<string, Set<string>> }>();
+  /** Organizations whose tags changed: their Applications topologies are stale. */
+  private readonly pendingOrgs = new Set<string>();
+  private queuedMark: Promise<void> | null = null;
+  private marking: Promise<void> = Promise.resolve();
+
+  private async applyMarks(): Promise<void> {
+    // From here on, new events go to the next pass.
+    this.queuedMark = null;
+    const batch = new Map(this.pendingMarks);
+    const orgs = [...this.pendingOrgs];
+    this.pendingMarks.clear();
+    this.pendingOrgs.clear();
+    if (this.stopped) return;
+    const tops = [
+      ...(await this.repo.ofNetworks([...batch.keys()])),
+      ...(await this.repo.ofOrganizations(orgs)).filter((t) => !batch.has(t.network_id)),
+    ];
+    const marked: typeof tops = [];
+    for (const [networkId, mark] of batch) {
+      const mine = tops.filter((t) => t.network_id === networkId && (mark.all || t.view === 'Applications'));
+      const removed = Object.fromEntries([...mark.removed].map(([k, v]) => [k, [...v]]));
+      await this.repo.markStale(
+        mine.map((t) => t.id),
+        removed,
+      );
+      marked.push(...mine);
+    }
+    const orgApps = tops.filter((t) => !batch.has(t.network_id) && t.view === 'Applications');
+    await this.repo.markStale(
+      orgApps.map((t) => t.id),
+      {},
+    );
+    marked.push(...orgApps);
     if (!this.autoRebuild) return;
-    for (const n of new Set(tops.filter((t) => !t.is_locked).map((t) => t.network_id))) this.schedule(n);
+    for (const n of new Set(marked.filter((t) => !t.is_locked).map((t) => t.network_id))) this.schedule(n);
   }
 
   private schedule(networkId: string) {
@@ -102,6 +184,7 @@ export class TopologyLifecycle {
 
   /** Runs every pending auto-rebuild now (tests, shutdown). */
   async flush(): Promise<void> {
+    await this.marking;
     const pending = [...this.timers.keys()];
     for (const n of pending) {
       clearTimeout(this.timers.get(n)!.timer);

@@ -214,9 +214,27 @@ export class TopologiesRepository {
     if (networkIds.length === 0) return [];
     return this.db
       .selectFrom('topologies')
-      .select(['id', 'network_id', 'is_locked', 'is_stale'])
+      .select(['id', 'network_id', 'is_locked', 'is_stale', 'view'])
       .where('network_id', 'in', networkIds)
       .orderBy('id')
+      .execute();
+  }
+
+  /** Topologies of every network of the organizations (a tag belongs to an organization, not a network). */
+  async ofOrganizations(orgIds: string[]) {
+    if (orgIds.length === 0) return [];
+    return this.db
+      .selectFrom('topologies')
+      .innerJoin('networks', 'networks.id', 'topologies.network_id')
+      .select([
+        'topologies.id',
+        'topologies.network_id',
+        'topologies.is_locked',
+        'topologies.is_stale',
+        'topologies.view',
+      ])
+      .where('networks.organization_id', 'in', orgIds)
+      .orderBy('topologies.id')
       .execute();
   }
 
@@ -230,13 +248,17 @@ export class TopologiesRepository {
     await this.db.updateTable('topologies').set(sets).where('id', 'in', ids).execute();
   }
 
-  /** Names of the tags of a network's organization (the Applications view titles its boxes with them). */
-  async tagNamesOfNetwork(networkId: string): Promise<Map<string, string>> {
+  /**
+   * The application tags (flagged `is_application`) of a network's organization, by id, with their names: the boxes
+   * of the Applications view.
+   */
+  async applicationTagsOfNetwork(networkId: string): Promise<Map<string, string>> {
     const rows = await this.db
       .selectFrom('tags')
       .innerJoin('networks', 'networks.organization_id', 'tags.organization_id')
       .select(['tags.id', 'tags.name'])
       .where('networks.id', '=', networkId)
+      .where('tags.is_application', '=', true)
       .execute();
     return new Map(rows.map((r) => [r.id, r.name]));
   }

@@ -175,7 +175,11 @@ export class TopologyService {
     const graph =
       view === 'L3Logical'
         ? buildGraph(inv, request)
-        : buildView(view, { ...inv, tagNames: await this.topologies.tagNamesOfNetwork(networkId) }, request);
+        : buildView(
+            view,
+            { ...inv, applicationTags: await this.topologies.applicationTagsOfNetwork(networkId) },
+            request,
+          );
     const subnetType = new Map(inv.subnets.map((s) => [String(s.id), s.subnet_type]));
     await layoutGraph({
       graph,

@@ -17,7 +17,7 @@ import {
  */
 export function buildView(
   view: Exclude<TopologyView, 'L3Logical'>,
-  inv: Inventory & { tagNames?: Map<string, string> },
+  inv: Inventory & { applicationTags?: Map<string, string> },
   opts: TopologyRequestOptions,
 ): Graph {
   return view === 'Workloads' ? workloads(inv, opts) : applications(inv, opts);
@@ -138,19 +138,19 @@ function workloads(inv: Inventory, opts: TopologyRequestOptions): Graph {
 export const UNGROUPED_ID = stableId('applications:ungrouped');
 
 /**
- * Services grouped by application tag: a service's own first tag (by tag name), else its host's, else the
- * "Ungrouped" box. Tags carry no application flag here, so every tag counts as an application tag.
+ * Services grouped by application tag (a tag flagged `is_application`): a service's own first application tag (by
+ * tag name), else its host's, else the "Ungrouped" box. Other tags do not make boxes. Only services with bindings.
  */
 function applications(
-  inv: Inventory & { tagNames?: Map<string, string> },
+  inv: Inventory & { applicationTags?: Map<string, string> },
   opts: TopologyRequestOptions,
 ): Graph {
   const hosts = new Map(inv.hosts.filter((h) => h.hidden !== true).map((h) => [String(h.id), h]));
-  const names = inv.tagNames ?? new Map<string, string>();
+  const names = inv.applicationTags ?? new Map<string, string>();
   const firstTag = (tags: unknown) =>
-    [...((tags as string[] | undefined) ?? [])].sort((a, b) =>
-      (names.get(a) ?? a).localeCompare(names.get(b) ?? b),
-    )[0];
+    [...((tags as string[] | undefined) ?? [])]
+      .filter((t) => names.has(t))
+      .sort((a, b) => names.get(a)!.localeCompare(names.get(b)!) || a.localeCompare(b))[0];
   const nodes: GraphNode[] = [];
   const boxes = new Set<string>();
   const nodeOfBinding = new Map<string, string>();
