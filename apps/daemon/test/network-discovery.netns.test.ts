@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabServicesSpec } from './support/lab-services.ts';
 import { maxStartsInWindow } from '../src/scanner/index.ts';
 import { Api, capture, cleanEnv, startLabServer, waitFor } from './support/netns-harness.ts';
+import { browserUnavailable, launchBrowser } from '../../../e2e/support/browser.ts';
 import { commandExists, repoRoot, ScanLab, type Capture, type Segment } from './support/scan-lab.ts';
 
 /**
@@ -26,6 +27,7 @@ if (process.env.CI && (!available.ok || !tools))
     `CI must run the network discovery lab: ${available.ok ? 'tcpdump or redis-server missing' : available.reason}`,
   );
 const skip = !available.ok || !tools;
+const WEB_BUILD = path.join(repoRoot, 'apps/web/build');
 
 const SEG: Segment = { bridge: 'br0', cidr: '10.77.80.0/24', gateway: '10.77.80.1' };
 const SCANNER_IP = '10.77.80.2';
@@ -301,7 +303,12 @@ describe.skipIf(skip)('network discovery in a fourteen-host lab', () => {
       dataDir: tmp,
       email: 'lab@example.com',
       // The kill test needs the sweep to act within the test's time.
-      env: { SCANOPY_DISCOVERY_STALL_SECONDS: '10', SCANOPY_SCHEDULER_INTERVAL_SECONDS: '1' },
+      env: {
+        SCANOPY_DISCOVERY_STALL_SECONDS: '10',
+        SCANOPY_SCHEDULER_INTERVAL_SECONDS: '1',
+        // The web UI too, when built (npm test builds it first), for the topology check in a browser.
+        ...(existsSync(path.join(WEB_BUILD, 'index.html')) ? { SCANOPY_WEB_DIR: WEB_BUILD } : {}),
+      },
     });
     server = lab.child;
     serverLog = lab.log;
@@ -388,6 +395,66 @@ describe.skipIf(skip)('network discovery in a fourteen-host lab', () => {
     expect(found.get('10.77.80.11')!.name).toBe('Home Assistant');
     expect(found.get('10.77.80.17')!.name).toBe('10.77.80.17');
   }, 300_000);
+
+  // After the sweep above: the network's default topology draws the discovered lab, every host, in Chromium.
+  const noBrowser =
+    browserUnavailable() ??
+    (existsSync(path.join(WEB_BUILD, 'index.html')) ? undefined : 'the web UI is not built');
+  it.skipIf(noBrowser !== undefined && !process.env.CI)(
+    `draws every discovered host that has a shown service in the topology editor, in Chromium${noBrowser ? ` (skipped: ${noBrowser})` : ''}`,
+    async () => {
+      expect(noBrowser, 'under CI the browser check must run').toBeUndefined();
+      const hosts = await api.call<HostResponse[]>('GET', `/api/v1/hosts?network_id=${networkId}&limit=0`);
+      const discovered = hosts.filter((h) => h.interfaces.some((i) => i.ip_address.startsWith('10.77.80.')));
+      expect(discovered.length).toBeGreaterThanOrEqual(HOSTS.length);
+      // The diagram's rule (§1.2): an address gets a card when a shown service is bound to it. Hosts with no service
+      // (.16 drops all TCP, .17 has nothing open) or only unclaimed open ports (hidden by default) get none.
+      const lab = discovered.filter((h) =>
+        h.services.some((s) => s.service_definition !== 'Unclaimed Open Ports'),
+      );
+      expect(lab.length).toBe(
+        HOSTS.filter((x) => x.services.some((n) => n !== 'Unclaimed Open Ports')).length + 1,
+      );
+      const browser = await launchBrowser();
+      try {
+        const login = await browser.context.request.post(`${api.base}/api/auth/login`, {
+          data: { email: 'lab@example.com', password: 'LabPassw0rd!' },
+        });
+        expect(login.status(), await login.text()).toBe(200);
+        const page = await browser.context.newPage();
+        let missing: string[] = [];
+        // The default topology rebuilds itself a few seconds after the discovery's writes: reload until it has them.
+        const drawn = await waitFor(
+          'every lab host on the topology canvas',
+          async () => {
+            await page.goto(`${api.base}/topology`);
+            await page
+              .locator('[data-testid="topology-host"]')
+              .first()
+              .waitFor({ state: 'attached', timeout: 15_000 });
+            const ids = new Set(
+              await page
+                .locator('[data-testid="topology-host"]')
+                .evaluateAll((els) => els.map((e) => e.getAttribute('data-host-id'))),
+            );
+            missing = lab.filter((h) => !ids.has(h.id)).map((h) => `${h.name} (${h.id})`);
+            return missing.length === 0 ? ids : undefined;
+          },
+          90_000,
+        ).catch(async (err: Error) => {
+          const shot = path.join(os.tmpdir(), `scanopy-netns-topology-${Date.now()}.png`);
+          await page.screenshot({ path: shot }).catch(() => undefined);
+          throw new Error(
+            `${err.message}\nnot drawn: ${missing.join(', ')}\nscreenshot: ${shot}\nat ${page.url()}`,
+          );
+        });
+        expect(lab.filter((h) => !drawn.has(h.id)).map((h) => h.name)).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+    180_000,
+  );
 
   it('scans the full port range of a host that drops all TCP but SSH: exact result within the estimate', async () => {
     // fast keeps it short for CI (5000 starts/s: ~13 s); with normal it is 65,535 ÷ 500/s ≈ 2.2 min (bench/).
