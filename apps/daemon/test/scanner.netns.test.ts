@@ -55,9 +55,11 @@ const SCOPE: ScopeJob = { subnets: [LAN.cidr, ROUTED.cidr], exclude: [OBSERVER] 
 const SYNS_FROM_SCANNER = `tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn and src host ${SCANNER}`;
 /**
  * Variation of the time from the pacer's decision to the SYN on the target's wire (event-loop turns, the connect
- * syscall, veth delivery); measured at up to ~3 ms on the 2-core development VM.
+ * syscall, veth delivery, the capture's timestamps): up to ~3 ms on an idle 2-core VM, 5 ms seen in CI, where this
+ * tier runs beside the unit tier on the same 2 cores (one SYN over the 1 s bound: 508 of 507). 10 ms leaves room for
+ * that load; the 100 ms cap stays within one catch-up of the pacer's own bound.
  */
-const SEND_JITTER_MS = 3;
+const SEND_JITTER_MS = 10;
 const range = (lo: number, hi: number) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
 
 const title = `scanner in network namespaces${reason ? ` (skipped: ${reason})` : ''}`;
@@ -229,7 +231,7 @@ describe.skipIf(reason !== null)(title, () => {
     const times = syns.packets.map((p) => p.at);
     expect(times.length).toBeGreaterThanOrEqual(1500);
     // 500 starts/s: the pacer decides at most 51 starts in any 100 ms (its GCRA bound). On the target's wire a
-    // window can also hold starts decided up to the send jitter earlier: 52–53 at most, never a burst.
+    // window can also hold starts decided up to the send jitter earlier: a few more, never a burst (61 at most per 100 ms, 511 per second).
     expect(maxInWindow(times, 100)).toBeLessThanOrEqual(maxStartsInWindow(500, 100 + SEND_JITTER_MS));
     expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(maxStartsInWindow(500, 1000 + SEND_JITTER_MS));
     expectNoLeak();
