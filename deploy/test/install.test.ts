@@ -8,7 +8,7 @@ import {
   SCAN_WORKER_ROLE,
   type FromWorker,
   type ToWorker,
-} from '../../apps/daemon/src/scanner/connect-worker.ts';
+} from '../../apps/daemon/src/scanner/scan-worker.ts';
 import { bundleDaemon, bundleServer } from '../bundle.ts';
 import {
   Api,
@@ -186,8 +186,8 @@ describe('the bundled server and the single-file daemon', () => {
   });
 
   it('the single-file daemon is also its own scan worker thread (one per core during a port scan)', async () => {
-    // connect-pool.ts starts the bundle itself as a worker with this role; main.ts then serves connects instead of
-    // starting a daemon. SAFETY: the only connect goes to a closed port on loopback.
+    // scan-pool.ts starts the bundle itself as a worker with this role; main.ts then scans the hosts it is handed
+    // instead of starting a daemon. SAFETY: the only connect goes to a closed port on loopback.
     const closedPort = await freePort();
     const worker = new Worker(path.join(empty, 'scanopy-daemon.mjs'), {
       workerData: { role: SCAN_WORKER_ROLE },
@@ -205,14 +205,32 @@ describe('the bundled server and the single-file daemon', () => {
     worker.on('message', (m: FromWorker) => messages.push(m));
     worker.postMessage({
       t: 'init',
-      hostPps: 100,
+      plan: { priority: [closedPort], ranges: [] },
+      settings: {
+        preset: 'polite',
+        scan_rate_pps: 100,
+        port_scan_batch_size: 32,
+        window_floor: 4,
+        global_pps: 5000,
+        silent_host_limit: 128,
+        connect_timeout_ms: 2000,
+        rtt_timeout_min_ms: 100,
+        retries: 1,
+        retry_delay_ms: 100,
+      },
+      scope: { subnets: ['127.0.0.1/32'] },
+      localAddress: null,
+      socketBudget: 64,
+      globalPps: 5000,
       stop: new Int32Array(new SharedArrayBuffer(4)),
     } satisfies ToWorker);
     await got(1);
     expect(messages[0]).toEqual({ t: 'ready' });
-    worker.postMessage({ t: 'go', b: [[1, '127.0.0.1', closedPort, 2000, null]] } satisfies ToWorker);
-    await got(2);
-    expect(messages[1]).toMatchObject({ t: 'done', b: [[1, 'closed', expect.any(Number), null]] });
+    worker.postMessage({ t: 'host', id: 1, host: '127.0.0.1', hint: null } satisfies ToWorker);
+    const result = () =>
+      messages.flatMap((m) => (m.t === 'events' ? m.b : [])).find((e) => e[0] === 'result' && e[1] === 1);
+    await waitFor('the host summary', async () => result() !== undefined, 15_000);
+    expect(result()?.[2]).toMatchObject({ host: '127.0.0.1', status: 'complete', open: [], closed: 1 });
     expect(await worker.terminate()).toBe(1);
     // It never started a daemon: no log line, no config written.
     expect(output).toBe('');

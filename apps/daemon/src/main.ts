@@ -8,7 +8,7 @@ import {
 import { ConfigStore } from './config/store.ts';
 import { createLogger } from './logger.ts';
 import { DaemonRuntime } from './runtime.ts';
-import { isScanWorker, runScanWorker } from './scanner/connect-worker.ts';
+import { isScanWorker, runScanWorker } from './scanner/scan-worker.ts';
 import { DAEMON_VERSION } from './version.ts';
 
 /** Exit code for invalid configuration, like most CLIs' usage errors. */
@@ -81,6 +81,6 @@ async function main(): Promise<void> {
   }
 }
 
-// The single-file bundle is also the scan workers' entry (scanner/connect-pool.ts starts it with a worker role).
+// The single-file bundle is also the scan workers' entry (scanner/scan-pool.ts starts it with a worker role).
 if (isScanWorker()) runScanWorker();
 else await main();

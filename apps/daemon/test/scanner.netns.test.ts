@@ -6,7 +6,7 @@ import {
   type DiscoveredHost,
   type HostScanResult,
 } from '../src/scanner/index.ts';
-import { scanWorkerCount } from '../src/scanner/connect-pool.ts';
+import { scanWorkerCount } from '../src/scanner/scan-pool.ts';
 import { maxInWindow } from './support/fake-net.ts';
 import { commandExists, ScanLab, type Capture, type ScannerEvent, type Segment } from './support/scan-lab.ts';
 import type { ScopeJob } from './support/scan-runner.ts';

@@ -1,38 +1,24 @@
+import type { Worker } from 'node:worker_threads';
 import { systemClock, type Clock } from './clock.ts';
-import { ConnectPool, scanWorkerCount } from './connect-pool.ts';
-import { AimdWindow, LoopGovernor, Pacer, Semaphore, socketBudget, type PacerLane } from './pacer.ts';
-import { planSize, portOrder, type PortPlan } from './ports.ts';
-import { RttEstimator } from './rtt.ts';
-import { ScanSignal } from './signal.ts';
+import { socketBudget } from './pacer.ts';
+import { planSize, type PortPlan } from './ports.ts';
 import type { ScanSettings } from './presets.ts';
+import { ScanEngine, unscannedResult, type ActiveHost, type HostScanResult } from './scan-engine.ts';
+import { ScanPool, scanWorkerCount, WorkerLostError } from './scan-pool.ts';
 import type { ScanScope } from './scope.ts';
-import {
-  connectAttempt,
-  isResourceExhaustion,
-  LocalProbeError,
-  probeTcpPort,
-  type AttemptInfo,
-  type AttemptOutcome,
-  type ConnectAttempt,
-} from './tcp.ts';
+import { ScanSignal } from './signal.ts';
+import type { ConnectAttempt } from './tcp.ts';
+
+export { RETRY_TRIAL, type ActiveHost, type HostScanResult, type HostScanStatus } from './scan-engine.ts';
 
 /**
- * TCP connect scan of hosts × ports under the pacer (pacer.ts): per-host start rate, global start rate, per-host
- * AIMD window, global socket budget. Every host is scanned at once (as many as the socket budget can feed at their
- * floor window), each with its own timeout from measured round trips (rtt.ts). Open ports stream out as they are
- * found; each host ends with a summary.
- *
- * Drops are not congestion: a timeout on a host that shows no sign of overload is filtering, and the window keeps
- * growing, so a firewalled host is scanned at its start rate. Signs of overload halve the window: an answer to a
- * retry (the first SYN was lost while the port answers), round trips rising well above the host's best.
+ * TCP connect scan of hosts × ports (issue 12): every host at once, each under its own pacing (per-host and global
+ * start rate, AIMD window, socket budget, timeouts from measured round trips) in a `ScanEngine` (scan-engine.ts).
+ * With scan workers (the default for scans that ask for more than one thread carries), each worker thread runs an
+ * engine with its share of the global rate and socket budget and scans the hosts handed to it from start to end
+ * (scan-pool.ts, scan-worker.ts); otherwise one engine runs in this thread. Open ports stream out as they are found;
+ * each host ends with a summary.
  */
-
-/**
- * Retries on one host that must all go unanswered before the host's remaining timeouts are recorded filtered
- * without a retry (like nmap, which stops retransmitting once retransmissions have never been answered): a firewall
- * drops deterministically, so a second SYN to a dropped port only costs time.
- */
-export const RETRY_TRIAL = 32;
 
 export interface PortScanOptions {
   /**
@@ -46,70 +32,20 @@ export interface PortScanOptions {
   scope: ScanScope;
   signal?: AbortSignal;
   clock?: Clock;
-  /** Defaults to a real TCP connect (in the scan workers, see `workers`). */
+  /** Defaults to a real TCP connect (in the scan workers, see `workers`); with it, every host runs in this thread. */
   attempt?: ConnectAttempt;
   /**
-   * Worker threads that run the connects (the daemon's `scan_workers`): absent or 0 = one per core, except for a
+   * Worker threads that scan the hosts (the daemon's `scan_workers`): absent or 0 = one per core, except for a
    * scan that asks for fewer than `WORKERS_FROM_PPS` starts per second (a list of hosts whose rates add up to less),
-   * which stays in this thread; 1 = every connect in this thread; n = n workers. The pacing stays on this thread
-   * either way (connect-pool.ts). Not used with `attempt`.
+   * which stays in this thread; 1 = every host in this thread; n = n workers (scan-pool.ts). Not used with
+   * `attempt` or `clock`.
    */
   workers?: number;
   /** Sockets open at once across all hosts; defaults to the fd-limit budget (pacer.ts `socketBudget`). */
   socketBudget?: number;
   localAddress?: string;
-}
-
-export type HostScanStatus =
-  /** Every port of the plan was probed. */
-  | 'complete'
-  /** No answer at all after `silent_host_limit` timed-out ports: the host filters everything; the rest was skipped. */
-  | 'silent'
-  /** The network reported the host unreachable; the rest was skipped. */
-  | 'unreachable'
-  | 'cancelled';
-
-export interface HostScanResult {
-  host: string;
-  status: HostScanStatus;
-  /** Ascending. */
-  open: number[];
-  /** Ports that answered RST. */
-  closed: number;
-  /** Ascending: ports whose every attempt timed out. */
-  filtered: number[];
-  /** Ports of the plan never probed (silent, unreachable, cancelled). */
-  unprobed: number;
-  /** Connection attempts sent, retries included. */
-  attempts: number;
-  /** Smoothed round trip measured on the host (ms), null when it never answered. */
-  srtt_ms: number | null;
-  /** The connect timeout the host ended with (ms). */
-  timeout_ms: number;
-  /** Ports that failed on a local error other than resource exhaustion (counted, not retried). */
-  errors: number;
-  duration_ms: number;
-}
-
-export interface ActiveHost {
-  host: string;
-  /** Current AIMD window (probes allowed in flight). */
-  window: number;
-  in_flight: number;
-  attempts: number;
-  /** Current connect timeout from the host's round trips (ms). */
-  timeout_ms: number;
-}
-
-/** What the scan knows about one host while it runs. */
-interface HostState {
-  window: AimdWindow;
-  lane: PacerLane;
-  rtt: RttEstimator;
-  answered: boolean;
-  /** Retries that timed out too, and retries that got an answer. */
-  retriesLost: number;
-  retriesAnswered: number;
+  /** Starts one scan worker (tests replace it to see a worker fail). */
+  spawnWorker?: () => Worker;
 }
 
 export type PortScanEvent =
@@ -126,7 +62,7 @@ export interface PortScanProgress {
 }
 
 /**
- * Starts per second below which a scan keeps its connects in this thread even when workers are allowed: one event
+ * Starts per second below which a scan keeps its hosts in this thread even when workers are allowed: one event
  * loop carries that easily, and starting the workers would cost more (a few hundred ms) than they save.
  */
 export const WORKERS_FROM_PPS = 2000;
@@ -138,10 +74,6 @@ function startDemand(hosts: number | null, s: ScanSettings): number {
   return Math.min(all, s.global_pps > 0 ? s.global_pps : Infinity);
 }
 
-/** Hysteresis for the socket-budget controller (like the reference's FD controller, daemon.md §4.2). */
-const BUDGET_CUT_COOLDOWN_MS = 500;
-const BUDGET_RECOVERY_STREAK = 50;
-
 /** A running scan: iterate it for events; `done` resolves with every host's summary (also after a cancel). */
 export class PortScan implements AsyncIterable<PortScanEvent> {
   readonly progress: PortScanProgress;
@@ -150,20 +82,17 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
   private notify: (() => void) | null = null;
   private finished = false;
   private readonly clock: Clock;
-  private readonly pacer: Pacer;
-  private readonly sockets: Semaphore;
   private readonly budget: number;
   private readonly portsPerHost: number;
-  private lastBudgetCut = -Infinity;
-  private streak = 0;
-  private readonly live = new Map<string, HostState>();
-  /** Every host's samples: the timeout of a host that has not answered yet (as nmap does for a new host). */
-  private readonly scanRtt: RttEstimator;
   /** Follows the caller's signal; every socket and waiter of the scan listens to this one. */
   private readonly abort: ScanSignal;
-  /** The scan workers, when the connects run in worker threads. */
-  private pool: ConnectPool | null = null;
-  /** Worker threads the connects ran in (0: this thread). */
+  /** The engine of this thread: every host without workers, and hosts whose worker died. */
+  private engine: ScanEngine | null = null;
+  /** The scan workers, when hosts are scanned in worker threads. */
+  private pool: ScanPool | null = null;
+  /** Ports each host has reported done so far (taken back if its worker dies and it is scanned again here). */
+  private readonly probesOf = new Map<string, number>();
+  /** Worker threads the hosts were scanned in (0: this thread). */
   workerThreads = 0;
   /** Why the scan fell back to this thread although workers were asked for (a worker failed to start or died). */
   workerError: string | null = null;
@@ -174,10 +103,7 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
     this.abort = new ScanSignal(options.signal);
     const s = options.settings;
     this.clock = options.clock ?? systemClock;
-    this.pacer = new Pacer({ hostPps: s.scan_rate_pps, globalPps: s.global_pps, clock: this.clock });
     this.budget = Math.max(1, options.socketBudget ?? socketBudget());
-    this.sockets = new Semaphore(this.budget);
-    this.scanRtt = new RttEstimator({ minMs: s.rtt_timeout_min_ms, maxMs: s.connect_timeout_ms });
     this.portsPerHost = planSize(options.plan);
     this.progress = {
       hosts_total: 0,
@@ -186,17 +112,28 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
       probes_done: 0,
       open_found: 0,
     };
-    const workers = options.attempt ? 1 : scanWorkerCount(options.workers);
-    // With the automatic count (0 or absent), a scan one thread carries easily keeps its connects here.
+    const workers = options.attempt || options.clock ? 1 : scanWorkerCount(options.workers);
+    // With the automatic count (0 or absent), a scan one thread carries easily stays in this thread.
     const auto = !options.workers;
     if (workers > 1 && (!auto || startDemand(list?.length ?? null, s) >= WORKERS_FROM_PPS))
-      this.pool = new ConnectPool({ size: workers, hostPps: s.scan_rate_pps });
+      this.pool = new ScanPool({
+        size: workers,
+        init: {
+          plan: options.plan,
+          settings: s,
+          scope: options.scope.toInput(),
+          localAddress: options.localAddress ?? null,
+          socketBudget: this.budget,
+          globalPps: s.global_pps,
+        },
+        onOpen: (host, port) => this.onOpen(host, port),
+        onProbes: (host, n) => this.onProbes(host, n),
+        ...(options.spawnWorker ? { spawn: options.spawnWorker } : {}),
+      });
     // Before any probe listens: the workers stop sending in the same instant the scan is cancelled.
     this.abort.addEventListener('abort', () => this.pool?.cancelAll());
-    const governor = new LoopGovernor(this.pacer, this.clock);
-    governor.start();
     this.done = this.run().finally(async () => {
-      governor.stop();
+      this.engine?.stop();
       if (this.pool) {
         if (this.pool.failure) this.workerError ??= this.pool.failure.message;
         await this.pool.close();
@@ -212,13 +149,7 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
 
   /** Hosts being scanned right now, with their current window (for progress views and diagnosis). */
   active(): ActiveHost[] {
-    return [...this.live].map(([host, { window, lane, rtt }]) => ({
-      host,
-      window: window.limit,
-      in_flight: window.inFlight,
-      attempts: lane.started,
-      timeout_ms: Math.round(rtt.timeoutMs),
-    }));
+    return [...(this.pool?.active() ?? []), ...(this.engine?.active() ?? [])];
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<PortScanEvent> {
@@ -235,7 +166,35 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
     this.notify?.();
   }
 
-  /** Waits for the workers to come up (a few hundred ms); without them, every connect runs in this thread. */
+  private onOpen(host: string, port: number): void {
+    this.progress.open_found++;
+    this.emit({ type: 'open', host, port });
+  }
+
+  private onProbes(host: string, n: number): void {
+    this.progress.probes_done += n;
+    this.probesOf.set(host, (this.probesOf.get(host) ?? 0) + n);
+  }
+
+  /** This thread's engine, made on first use. */
+  private local(): ScanEngine {
+    this.engine ??= new ScanEngine({
+      plan: this.options.plan,
+      settings: this.options.settings,
+      scope: this.options.scope,
+      signal: this.abort,
+      clock: this.clock,
+      ...(this.options.attempt ? { attempt: this.options.attempt } : {}),
+      ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}),
+      socketBudget: this.budget,
+      globalPps: this.options.settings.global_pps,
+      onOpen: (host, port) => this.onOpen(host, port),
+      onProbes: (host, n) => this.onProbes(host, n),
+    });
+    return this.engine;
+  }
+
+  /** Waits for the workers to come up (a few hundred ms); without them, every host is scanned in this thread. */
   private async startWorkers(): Promise<void> {
     const pool = this.pool;
     if (!pool) return;
@@ -258,13 +217,25 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
     }
   }
 
+  /** One host, in a worker when there are workers (in this thread again if its worker dies). */
+  private async scanHost(host: string, hint: number | null | undefined): Promise<HostScanResult> {
+    if (this.pool && !this.abort.aborted) {
+      try {
+        return await this.pool.run(host, hint);
+      } catch (err) {
+        if (!(err instanceof WorkerLostError)) throw err;
+        this.workerError ??= err.message;
+        // Scanned again from the start here: what its worker had counted is taken back.
+        this.progress.probes_done -= this.probesOf.get(host) ?? 0;
+        this.probesOf.delete(host);
+      }
+    }
+    return this.local().run(host, hint);
+  }
+
   private async run(): Promise<HostScanResult[]> {
-    const s = this.options.settings;
     const results: HostScanResult[] = [];
     await this.startWorkers();
-    // Every host at once, each at its own rate; each needs at least its floor window of sockets, so never more
-    // hosts than the budget can feed (the rest start as hosts finish).
-    const slots = new Semaphore(Math.max(1, Math.floor(this.budget / s.window_floor)));
     const running: Promise<void>[] = [];
     const start = (host: string, rttMs: number | null | undefined) => {
       this.options.scope.assert(host);
@@ -272,25 +243,17 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
       this.progress.probes_total += this.portsPerHost;
       running.push(
         (async () => {
-          try {
-            await slots.acquire(this.abort);
-          } catch {
-            // Cancelled before its turn: nothing was sent.
-            const result = this.unscanned(host);
-            this.progress.probes_done += result.unprobed;
-            results.push(result);
-            this.progress.hosts_done++;
-            this.emit({ type: 'host', result });
-            return;
-          }
-          try {
-            const result = await this.scanHost(host, rttMs);
-            results.push(result);
-            this.progress.hosts_done++;
-            this.emit({ type: 'host', result });
-          } finally {
-            slots.release();
-          }
+          const result = this.abort.aborted
+            ? this.unscanned(host)
+            : await this.scanHost(host, rttMs).catch((err: unknown) => {
+                // A bug in one host's scan: stop the rest, then surface it.
+                this.abort.abort(err);
+                throw err;
+              });
+          this.probesOf.delete(host);
+          results.push(result);
+          this.progress.hosts_done++;
+          this.emit({ type: 'host', result });
         })(),
       );
     };
@@ -314,218 +277,16 @@ export class PortScan implements AsyncIterable<PortScanEvent> {
         throw err;
       }
     }
-    await Promise.all(running);
+    const settled = await Promise.allSettled(running);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return results;
   }
 
-  /** The summary of a host the scan never started (cancelled while it waited for a slot). */
+  /** The summary of a host the scan never started (cancelled before its turn). */
   private unscanned(host: string): HostScanResult {
-    return {
-      host,
-      status: 'cancelled',
-      open: [],
-      closed: 0,
-      filtered: [],
-      unprobed: this.portsPerHost,
-      attempts: 0,
-      srtt_ms: null,
-      timeout_ms: this.options.settings.connect_timeout_ms,
-      errors: 0,
-      duration_ms: 0,
-    };
-  }
-
-  private async scanHost(host: string, hint: number | null | undefined): Promise<HostScanResult> {
-    const { settings: s, plan } = this.options;
-    const signal = this.abort;
-    const started = this.clock.now();
-    const lane = this.pacer.lane(host);
-    const window = new AimdWindow(
-      { floor: s.window_floor, ceiling: s.port_scan_batch_size, cooldownMs: s.connect_timeout_ms },
-      this.clock,
-    );
-    const rtt = new RttEstimator({ minMs: s.rtt_timeout_min_ms, maxMs: s.connect_timeout_ms }, this.scanRtt);
-    // The round trip host discovery measured (a TCP answer), if any: the first sample of the host's timeout.
-    if (hint !== undefined && hint !== null) rtt.sample(hint);
-    const state: HostState = { window, lane, rtt, answered: false, retriesLost: 0, retriesAnswered: 0 };
-    this.live.set(host, state);
-    const open: number[] = [];
-    const filtered: number[] = [];
-    let closed = 0;
-    let errors = 0;
-    let stop: HostScanStatus | null = null;
-    let failure: unknown = null;
-    let launched = 0;
-    const retry: number[] = [];
-    const inflight = new Set<Promise<void>>();
-    const ports = portOrder(plan);
-    const nextPort = (): number | undefined => retry.shift() ?? ports.next().value;
-
-    // The first attempt's start is taken by the launch loop (so the window counts probes on the wire, not
-    // probes queued for a turn); a retry takes its own.
-    const probe = async (port: number): Promise<void> => {
-      let firstStart = true;
-      try {
-        const result = await probeTcpPort(host, port, {
-          // A retry waits twice as long (RFC 6298 backoff): the round trip may have just grown.
-          timeoutMs: (attempt) => Math.min(s.connect_timeout_ms, rtt.timeoutMs * 2 ** (attempt - 1)),
-          retries: s.retries,
-          shouldRetry: () => state.retriesAnswered > 0 || state.retriesLost < RETRY_TRIAL,
-          retryDelayMs: s.retry_delay_ms,
-          clock: this.clock,
-          signal,
-          localAddress: this.options.localAddress,
-          attempt: this.options.attempt ?? this.pool?.attempt ?? connectAttempt,
-          beforeAttempt: async () => {
-            if (firstStart) firstStart = false;
-            else await this.pace(host, lane, signal);
-          },
-          afterAttempt: (outcome, info) => this.observe(state, outcome, info),
-        });
-        switch (result.state) {
-          case 'open':
-            open.push(port);
-            this.progress.open_found++;
-            this.emit({ type: 'open', host, port });
-            break;
-          case 'closed':
-            closed++;
-            break;
-          case 'filtered':
-            filtered.push(port);
-            if (!state.answered && filtered.length >= s.silent_host_limit) stop ??= 'silent';
-            break;
-          case 'unreachable':
-            stop ??= 'unreachable';
-            launched--;
-            return;
-        }
-        this.progress.probes_done++;
-      } catch (err) {
-        if (err instanceof LocalProbeError && isResourceExhaustion(err.code)) {
-          this.cutBudget();
-          launched--;
-          retry.push(port);
-        } else if (err instanceof LocalProbeError) {
-          errors++;
-          this.progress.probes_done++;
-        } else {
-          // Cancelled: the port was not probed to the end. Anything else is a bug: stop the host and surface it.
-          launched--;
-          if (!signal.aborted) failure ??= err;
-        }
-      }
-    };
-
-    try {
-      while (!stop && !failure) {
-        const port = nextPort();
-        if (port === undefined) {
-          if (inflight.size === 0) break;
-          // Wait for a probe to finish: it may re-queue its port after a local resource error.
-          await Promise.race(inflight);
-          continue;
-        }
-        await window.acquire(signal);
-        try {
-          await this.sockets.acquire(signal);
-        } catch (err) {
-          window.release();
-          throw err;
-        }
-        try {
-          await this.pace(host, lane, signal);
-        } catch (err) {
-          this.sockets.release();
-          window.release();
-          throw err;
-        }
-        if (stop || failure) {
-          this.sockets.release();
-          window.release();
-          break;
-        }
-        launched++;
-        const p = probe(port).finally(() => {
-          this.sockets.release();
-          window.release();
-          inflight.delete(p);
-        });
-        inflight.add(p);
-      }
-    } catch (err) {
-      if (!signal.aborted) throw err;
-    }
-    await Promise.all(inflight);
-    this.live.delete(host);
-    this.pool?.releaseHost(host);
-    if (failure) throw failure;
-    const status: HostScanStatus = signal.aborted ? 'cancelled' : (stop ?? 'complete');
-    const unprobed = this.portsPerHost - launched;
-    this.progress.probes_done += unprobed;
-    return {
-      host,
-      status,
-      open: open.sort((a, b) => a - b),
-      closed,
-      filtered: filtered.sort((a, b) => a - b),
-      unprobed,
-      attempts: lane.started,
-      srtt_ms: rtt.samples > 0 ? Math.round(rtt.smoothedMs! * 100) / 100 : null,
-      timeout_ms: Math.round(rtt.timeoutMs),
-      errors,
-      duration_ms: Math.round(this.clock.now() - started),
-    };
-  }
-
-  /** Waits for this host's turn under both rates; the scope is checked right before every start. */
-  private async pace(host: string, lane: PacerLane, signal: ScanSignal): Promise<void> {
-    await this.pacer.start(lane, signal);
-    this.options.scope.assert(host);
-  }
-
-  /**
-   * One attempt's outcome: answers feed the host's round-trip estimate; an answer to a retry (its first SYN went
-   * unanswered while the port answers) or round trips rising well above the host's best halve the window; a plain
-   * timeout is a drop and lets the window grow like an answer.
-   */
-  private observe(h: HostState, outcome: AttemptOutcome, info: AttemptInfo): void {
-    switch (outcome.kind) {
-      case 'open':
-      case 'closed':
-        h.answered = true;
-        h.rtt.sample(info.elapsedMs);
-        this.scanRtt.sample(info.elapsedMs);
-        if (info.attempt > 1) h.retriesAnswered++;
-        if (info.attempt > 1 || h.rtt.rising) h.window.onOverload();
-        else h.window.onAnswer();
-        this.recoverBudget();
-        break;
-      case 'timeout':
-        if (info.attempt > 1) h.retriesLost++;
-        h.window.onDrop();
-        this.recoverBudget();
-        break;
-      case 'unreachable':
-      case 'error':
-      case 'aborted':
-        break;
-    }
-  }
-
-  /** Ran out of descriptors or ephemeral ports despite the budget (other parts of the process use them too). */
-  private cutBudget(): void {
-    this.streak = 0;
-    const now = this.clock.now();
-    if (now - this.lastBudgetCut < BUDGET_CUT_COOLDOWN_MS) return;
-    this.lastBudgetCut = now;
-    this.sockets.setCapacity(Math.max(16, Math.floor(this.sockets.inUse / 2)));
-  }
-
-  private recoverBudget(): void {
-    if (this.sockets.capacity >= this.budget || ++this.streak < BUDGET_RECOVERY_STREAK) return;
-    this.streak = 0;
-    this.sockets.setCapacity(Math.min(this.budget, Math.ceil(this.sockets.capacity * 1.25)));
+    this.progress.probes_done += this.portsPerHost;
+    return unscannedResult(host, this.portsPerHost, this.options.settings);
   }
 }
 

@@ -103,6 +103,15 @@ export class ScanScope {
     return new ScanScope(subnets, excluded, allow, notes);
   }
 
+  /** What `create` needs to build this scope again (in a scan worker thread). */
+  toInput(): ScopeInput {
+    return {
+      subnets: this.subnets.map(formatCidr),
+      exclude: this.excluded.map(formatCidr),
+      allow: this.allow ? this.allow.map(formatCidr) : null,
+    };
+  }
+
   /** The requested subnet an address belongs to, or null. */
   subnetOf(ip: string): Cidr | null {
     const n = ipToInt(ip);

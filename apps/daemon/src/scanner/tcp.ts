@@ -13,20 +13,13 @@ import type { AbortLike } from './signal.ts';
  *    failed or a router sent ICMP unreachable);
  *  - error: a local failure (`code`, e.g. EMFILE, EADDRNOTAVAIL) that says nothing about the target.
  */
-export type AttemptOutcome = (
+export type AttemptOutcome =
   | { kind: 'open' }
   | { kind: 'closed' }
   | { kind: 'timeout' }
   | { kind: 'unreachable'; code: string }
   | { kind: 'error'; code: string }
-  | { kind: 'aborted' }
-) & {
-  /**
-   * From the SYN to the outcome, measured where the connect ran (a scan worker, connect-worker.ts); absent when the
-   * caller's own clock measures it.
-   */
-  elapsedMs?: number;
-};
+  | { kind: 'aborted' };
 
 export interface AttemptOptions {
   timeoutMs: number;
@@ -95,6 +88,8 @@ export interface ProbeOptions {
   attempt?: ConnectAttempt;
   /** Called (and awaited) before every attempt, including the first: where the pacer takes its turn. */
   beforeAttempt?: () => Promise<void>;
+  /** Called (and awaited) before every retry (attempts 2, 3…), after `beforeAttempt` if both are given. */
+  beforeRetry?: () => Promise<void>;
   /** Called after every attempt with its outcome, e.g. to drive the AIMD window and the RTT estimate. */
   afterAttempt?: (outcome: AttemptOutcome, info: AttemptInfo) => void;
   /** For the pause before a retry. */
@@ -130,11 +125,12 @@ export async function probeTcpPort(
   const signal = options.signal;
   const clock = options.clock ?? systemClock;
   for (let n = 1; ; n++) {
-    await options.beforeAttempt?.();
+    if (options.beforeAttempt) await options.beforeAttempt();
+    if (n > 1 && options.beforeRetry) await options.beforeRetry();
     const timeoutMs = typeof timeout === 'function' ? timeout(n) : timeout;
     const sent = clock.now();
     const outcome = await attempt(ip, port, { timeoutMs, signal, localAddress: options.localAddress });
-    options.afterAttempt?.(outcome, { attempt: n, elapsedMs: outcome.elapsedMs ?? clock.now() - sent });
+    options.afterAttempt?.(outcome, { attempt: n, elapsedMs: clock.now() - sent });
     switch (outcome.kind) {
       case 'open':
       case 'closed':
