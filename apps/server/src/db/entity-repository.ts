@@ -9,6 +9,7 @@ import {
   type SqlBool,
 } from 'kysely';
 import type { Kdb } from './client.ts';
+import { compileTemplate, runTemplate, type QueryTemplate } from './compiled-once.ts';
 import type { DB } from './schema.ts';
 
 export type Row = Record<string, unknown>;
@@ -26,6 +27,12 @@ export type EntityEb<TB extends TableName> = ExpressionBuilder<From<TB>, 't'>;
 /** A column of the entity table or an expression over it. */
 export type ColumnOrExpr<TB extends TableName> =
   (keyof DB[TB] & string) | ((eb: EntityEb<TB>) => AliasableExpression<unknown>);
+
+/** One condition of a list's WHERE; its value is bound separately (see EntityRepository.applyConditions). */
+type Cond = {
+  k: 'network' | 'networks' | 'network_rows' | 'organization' | 'user' | 'tags' | 'any' | 'eq' | 'search';
+  param?: string;
+};
 
 /** Who is asking: the networks they may see, their organization, and (user keys) their user. */
 export interface Scope {
@@ -134,59 +141,114 @@ export class EntityRepository<TB extends TableName = AnyTable> {
   }
 
   private scoped(qb: AnyQb, scope: Scope): AnyQb {
-    switch (this.spec.scope) {
-      case 'network':
-        // A single network compiles to an equality, which lets the planner walk the (network_id, created_at, id)
-        // index in order.
-        return scope.networkIds.length === 1
-          ? qb.where('t.network_id', '=', scope.networkIds[0])
-          : qb.where(anyOf('t.network_id', scope.networkIds));
-      case 'networks':
-        return qb.where(anyOf('t.id', scope.networkIds));
-      case 'organization':
-        return qb.where('t.organization_id', '=', scope.organizationId);
-      case 'owner':
-        return qb.where('t.organization_id', '=', scope.organizationId).where('t.user_id', '=', scope.userId);
-    }
+    const { conds, values } = this.scopeConditions(scope);
+    return this.applyConditions(qb, conds, values);
   }
 
   private column(c: ColumnOrExpr<TB>, eb: AnyEb): AliasableExpression<unknown> {
     return typeof c === 'function' ? c(eb as unknown as EntityEb<TB>) : eb.ref(`t.${c}`);
   }
 
-  /** The list's WHERE: the caller's scope and the entity's query-string filters. */
-  private filtered(qb: AnyQb, scope: Scope, q: ListQuery): AnyQb {
-    let out = this.scoped(qb, scope);
-    for (const [param, col] of Object.entries(this.spec.filters ?? {})) {
+  /** The caller's scope as conditions: which ones (the SQL) and the values they bind (one each). */
+  private scopeConditions(scope: Scope): { conds: Cond[]; values: unknown[] } {
+    switch (this.spec.scope) {
+      case 'network':
+        // A single network compiles to an equality, which lets the planner walk the (network_id, created_at, id)
+        // index in order.
+        return scope.networkIds.length === 1
+          ? { conds: [{ k: 'network' }], values: [scope.networkIds[0]] }
+          : { conds: [{ k: 'networks' }], values: [scope.networkIds] };
+      case 'networks':
+        return { conds: [{ k: 'network_rows' }], values: [scope.networkIds] };
+      case 'organization':
+        return { conds: [{ k: 'organization' }], values: [scope.organizationId] };
+      case 'owner':
+        return {
+          conds: [{ k: 'organization' }, { k: 'user' }],
+          values: [scope.organizationId, scope.userId],
+        };
+    }
+  }
+
+  /** The list's WHERE as conditions: the caller's scope, the entity's query-string filters and the search. */
+  private conditions(scope: Scope, q: ListQuery): { conds: Cond[]; values: unknown[] } {
+    const { conds, values } = this.scopeConditions(scope);
+    for (const param of Object.keys(this.spec.filters ?? {})) {
       const v = q[param];
       if (v === undefined) continue;
-      if (param === 'tag_ids') {
-        const ids = v as string[];
-        out = out.where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('entity_tags as et')
-              .select(sql.lit(1).as('one'))
-              .whereRef('et.entity_id', '=', 't.id')
-              .where('et.entity_type', '=', this.spec.tagType ?? '')
-              .where(anyOf('et.tag_id', ids)),
-          ),
-        );
-      } else if (Array.isArray(v)) {
-        out = out.where((eb) => sql<SqlBool>`${this.column(col, eb)} = ANY(${v})`);
-      } else {
-        out = out.where((eb) => eb(this.column(col, eb), '=', v));
-      }
+      conds.push({ k: param === 'tag_ids' ? 'tags' : Array.isArray(v) ? 'any' : 'eq', param });
+      values.push(v);
     }
     const term = typeof q.search === 'string' ? q.search.trim() : '';
-    const columns = this.spec.search ?? [];
-    if (term && columns.length) {
-      const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      out = out.where((eb) =>
-        eb.or(columns.map((c) => sql<SqlBool>`${eb.ref(`t.${c}`)}::text ILIKE ${pattern}`)),
-      );
+    if (term && this.spec.search?.length) {
+      conds.push({ k: 'search' });
+      values.push(`%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    return { conds, values };
+  }
+
+  /**
+   * The WHERE of `conds`, each binding its value from `values` (the real values, or stand-ins when the query is
+   * compiled once for every request of the same shape: see `list`). Nothing here may look at a value.
+   */
+  private applyConditions(qb: AnyQb, conds: readonly Cond[], values: readonly unknown[]): AnyQb {
+    let out = qb;
+    for (const [i, c] of conds.entries()) {
+      const v = values[i];
+      switch (c.k) {
+        case 'network':
+          out = out.where('t.network_id', '=', v);
+          break;
+        case 'networks':
+          out = out.where(anyOf('t.network_id', v as unknown[]));
+          break;
+        case 'network_rows':
+          out = out.where(anyOf('t.id', v as unknown[]));
+          break;
+        case 'organization':
+          out = out.where('t.organization_id', '=', v);
+          break;
+        case 'user':
+          out = out.where('t.user_id', '=', v);
+          break;
+        case 'tags':
+          out = out.where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom('entity_tags as et')
+                .select(sql.lit(1).as('one'))
+                .whereRef('et.entity_id', '=', 't.id')
+                .where('et.entity_type', '=', this.spec.tagType ?? '')
+                .where(anyOf('et.tag_id', v as unknown[])),
+            ),
+          );
+          break;
+        case 'any': {
+          const col = this.spec.filters![c.param!];
+          out = out.where((eb) => sql<SqlBool>`${this.column(col, eb)} = ANY(${v})`);
+          break;
+        }
+        case 'eq': {
+          const col = this.spec.filters![c.param!];
+          out = out.where((eb) => eb(this.column(col, eb), '=', v));
+          break;
+        }
+        case 'search': {
+          const columns = this.spec.search ?? [];
+          out = out.where((eb) =>
+            eb.or(columns.map((col) => sql<SqlBool>`${eb.ref(`t.${col}`)}::text ILIKE ${v}`)),
+          );
+          break;
+        }
+      }
     }
     return out;
+  }
+
+  /** The list's WHERE: the caller's scope and the entity's query-string filters. */
+  private filtered(qb: AnyQb, scope: Scope, q: ListQuery): AnyQb {
+    const { conds, values } = this.conditions(scope, q);
+    return this.applyConditions(qb, conds, values);
   }
 
   private from(db: Kdb = this.db): AnyQb {
@@ -199,25 +261,64 @@ export class EntityRepository<TB extends TableName = AnyTable> {
     >;
   }
 
+  /**
+   * A page of rows in scope with the total count. The two queries' SQL depends only on the request's shape (which
+   * conditions apply, the order, whether the page is cut), so each shape is built and compiled once and later
+   * requests bind their values to it (db/compiled-once.ts); building them cost more Node time than running them.
+   */
   async list(scope: Scope, q: ListQuery, paged = true) {
     const { limit, offset } = pageBounds(q);
     const orderCol = (q.order_by && this.spec.orderFields?.[q.order_by]) || 'created_at';
     const dir = q.order_direction === 'desc' ? 'desc' : 'asc';
-    let inner = this.filtered(this.from().selectAll('t'), scope, q)
-      .orderBy(`t.${orderCol}`, dir)
-      .orderBy('t.id', dir);
-    if (paged && limit > 0) inner = inner.limit(limit).offset(offset);
-    else if (paged && offset > 0) inner = inner.offset(offset);
-    // The page is cut first, then the select list (with its per-row subqueries such as tags) runs on that page only.
-    const rowsQuery = this.any()
-      .selectFrom(inner.as('t'))
-      .select((eb) => this.selection(eb as unknown as AnyEb))
-      .orderBy(`t.${orderCol}`, dir)
-      .orderBy('t.id', dir);
-    const countQuery = this.filtered(this.from(), scope, q).select(sql<number>`count(*)::int`.as('n'));
-    const [rows, count] = await Promise.all([rowsQuery.execute(), countQuery.executeTakeFirstOrThrow()]);
-    const data = this.spec.hydrate ? await this.spec.hydrate(this.db, rows as Row[]) : (rows as Row[]);
-    return { data, total: count.n as number, limit, offset };
+    const { conds, values } = this.conditions(scope, q);
+    const cut = paged && limit > 0 ? 'limit' : paged && offset > 0 ? 'offset' : 'none';
+    const key = JSON.stringify([conds, orderCol, dir, cut]);
+    let compiled = this.listQueries.get(key);
+    if (!compiled) {
+      compiled = this.compileList(conds, orderCol, dir, cut);
+      // The shapes are few (filters present x order x cut); the bound only guards against a runaway.
+      if (this.listQueries.size >= 512) this.listQueries.clear();
+      this.listQueries.set(key, compiled);
+    }
+    const args = [...values, limit, offset];
+    const [rows, count] = await Promise.all([
+      runTemplate<Row>(this.db, compiled.rows, args),
+      runTemplate<{ n: number }>(this.db, compiled.count, args),
+    ]);
+    const data = this.spec.hydrate ? await this.spec.hydrate(this.db, rows) : rows;
+    return { data, total: count[0].n, limit, offset };
+  }
+
+  private readonly listQueries = new Map<string, { rows: QueryTemplate; count: QueryTemplate }>();
+
+  /** The rows and count queries of one list shape; values are stand-ins, then `limit` and `offset`. */
+  private compileList(conds: readonly Cond[], orderCol: string, dir: 'asc' | 'desc', cut: string) {
+    const arity = conds.length + 2;
+    const rows = compileTemplate(
+      arity,
+      (v) => {
+        const [limit, offset] = v.slice(conds.length);
+        let inner = this.applyConditions(this.from().selectAll('t'), conds, v)
+          .orderBy(`t.${orderCol}`, dir)
+          .orderBy('t.id', dir);
+        if (cut === 'limit') inner = inner.limit(limit as number).offset(offset as number);
+        else if (cut === 'offset') inner = inner.offset(offset as number);
+        // The page is cut first, then the select list (with its per-row subqueries such as tags) runs on that page
+        // only.
+        return this.any()
+          .selectFrom(inner.as('t'))
+          .select((eb) => this.selection(eb as unknown as AnyEb))
+          .orderBy(`t.${orderCol}`, dir)
+          .orderBy('t.id', dir);
+      },
+      conds.length,
+    );
+    const count = compileTemplate(
+      arity,
+      (v) => this.applyConditions(this.from(), conds, v).select(sql<number>`count(*)::int`.as('n')),
+      conds.length,
+    );
+    return { rows, count };
   }
 
   /**

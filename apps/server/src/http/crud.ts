@@ -14,6 +14,7 @@ import {
 } from '../db/entity-repository.ts';
 import type { Access, Principal } from '../auth/principal.ts';
 import { page, ok } from './envelope.ts';
+import { pageSerializer } from './page-serializer.ts';
 import { AppError, notFound } from './errors.ts';
 import { csvStream, exportQuery, fileResponse, sendFile } from './csv.ts';
 import {
@@ -171,8 +172,10 @@ export function registerCrud(
         response: { 200: ListResponse(def.schema) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const r = await service.list(principal(req), req.query);
+      // The route's own serializers, run per item, so a large page never becomes one huge string (page-serializer.ts).
+      void reply.type('application/json; charset=utf-8').serializer(pageSerializer(reply, def.schema));
       return page(r.data, r.total, r.limit, r.offset);
     },
   );

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { catalog } from '@scanopy/detection';
 import type { Kdb } from '../../db/client.ts';
 import { anyOf, entitySpec, tagIds, variantOf, type EntityEb, type Row } from '../../db/entity-repository.ts';
+import { compiledOnce } from '../../db/compiled-once.ts';
 import { freshId } from '../../db/fresh-id.ts';
 import type { Json } from '../../db/schema.ts';
 import { AppError } from '../../http/errors.ts';
@@ -127,41 +128,54 @@ function attachBindings(services: Row[], bindings: readonly Row[]): Row[] {
   return services.map((s) => ({ ...s, bindings: by.get(s.id) ?? [] }));
 }
 
-/** Embeds children in a page of hosts with one query per child type, never one per host. */
-export async function hydrateHosts(db: Kdb, hosts: Row[]): Promise<Row[]> {
-  if (!hosts.length) return hosts;
-  const ids = hosts.map((h) => h.id as string);
-  // Four independent queries (bindings are found through their services' host), so one round trip in all.
-  const [ifaces, ports, services, bindings] = await Promise.all([
+// A page's children, one query per child type (bindings are found through their services' host). Their shape never
+// changes, so each is compiled once (db/compiled-once.ts).
+const childrenOfHosts = {
+  interfaces: compiledOnce((db: Kdb, ids: string[]) =>
     db
       .selectFrom('interfaces as t')
       .select(interfaceSelect)
       .where(anyOf('t.host_id', ids))
       .orderBy('t.position')
-      .orderBy('t.id')
-      .execute(),
+      .orderBy('t.id'),
+  ),
+  ports: compiledOnce((db: Kdb, ids: string[]) =>
     db
       .selectFrom('ports as t')
       .select(portSelect())
       .where(anyOf('t.host_id', ids))
       .orderBy('t.port_number')
-      .orderBy('t.protocol')
-      .execute(),
+      .orderBy('t.protocol'),
+  ),
+  services: compiledOnce((db: Kdb, ids: string[]) =>
     db
       .selectFrom('services as t')
       .select(serviceSelect)
       .where(anyOf('t.host_id', ids))
       .orderBy('t.position')
-      .orderBy('t.id')
-      .execute(),
+      .orderBy('t.id'),
+  ),
+  bindings: compiledOnce((db: Kdb, ids: string[]) =>
     db
       .selectFrom('bindings as t')
       .innerJoin('services as s', 's.id', 't.service_id')
       .select(bindingSelect())
       .where(anyOf('s.host_id', ids))
       .orderBy('t.created_at')
-      .orderBy('t.id')
-      .execute(),
+      .orderBy('t.id'),
+  ),
+};
+
+/** Embeds children in a page of hosts with one query per child type, never one per host. */
+export async function hydrateHosts(db: Kdb, hosts: Row[]): Promise<Row[]> {
+  if (!hosts.length) return hosts;
+  const ids = hosts.map((h) => h.id as string);
+  // Four independent queries, so one round trip in all.
+  const [ifaces, ports, services, bindings] = await Promise.all([
+    childrenOfHosts.interfaces(db, ids),
+    childrenOfHosts.ports(db, ids),
+    childrenOfHosts.services(db, ids),
+    childrenOfHosts.bindings(db, ids),
   ]);
   const withBindings = attachBindings(services, bindings);
   const group = (rows: readonly Row[]) => {
