@@ -109,6 +109,64 @@ function planPorts(spec: string | null): number[] {
 }
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
+/**
+ * Where the wall time went, from the daemon's log lines (seconds after the start-session request): work picked
+ * up, session Started, each host's port scan (start = end − duration), its probes and POST, Complete reported,
+ * and when the bench's poll saw the final phase.
+ */
+function timeline(log: string, startedAt: number, endedAt: number) {
+  type Line = { time?: string; msg?: string; [k: string]: unknown };
+  const all: Line[] = [];
+  for (const l of log.split('\n')) {
+    if (!l.startsWith('{')) continue;
+    try {
+      const j = JSON.parse(l) as Line;
+      if (j.time && Date.parse(j.time) >= startedAt) all.push(j);
+    } catch {
+      // not a log record
+    }
+  }
+  // This session's lines only (a self-report session may run beside it).
+  const session = all.find((j) => j.msg === 'received discovery work')?.session_id;
+  const lines = all.filter((j) => j.session_id === session);
+  const at = (j: Line) => seconds(Date.parse(j.time!) - startedAt);
+  const first = (msg: string, extra?: (j: Line) => boolean) => {
+    const j = lines.find((x) => x.msg === msg && (!extra || extra(x)));
+    return j ? at(j) : null;
+  };
+  const span = (xs: number[]) =>
+    xs.length ? { first: Math.min(...xs), last: Math.max(...xs), n: xs.length } : null;
+  const median = (xs: number[]) =>
+    xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : null;
+  const scanned = lines.filter((j) => j.msg === 'host scanned');
+  const reported = lines.filter((j) => j.msg === 'host reported');
+  const stat = (key: string) => {
+    const xs = reported.map((j) => seconds(Number(j[key] ?? 0)));
+    return { median: median(xs), max: xs.length ? Math.max(...xs) : null };
+  };
+  return {
+    work_received: (() => {
+      const j = all.find((x) => x.msg === 'received discovery work');
+      return j ? at(j) : null;
+    })(),
+    started_reported: first('discovery progress reported', (j) => j.phase === 'Started'),
+    port_scan_start: span(
+      scanned.map((j) => seconds(Date.parse(j.time!) - startedAt - Number(j.duration_ms))),
+    ),
+    port_scan_end: span(scanned.map(at)),
+    port_scan_host_s_median: median(scanned.map((j) => seconds(Number(j.duration_ms)))),
+    host_discovery_finished: first('host discovery finished'),
+    host_reported: span(reported.map(at)),
+    probe_s: stat('probe_ms'),
+    udp_s: stat('udp_ms'),
+    http_s: stat('http_ms'),
+    name_s: stat('name_ms'),
+    post_s: stat('post_ms'),
+    complete_reported: first('discovery progress reported', (j) => j.phase === 'Complete'),
+    bench_saw_end: seconds(endedAt - startedAt),
+  };
+}
+
 const available = await netnsAvailable();
 if (!available.ok) throw new Error(available.reason);
 for (const tool of ['nmap', 'tcpdump', 'redis-server'])
@@ -136,12 +194,18 @@ try {
   const runOurs = async (label: string, ports: string | null) => {
     const wire = await lab.synCapture();
     const t0 = Date.now();
-    const { ms } = await lab.discover(label, { scan_preset: 'polite', ports }, 20 * 60_000);
+    const { ms, startedAt, endedAt } = await lab.discover(
+      label,
+      { scan_preset: 'polite', ports },
+      20 * 60_000,
+    );
+    const steps = timeline(lab.daemonLogText(), startedAt, endedAt);
     const dropped = await wire.stop();
     const found = await lab.hostsByIp();
     const missing = HOSTS.filter((h) => !found.has(h.ip)).map((h) => h.ip);
     let portsRight = 0;
     let servicesRight = 0;
+    const wrong: { ip: string; tcp: number[]; want_tcp: number[]; services: string[]; want: string[] }[] = [];
     for (const h of HOSTS) {
       const got = found.get(h.ip);
       if (!got) continue;
@@ -149,9 +213,13 @@ try {
         .filter((p) => p.protocol === 'Tcp')
         .map((p) => p.number)
         .sort((a, b) => a - b);
-      if (JSON.stringify(tcp) === JSON.stringify(h.tcp)) portsRight++;
+      const tcpRight = JSON.stringify(tcp) === JSON.stringify(h.tcp);
+      if (tcpRight) portsRight++;
       const names = got.services.map((s) => s.service_definition).sort();
-      if (JSON.stringify(names) === JSON.stringify([...h.services].sort())) servicesRight++;
+      const want = [...h.services].sort();
+      const namesRight = JSON.stringify(names) === JSON.stringify(want);
+      if (namesRight) servicesRight++;
+      if (!tcpRight || !namesRight) wrong.push({ ip: h.ip, tcp, want_tcp: h.tcp, services: names, want });
     }
     const peak = peakPerDestination(wire.packets);
     // The port scan's own SYNs: the first one to each port of the plan on each host (the lab has no filtered
@@ -172,6 +240,7 @@ try {
       missing,
       hosts_with_exact_tcp_ports: portsRight,
       hosts_with_expected_services: servicesRight,
+      wrong,
       syns: wire.packets.length,
       capture_dropped: dropped,
       peak_syns_per_s_one_host: peak.count,
@@ -182,8 +251,15 @@ try {
         from: new Date(peak.from).toISOString(),
         since_start_s: seconds(peak.from - t0),
       },
+      timeline: steps,
     };
     console.log('scanopy', JSON.stringify(out));
+    // The daemon's own account of the hosts it got wrong.
+    const daemonLines = lab
+      .daemonLogText()
+      .split('\n')
+      .filter((l) => wrong.some((w) => l.includes(`"${w.ip}"`)) && !l.includes('"host scanned"'));
+    if (wrong.length) console.log(daemonLines.join('\n'));
     if (missing.length) throw new Error(`hosts missing from the API: ${missing.join(', ')}`);
     return out;
   };
@@ -256,7 +332,9 @@ try {
   };
   const rows = [
     `| ${today()} | discovery | netns | 50 hosts, polite, 1–1000 + ${catalogAbove.length} catalog ports: ` +
-      `${like.wall_s} s into the API (${like.hosts_found}/50 hosts); nmap -sT -T3 --top-ports 1000: ` +
+      `${like.wall_s} s into the API (${like.hosts_found}/50 hosts, exact TCP ports ` +
+      `${like.hosts_with_exact_tcp_ports}/50, expected services ${like.hosts_with_expected_services}/50); ` +
+      `nmap -sT -T3 --top-ports 1000: ` +
       `${nmap.wall_s} s; peak SYNs/s at one host ${like.peak_syns_per_s_one_host}, port scan alone ` +
       `${like.peak_port_scan_syns_per_s_one_host} (scan_rate_pps ${polite.scan_rate_pps}), ` +
       `nmap ${nmap.peak_syns_per_s_one_host} | — |`,

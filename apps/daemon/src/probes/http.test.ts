@@ -199,6 +199,45 @@ describe('endpoint selection and scan', () => {
   });
 });
 
+describe('closed ports', () => {
+  it('cost one connection attempt per port: no other scheme, no other path after a refusal', async () => {
+    // A port nothing listens on (bound, then released).
+    const closed = await new Promise<number>((resolve) => {
+      const srv = net.createServer();
+      srv.listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    let attempts = 0;
+    const before = requests.length;
+    const results = await scanHttpEndpoints(
+      '127.0.0.1',
+      [
+        { port: closed, path: '/a' },
+        { port: closed, path: '/' },
+        { port: closed, path: '/b' },
+        { port, path: '/' },
+        { port, path: '/redirect' },
+      ],
+      {
+        batchSize: 4,
+        timeoutMs: 500,
+        pace: async () => {
+          attempts++;
+        },
+      },
+    );
+    expect(results.map((r) => [r.endpoint.port, r.endpoint.path])).toEqual([
+      [port, '/'],
+      [port, '/redirect'],
+    ]);
+    // One attempt for the closed port, one per path on the open one (plain HTTP answered; redirects are not paced).
+    expect(attempts).toBe(3);
+    expect(requests.slice(before).sort()).toEqual(['/', '/final', '/redirect']);
+  });
+});
+
 describe('catch-all check', () => {
   it('asks each port that answered a path other than "/" for a new random path, once', async () => {
     expect(randomProbePath()).toMatch(/^\/scanopy-[0-9a-f]{16}$/);

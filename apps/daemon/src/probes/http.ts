@@ -90,12 +90,18 @@ function lowerHeaders(res: http.IncomingMessage): Record<string, string> {
   return out;
 }
 
-/** One request; resolves the response (headers received) or null. Never rejects. */
+/**
+ * The connection was refused (RST to the SYN): nothing listens on the port, so no scheme or path there can answer.
+ */
+const REFUSED = 'refused';
+type Refused = typeof REFUSED;
+
+/** One request; resolves the response (headers received), `REFUSED`, or null. Never rejects. */
 function requestHead(
   url: URL,
   opts: Required<Pick<HttpProbeOptions, 'acceptInvalidCerts'>>,
   signal: AbortSignal,
-): Promise<http.IncomingMessage | null> {
+): Promise<http.IncomingMessage | Refused | null> {
   return new Promise((resolve) => {
     if (signal.aborted) {
       resolve(null);
@@ -120,7 +126,7 @@ function requestHead(
       }
     }
     let settled = false;
-    const settle = (res: http.IncomingMessage | null) => {
+    const settle = (res: http.IncomingMessage | Refused | null) => {
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
@@ -132,7 +138,7 @@ function requestHead(
       settle(null);
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    req.on('error', () => settle(null));
+    req.on('error', (err: NodeJS.ErrnoException) => settle(err.code === 'ECONNREFUSED' ? REFUSED : null));
     req.end();
   });
 }
@@ -182,8 +188,15 @@ function deadline(ms: number, parent?: AbortSignal): { signal: AbortSignal; disp
   };
 }
 
-/** GET `start`, following same-host redirects; null when no response arrived in time. */
-async function fetchFollowing(ip: string, start: URL, opts: HttpProbeOptions): Promise<Fetched | null> {
+/**
+ * GET `start`, following same-host redirects; null when no response arrived in time, `REFUSED` when the first
+ * connection was refused.
+ */
+async function fetchFollowing(
+  ip: string,
+  start: URL,
+  opts: HttpProbeOptions,
+): Promise<Fetched | Refused | null> {
   const timeoutMs = opts.timeoutMs ?? HTTP_TIMEOUT_MS;
   const maxRedirects = opts.maxRedirects ?? HTTP_MAX_REDIRECTS;
   const tls = { acceptInvalidCerts: opts.acceptInvalidCerts ?? true };
@@ -195,6 +208,7 @@ async function fetchFollowing(ip: string, start: URL, opts: HttpProbeOptions): P
     let url = start;
     for (let hop = 0; ; hop++) {
       const res = await requestHead(url, tls, head.signal);
+      if (res === REFUSED) return hop === 0 ? REFUSED : null;
       if (!res) return null;
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
@@ -233,6 +247,19 @@ export async function probeHttpEndpoint(
   endpoint: HttpEndpoint,
   opts: HttpProbeOptions = {},
 ): Promise<HttpProbeResult | null> {
+  const got = await probeEndpoint(ip, endpoint, opts);
+  return got === REFUSED ? null : got;
+}
+
+/**
+ * `probeHttpEndpoint`, or `REFUSED` when the first scheme's connection was refused: the port is closed, so the
+ * other scheme is not tried (it would only be refused again).
+ */
+async function probeEndpoint(
+  ip: string,
+  endpoint: HttpEndpoint,
+  opts: HttpProbeOptions,
+): Promise<HttpProbeResult | Refused | null> {
   const schemes: HttpScheme[] = opts.httpsFirst ? ['https', 'http'] : ['http', 'https'];
   const path = endpoint.path.startsWith('/') ? endpoint.path : `/${endpoint.path}`;
   let heldBack: HttpProbeResult | null = null;
@@ -240,7 +267,8 @@ export async function probeHttpEndpoint(
     if (opts.signal?.aborted) break;
     const start = new URL(`${scheme}://${hostFor(ip)}:${endpoint.port}${path}`);
     const got = await fetchFollowing(ip, start, opts);
-    if (!got) continue;
+    if (got === REFUSED && i === 0) return REFUSED;
+    if (!got || got === REFUSED) continue;
     const result: HttpProbeResult = {
       endpoint,
       scheme,
@@ -289,6 +317,8 @@ export interface HttpScanOptions extends Omit<HttpProbeOptions, 'httpsFirst'> {
   ports?: ReadonlySet<number>;
   /** `probe_raw_socket_ports`: also probe 9100–9107. Default false. */
   probeRawSocketPorts?: boolean;
+  /** Filled with the ports whose connection was refused (closed: none of their endpoints was asked further). */
+  refused?: Set<number>;
 }
 
 /** Concurrency of the endpoint probes of one host. */
@@ -304,8 +334,10 @@ export const HTTP_PER_PORT_CONCURRENCY = 4;
 
 /**
  * Probes every selected endpoint of one host, min(batch ÷ 2, 50) at a time overall and at most
- * `HTTP_PER_PORT_CONCURRENCY` per port, each port's root page first. Results in endpoint order; on abort,
- * returns what answered so far.
+ * `HTTP_PER_PORT_CONCURRENCY` per port, each port's root page first and alone: when its connection is refused,
+ * the port is closed and none of its other paths (or the other scheme) is asked, so a closed endpoint-only port
+ * costs one connection attempt instead of two per path. Results in endpoint order; on abort, returns what answered
+ * so far.
  */
 export async function scanHttpEndpoints(
   ip: string,
@@ -326,13 +358,23 @@ export async function scanHttpEndpoints(
     [...byPort.values()],
     { concurrency: Math.max(1, Math.floor(httpConcurrency(opts.batchSize) / perPort)), signal: opts.signal },
     async (indexes) => {
-      const got = await runPool(indexes, { concurrency: perPort, signal: opts.signal }, (i) =>
-        probeHttpEndpoint(ip, selected[i], {
+      const probe = (i: number) =>
+        probeEndpoint(ip, selected[i], {
           ...opts,
           httpsFirst: ALWAYS_TLS_PORTS.has(selected[i].port) || opts.tlsPorts?.has(selected[i].port),
-        }),
-      );
-      for (const [k, i] of indexes.entries()) results[i] = got[k];
+        });
+      const [head, ...rest] = indexes;
+      const first = await probe(head);
+      if (first === REFUSED) {
+        opts.refused?.add(selected[head].port);
+        return;
+      }
+      results[head] = first;
+      const got = await runPool(rest, { concurrency: perPort, signal: opts.signal }, async (i) => {
+        const r = await probe(i);
+        return r === REFUSED ? null : r;
+      });
+      for (const [k, i] of rest.entries()) results[i] = got[k];
     },
   );
   return results.filter((r): r is HttpProbeResult => r !== undefined && r !== null);

@@ -232,28 +232,44 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
     },
   ): Promise<void> {
     const config = this.deps.config();
+    const t0 = performance.now();
     const cidr = parseCidr(h.target.cidr)!;
     const gateway = isGateway(h.ip, h.gateways, cidr);
     const open = new Set(h.openTcp);
     // Endpoint probes open connections too: they share the host's scan_rate_pps with nothing else running
     // against it by then, so a fragile host never sees more connection attempts per second than the scan's.
     const pace = hostPace(h.settings.scan_rate_pps, ctx.signal);
+    // Ports whose endpoint probe was refused (closed), and when each probe stage ended (ms), for the host's log line.
+    const refused = new Set<number>();
+    const phases: Record<string, number> = {};
+    const timed = async <T>(key: string, p: Promise<T>): Promise<T> => {
+      const value = await p;
+      phases[key] = Math.round(performance.now() - t0);
+      return value;
+    };
     const [udp, http, name] = await Promise.all([
-      scanUdpPorts(h.ip, catalogUdpPorts, {
-        isGateway: gateway,
-        broadcastAddress: broadcastAddressOf(cidr) ?? undefined,
-        ratePps: h.settings.scan_rate_pps,
-        signal: ctx.signal,
-      }),
-      scanHttpEndpoints(h.ip, catalogHttpEndpoints, {
-        pace,
-        batchSize: h.settings.port_scan_batch_size,
-        ports: new Set([...open, ...endpointOnlyPorts]),
-        probeRawSocketPorts: h.request.probe_raw_socket_ports ?? false,
-        acceptInvalidCerts: config.accept_invalid_scan_certs,
-        signal: ctx.signal,
-      }),
-      lookupHostName(h.ip, { signal: ctx.signal, dnsServers: this.deps.dnsServers }),
+      timed(
+        'udp_ms',
+        scanUdpPorts(h.ip, catalogUdpPorts, {
+          isGateway: gateway,
+          broadcastAddress: broadcastAddressOf(cidr) ?? undefined,
+          ratePps: h.settings.scan_rate_pps,
+          signal: ctx.signal,
+        }),
+      ),
+      timed(
+        'http_ms',
+        scanHttpEndpoints(h.ip, catalogHttpEndpoints, {
+          pace,
+          batchSize: h.settings.port_scan_batch_size,
+          ports: new Set([...open, ...endpointOnlyPorts]),
+          refused,
+          probeRawSocketPorts: h.request.probe_raw_socket_ports ?? false,
+          acceptInvalidCerts: config.accept_invalid_scan_certs,
+          signal: ctx.signal,
+        }),
+      ),
+      timed('name_ms', lookupHostName(h.ip, { signal: ctx.signal, dnsServers: this.deps.dnsServers })),
     ]);
     // A server that answers any path the same way must not be named after a path it was asked for.
     const randomPaths = await scanCatchAll(h.ip, http, {
@@ -271,6 +287,9 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
       body: r.body,
     });
     const responses = http.map(asResponse);
+    // The scan found these open, yet the endpoint probe's connection was refused moments later (worth a warning).
+    const flapped = [...refused].filter((p) => open.has(p));
+    if (flapped.length) ctx.log.warn({ ip: h.ip, ports: flapped }, 'open port refused the HTTP probe');
     // A port that answered HTTP is open even if the connect scan missed it (daemon.md §4.4).
     for (const r of responses) open.add(r.port);
     if (open.size === 0 && udp.length === 0 && !h.mac) return;
@@ -292,7 +311,19 @@ export class NetworkDiscoveryRunner implements DiscoveryRunner {
       metadata: h.metadata,
       namingFallback: h.request.host_naming_fallback,
     });
+    const t1 = performance.now();
     await sink.createHost(report, ctx.signal);
+    ctx.log.info(
+      {
+        ip: h.ip,
+        ...phases,
+        http: responses.length,
+        refused: refused.size,
+        probe_ms: Math.round(t1 - t0),
+        post_ms: Math.round(performance.now() - t1),
+      },
+      'host reported',
+    );
   }
 
   /**
