@@ -234,7 +234,9 @@ export class DiscoveryLab {
       '/api/v1/discovery/start-session',
       d.id,
     );
-    // Polled every 100 ms: waitFor's 250 ms adds 125 ms to the measured time on average.
+    // Polled every 100 ms for the first 20 s (waitFor's 250 ms adds 125 ms to a short run on average), then every
+    // 500 ms: the server's default rate limit (300 requests a minute, a burst of 150) would refuse a 100 ms poll of
+    // a five-minute run for good. A refused poll waits a second.
     const end = await (async () => {
       const deadline = Date.now() + limitMs;
       let last: unknown;
@@ -244,13 +246,14 @@ export class DiscoveryLab {
           if (['Complete', 'Failed', 'Cancelled'].includes(s.phase)) return s;
         } catch (err) {
           last = err;
+          await sleep(1000);
         }
         if (Date.now() > deadline)
           throw new Error(
             `timed out waiting for discovery "${name}" to finish; last error: ${String(last)}` +
               `\n--- daemon ---\n${this.daemonLog.text().slice(-4000)}`,
           );
-        await sleep(100);
+        await sleep(performance.now() - t0 < 20_000 ? 100 : 500);
       }
     })();
     const ms = performance.now() - t0;
