@@ -9,6 +9,7 @@ import {
   type FromWorker,
   type ToWorker,
 } from '../../apps/daemon/src/scanner/scan-worker.ts';
+import { PRESETS } from '../../apps/daemon/src/scanner/presets.ts';
 import { bundleDaemon, bundleServer } from '../bundle.ts';
 import {
   Api,
@@ -206,18 +207,7 @@ describe('the bundled server and the single-file daemon', () => {
     worker.postMessage({
       t: 'init',
       plan: { priority: [closedPort], ranges: [] },
-      settings: {
-        preset: 'polite',
-        scan_rate_pps: 100,
-        port_scan_batch_size: 32,
-        window_floor: 4,
-        global_pps: 5000,
-        silent_host_limit: 128,
-        connect_timeout_ms: 2000,
-        rtt_timeout_min_ms: 100,
-        retries: 1,
-        retry_delay_ms: 100,
-      },
+      settings: { ...PRESETS.polite, connect_timeout_ms: 2000 },
       scope: { subnets: ['127.0.0.1/32'] },
       localAddress: null,
       socketBudget: 64,
