@@ -63,12 +63,27 @@ export class Api {
   cookie = '';
   constructor(readonly base: string) {}
 
+  /**
+   * One request; a 429 is waited out (Retry-After, a few times) as a well-behaved client does. Without that, a test
+   * polling three endpoints faster than the server's sustained rate livelocks once its burst is spent: each poll gets
+   * one token and the next call of the same poll is refused, so no poll ever completes.
+   */
   async call<T>(method: string, route: string, body?: unknown): Promise<T> {
-    const res = await fetch(this.base + route, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), Cookie: this.cookie },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let res: Response;
+    for (let attempt = 0; ; attempt++) {
+      res = await fetch(this.base + route, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          Cookie: this.cookie,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (res.status !== 429 || attempt >= 5) break;
+      await res.arrayBuffer();
+      const wait = Math.min(10, Number(res.headers.get('retry-after')) || 1);
+      await sleep(wait * 1000);
+    }
     const setCookie = res.headers.get('set-cookie');
     if (setCookie) this.cookie = setCookie.split(';')[0];
     const json = (await res.json()) as { success: boolean; data: T; error?: string };
