@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { DB } from './schema.ts';
+import { parseTimestamptz } from './timestamptz.ts';
 
 /** Every query goes through Kysely; a transaction is a `Kysely<DB>` too, so repositories take either. */
 export type Kdb = Kysely<DB>;
@@ -33,6 +34,7 @@ const channelName = /^[a-z_][a-z0-9_]*$/;
 // pg parses these types into JS values we do not want on the wire: keep timestamps as Date (serialized by
 // JSON to ISO) and bigint counts as numbers.
 pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, parseTimestamptz);
 
 abstract class KyselyDb implements Db {
   abstract readonly kind: 'pglite' | 'postgres';
