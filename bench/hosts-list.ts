@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon, { type Result } from 'autocannon';
-import { backends, record, startChild, today } from './lib.ts';
+import { backends, cpuMs, record, startChild, today } from './lib.ts';
 
 const HOSTS = 10_000;
 const DURATION = 10;
@@ -39,7 +39,11 @@ for (const backend of backends) {
           duration: DURATION,
           headers: h,
         });
-      const app = summary(await run(real.port, headers));
+      const cpu0 = cpuMs(real.child.pid!);
+      const appRun = await run(real.port, headers);
+      // Server CPU per request (user + system), steadier than req/s when other work shares the machine.
+      const cpuPerRequest = Math.round(((cpuMs(real.child.pid!) - cpu0) / appRun.requests.total) * 100) / 100;
+      const app = { ...summary(appRun), server_cpu_ms_per_request: cpuPerRequest };
       const baseline = summary(await run(plain.port, {}));
       const ratio = Math.round((app.requests_per_s / baseline.requests_per_s) * 1000) / 1000;
       results.push({
@@ -71,7 +75,8 @@ const file = record(
   },
   results.map(
     (r) =>
-      `| ${today()} | hosts-list | ${r.backend} | ${r.app.requests_per_s} req/s, p99 ${r.app.latency_p99_ms} ms ` +
+      `| ${today()} | hosts-list | ${r.backend} | ${r.app.requests_per_s} req/s, p99 ${r.app.latency_p99_ms} ms, ` +
+      `server CPU ${r.app.server_cpu_ms_per_request} ms/request ` +
       `(plain: ${r.plain.requests_per_s} req/s, p99 ${r.plain.latency_p99_ms} ms) | ${r.ratio} |`,
   ),
 );

@@ -5,8 +5,12 @@ import { fileURLToPath } from 'node:url';
 
 export const benchDir = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.dirname(benchDir);
-export const backends = ['pglite', 'postgres'] as const;
-export type Backend = (typeof backends)[number];
+const allBackends = ['pglite', 'postgres'] as const;
+export type Backend = (typeof allBackends)[number];
+/** Both database backends, or the ones named in BENCH_BACKENDS (comma-separated), e.g. `BENCH_BACKENDS=postgres`. */
+export const backends: readonly Backend[] = process.env.BENCH_BACKENDS
+  ? allBackends.filter((b) => process.env.BENCH_BACKENDS!.split(',').includes(b))
+  : allBackends;
 
 /** What the server child answers once it listens. */
 export interface Ready {
@@ -20,11 +24,19 @@ export interface Ready {
  * listens on 127.0.0.1.
  */
 export async function startChild(args: Record<string, string | number | boolean>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(benchDir, 'server-child.ts')], {
-    cwd: repoRoot,
-    env: { ...process.env, BENCH_ARGS: JSON.stringify(args) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  // BENCH_CPU_PROF=<dir>: the server child writes a V8 CPU profile there when it stops (node --cpu-prof).
+  const prof = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...prof, '--import', 'tsx', path.join(benchDir, 'server-child.ts')],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, BENCH_ARGS: JSON.stringify(args) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const ready = await new Promise<Ready>((resolve, reject) => {
     child.once('message', (m) => resolve(m as Ready));
     child.once('exit', (code) => reject(new Error(`server child exited with ${code}`)));
@@ -47,6 +59,17 @@ export function rss(pid: number): { now: number; peak: number } {
   const kb = (field: string) =>
     Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
   return { now: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/**
+ * CPU time a process has used so far (user + system, all threads), in ms, from /proc/<pid>/stat. Read before and after
+ * a load run, it gives CPU per request: a figure that moves far less with other load on a shared machine than req/s.
+ */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name), in clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 export const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
