@@ -137,7 +137,7 @@ try {
   const readMs: number[] = [];
   let readBytes = 0;
   for (let k = 0; k < BUILDS; k++) {
-    const r = await call('GET', `/api/v1/topology/data?network_id=${networkId}`);
+    const r = await call('GET', `/api/v1/topology/data?network_id=${networkId}&view=L3Logical`);
     readMs.push(r.ms);
     readBytes = r.received;
   }

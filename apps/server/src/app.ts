@@ -15,9 +15,9 @@ import type { TSchema } from 'typebox';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/client.ts';
 import type { EventBus } from './events/bus.ts';
-import { BodyValidator } from './http/body-validator.ts';
+import { BodyValidator, findNul } from './http/body-validator.ts';
 import { installErrorHandler } from './http/error-handler.ts';
-import { badRequest } from './http/errors.ts';
+import { AppError, badRequest } from './http/errors.ts';
 import { NIL_UUID } from './db/fresh-id.ts';
 import { installRateLimit } from './http/rate-limit.plugin.ts';
 import { installEvents } from './events/events.plugin.ts';
@@ -86,6 +86,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       body.id.toLowerCase() !== params.id.toLowerCase()
     ) {
       throw badRequest(`Invalid body: id ${body.id} does not match the id in the path (${params.id})`);
+    }
+  });
+
+  // PostgreSQL text cannot hold a NUL either in a query parameter (a list's `search`, say): refused naming the
+  // parameter, as a body field is, before the schema and any SQL see it.
+  app.addHook('preValidation', async (req) => {
+    const at = findNul(req.query);
+    if (at !== undefined) {
+      const field = at.replace(/^\//, '').replace(/\//g, '.');
+      throw new AppError('validation_failed', {
+        detail: `Invalid querystring: ${field} contains a NUL character (\\u0000), which cannot be stored`,
+        location: 'querystring',
+        field,
+      });
     }
   });
 

@@ -22,9 +22,18 @@ import {
 } from './fixtures/schema-sample.ts';
 import { anonymous, buildOrg, call, type Actor, type Org } from './fixtures/world.ts';
 import { sqlRows } from './sql.ts';
+import { listenLocal } from './events-sse.helpers.ts';
+import { postBig } from './fixtures/big-body.ts';
 import { FULL_SAVE_LIMIT_BYTES, GRAPH_BODY_LIMIT_BYTES } from '../src/entities/topology/topology.routes.ts';
 
 const BODY_LIMIT = 4096;
+/** Topology routes that take a whole graph have their own, larger body limits (a 1,000-host topology is several MB). */
+const ownBodyLimits = new Map([
+  ['create_topology', FULL_SAVE_LIMIT_BYTES],
+  ['update_topology', FULL_SAVE_LIMIT_BYTES],
+  ['rebuild', GRAPH_BODY_LIMIT_BYTES],
+  ['refresh', GRAPH_BODY_LIMIT_BYTES],
+]);
 type Path = (string | number)[];
 
 interface Field {
@@ -314,15 +323,9 @@ describe.each(backends)('bad input on %s', (backend) => {
       const failures: string[] = [];
       // Topology routes that take a whole graph have their own, larger limits (a 1,000-host topology is several MB);
       // every other route has the configured one.
-      const ownLimits = new Map([
-        ['create_topology', FULL_SAVE_LIMIT_BYTES],
-        ['update_topology', FULL_SAVE_LIMIT_BYTES],
-        ['rebuild', GRAPH_BODY_LIMIT_BYTES],
-        ['refresh', GRAPH_BODY_LIMIT_BYTES],
-      ]);
       for (const r of withBody) {
         const { url } = await baseline(r);
-        const limit = ownLimits.get(r.operationId) ?? BODY_LIMIT;
+        const limit = ownBodyLimits.get(r.operationId) ?? BODY_LIMIT;
         const big =
           r.body!.type === 'array'
             ? Array.from({ length: 200 }, () => randomUUID())
@@ -333,6 +336,71 @@ describe.each(backends)('bad input on %s', (backend) => {
         }
       }
       expect(failures).toEqual([]);
+    });
+
+    // The limit test above uses inject and a small configured limit. A real client streams a large body over a socket
+    // and keeps writing while the server refuses it: every route must still answer (413 in the envelope), never drop
+    // the connection under the client (EPIPE). Needs the default limit and a listening server, so it has its own.
+    it('answers a 3 MB body over a socket with 413 in the envelope on every route, declared length or chunked', async () => {
+      const big = await startTestServer(backend, { topologyAutoRebuild: false });
+      try {
+        const L = await buildOrg(big.app, big.db, 'A', { daemon: true });
+        const base = await listenLocal(big.app);
+        const size = 3 * 1024 * 1024;
+        expect(big.config.bodyLimitBytes).toBeLessThan(size);
+        const failures: string[] = [];
+        for (const r of withBody) {
+          // The size is refused before any handler runs, so the ids in the path need not exist (a daemon's own
+          // routes take its id).
+          const id = r.path.startsWith('/api/daemons/') ? L.daemon!.daemonId : randomUUID();
+          const url = fillPath(r.path, { '*': id });
+          for (const chunked of [false, true]) {
+            const what = `${label(r)} ${chunked ? 'chunked' : 'content-length'}`;
+            try {
+              const res = await postBig(base, url, size, actorFor(r, L).headers, {
+                chunked,
+                method: r.method,
+              });
+              const body = JSON.parse(res.body) as Record<string, unknown>;
+              const ok =
+                size > (ownBodyLimits.get(r.operationId) ?? big.config.bodyLimitBytes)
+                  ? res.status === 413 && body.success === false && body.code === 'payload_too_large'
+                  : // Routes that take whole graphs accept 3 MB; the body is then refused for what it says.
+                    res.status < 500 && body.success === false && typeof body.code === 'string';
+              if (!ok) failures.push(`${what}: ${res.status} ${res.body.slice(0, 150)}`);
+            } catch (err) {
+              failures.push(`${what}: ${(err as Error).message}`);
+            }
+          }
+        }
+        expect(failures).toEqual([]);
+        expect(withBody.length).toBeGreaterThanOrEqual(25);
+      } finally {
+        await big.close();
+      }
+    });
+
+    it('refuses a NUL character in any query parameter of any route with 400 naming the parameter', async () => {
+      const failures: string[] = [];
+      let checked = 0;
+      for (const r of routes.filter((x) => x.queryParams.length)) {
+        const id = r.path.startsWith('/api/daemons/') ? A.daemon!.daemonId : randomUUID();
+        const path = fillPath(r.path, { '*': id });
+        for (const p of r.queryParams) {
+          const q = new URLSearchParams();
+          for (const req of r.requiredQuery) if (req !== p) q.set(req, A.networkId);
+          q.set(p, 'a\u0000b');
+          checked++;
+          const res = await call(s.app, actorFor(r), r.method, `${path}?${q.toString()}`);
+          const ok =
+            res.statusCode === 400 &&
+            envelopeOk(res) &&
+            res.json<{ error: string }>().error.includes(`${p} contains a NUL`);
+          if (!ok) failures.push(`${label(r)} ?${p}: ${res.statusCode} ${res.body.slice(0, 150)}`);
+        }
+      }
+      expect(failures).toEqual([]);
+      expect(checked).toBeGreaterThan(50);
     });
 
     it('answers non-UUID path ids with 400', async () => {

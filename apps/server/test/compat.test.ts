@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, startTestServer, type TestServer } from './harness.ts';
 import { listenLocal } from './events-sse.helpers.ts';
+import { postBig } from './fixtures/big-body.ts';
 import { buildOrg, call, type Actor, type Org } from './fixtures/world.ts';
 import type { EntityKind } from './fixtures/seed.ts';
 import { sqlRows } from './sql.ts';
@@ -50,21 +50,24 @@ describe.each(backends)('clients of the reference on %s', (backend) => {
   });
   afterAll(async () => s?.close());
 
-  it.each(writable)(
-    'takes back a %s it served (GET, then PUT of the same body) and changes nothing',
-    async (kind) => {
-      const id = await A.seed.fresh(kind);
-      const url = `/api/v1/${kind}/${id}`;
-      const before = await call(s.app, owner, 'GET', url);
-      expect(before.statusCode, before.body).toBe(200);
-      const entity = before.json<{ data: Record<string, unknown> }>().data;
-      // The reference wraps a share in { share, password } (the password is write-only).
-      const put = await call(s.app, owner, 'PUT', url, kind === 'shares' ? { share: entity } : entity);
-      expect(put.statusCode, put.body).toBe(200);
-      const after = await call(s.app, owner, 'GET', url);
-      expect(withoutUpdatedAt(after.json<{ data: unknown }>().data)).toEqual(withoutUpdatedAt(entity));
-    },
-  );
+  it.each([
+    ...writable.map((kind) => [kind, kind] as const),
+    // The v0.17 names of the same rows, and the caller's own user (GET and PUT /users/{id} are the user's own).
+    ['ip-addresses', 'interfaces'] as const,
+    ['dependencies', 'groups'] as const,
+    ['users', 'self'] as const,
+  ])('takes back a %s it served (GET, then PUT of the same body) and changes nothing', async (path, kind) => {
+    const id = kind === 'self' ? A.owner.id : await A.seed.fresh(kind);
+    const url = `/api/v1/${path}/${id}`;
+    const before = await call(s.app, owner, 'GET', url);
+    expect(before.statusCode, before.body).toBe(200);
+    const entity = before.json<{ data: Record<string, unknown> }>().data;
+    // The reference wraps a share in { share, password } (the password is write-only).
+    const put = await call(s.app, owner, 'PUT', url, path === 'shares' ? { share: entity } : entity);
+    expect(put.statusCode, put.body).toBe(200);
+    const after = await call(s.app, owner, 'GET', url);
+    expect(withoutUpdatedAt(after.json<{ data: unknown }>().data)).toEqual(withoutUpdatedAt(entity));
+  });
 
   it('ignores unknown and read-only fields in a create, and stores what it knows', async () => {
     const res = await call(s.app, owner, 'POST', '/api/v1/networks', {
@@ -89,6 +92,34 @@ describe.each(backends)('clients of the reference on %s', (backend) => {
     const res = await call(s.app, owner, 'PUT', `/api/v1/tags/${id}`, { ...got, id: other });
     expect(res.statusCode).toBe(400);
     expect(res.json<{ error: string }>().error).toContain(other);
+  });
+
+  it("exports user API keys to a session or a user API key of any role, listing the caller's own keys", async () => {
+    const B = await buildOrg(s.app, s.db, 'B', { staff: true, keys: true });
+    const idsOf = (csv: string) =>
+      csv
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((r) => r.split(',')[0]);
+    for (const role of ['Owner', 'Admin', 'Member', 'Viewer'] as const) {
+      for (const actor of [B.keys[role]!, B.sessions[role]!]) {
+        const res = await call(s.app, actor, 'GET', '/api/v1/auth/keys/export/csv');
+        expect(res.statusCode, `${role} ${actor.kind}`).toBe(200);
+        expect(res.headers['content-type']).toMatch(/^text\/csv/);
+        expect(idsOf(res.body), `${role} ${actor.kind}`).toEqual([B.keys[role]!.keyId]);
+      }
+    }
+    expect(
+      (
+        await call(
+          s.app,
+          { label: 'anonymous', kind: 'anon', headers: {} },
+          'GET',
+          '/api/v1/auth/keys/export/csv',
+        )
+      ).statusCode,
+    ).toBe(401);
   });
 
   it('creates the first network with the id setup answered', async () => {
@@ -139,48 +170,11 @@ describe('the OpenAPI document and large bodies over a real socket', () => {
     expect(doc).toEqual(await api.json());
   });
 
-  /** Writes `bytes` of JSON in 64 KiB chunks, as a client streaming a big body does, and reads the answer. */
-  function postBig(path: string, bytes: number, headers: Record<string, string>, chunked: boolean) {
-    const body = Buffer.from(JSON.stringify({ name: 'x'.repeat(bytes) }));
-    return new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(
-        `${base}${path}`,
-        {
-          method: 'POST',
-          headers: {
-            ...headers,
-            'content-type': 'application/json',
-            ...(chunked ? {} : { 'content-length': String(body.length) }),
-          },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-        },
-      );
-      req.on('error', reject);
-      let off = 0;
-      const pump = () => {
-        while (off < body.length) {
-          const chunk = body.subarray(off, off + 65536);
-          off += chunk.length;
-          if (!req.write(chunk)) {
-            req.once('drain', pump);
-            return;
-          }
-        }
-        req.end();
-      };
-      pump();
-    });
-  }
-
   it('answers a 3 MB body with a 413 in the envelope, whether the length is declared or not', async () => {
     const owner = A.sessions.Owner!;
     for (const path of ['/api/v1/networks', '/api/auth/login', '/api/v1/hosts']) {
       for (const chunked of [false, true]) {
-        const res = await postBig(path, 3 * 1024 * 1024, owner.headers, chunked);
+        const res = await postBig(base, path, 3 * 1024 * 1024, owner.headers, { chunked });
         expect(res.status, `${path} chunked=${chunked}`).toBe(413);
         expect(JSON.parse(res.body)).toMatchObject({ success: false, code: 'payload_too_large' });
       }

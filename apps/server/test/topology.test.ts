@@ -423,7 +423,9 @@ describe('topology', () => {
   });
 
   it('v0.17 read path: the graph of a network per view, and a Mermaid export', async () => {
-    const l3 = await data(call(srv.app, owner, 'GET', `/api/v1/topology/data?network_id=${A.networkId}`));
+    const l3 = await data(
+      call(srv.app, owner, 'GET', `/api/v1/topology/data?network_id=${A.networkId}&view=L3Logical`),
+    );
     expect(l3.view).toBe('L3Logical');
     expect((l3.nodes as Node[]).map((n) => n.id)).toContain(lab.lan.id);
     const work = await data(

@@ -51,6 +51,20 @@ describe.each(backends)('v0.17 aliases on %s', (backend) => {
       expect(cleared.is_application).toBe(false);
       const again = await client.json('PUT', `/api/v1/tags/${app.id}`, { ...cleared, is_application: true });
       expect(again.is_application).toBe(true);
+      // description is written, changed and cleared like any field a client sends.
+      const described = await client.json('PUT', `/api/v1/tags/${app.id}`, { ...again, description: 'sync' });
+      expect(described).toMatchObject({ description: 'sync', is_application: true });
+      expect((await client.json('GET', `/api/v1/tags/${app.id}`)).description).toBe('sync');
+      const undescribed = await client.json('PUT', `/api/v1/tags/${app.id}`, {
+        ...described,
+        description: null,
+      });
+      expect(undescribed.description).toBeNull();
+      const redescribed = await client.json('PUT', `/api/v1/tags/${app.id}`, {
+        ...undescribed,
+        description: 'file sync',
+      });
+      expect(redescribed.description).toBe('file sync');
 
       const order = async (dir: string) =>
         (
@@ -455,6 +469,119 @@ describe.each(backends)('v0.17 aliases on %s', (backend) => {
     });
   });
 
+  describe('topology', () => {
+    it('answers /topology/data as v0.17 TopologyData: entity lists, nodes and edges keyed by view', async () => {
+      const { client, call, networkId, subnet, host } = await world();
+      const ipId = host.interfaces[0].id as string;
+      const web = await call('POST', '/api/v1/services', {
+        host_id: host.id,
+        network_id: networkId,
+        name: 'web',
+        service_definition: 'Generic',
+        tags: [],
+        bindings: [{ type: 'IPAddress', ip_address_id: ipId }],
+      });
+      const dep = await call('POST', '/api/v1/dependencies', {
+        network_id: networkId,
+        name: 'uses web',
+        dependency_type: 'RequestPath',
+        members: { type: 'Services', service_ids: [web.id] },
+        color: 'Blue',
+      });
+      const app = await call('POST', '/api/v1/tags', { name: 'Files', color: 'Green', is_application: true });
+
+      const d = await call('GET', `/api/v1/topology/data?network_id=${networkId}&mark_viewed=true`);
+      // The required lists of TopologyData, each with our rows under their v0.17 names.
+      expect(d.hosts.map((h: Json) => h.id)).toEqual([host.id]);
+      expect(d.hosts[0].ip_addresses.map((i: Json) => i.id)).toEqual([ipId]);
+      expect(d.ip_addresses.map((i: Json) => i.id)).toEqual([ipId]);
+      expect(d.subnets.map((x: Json) => x.id)).toContain(subnet.id);
+      expect(d.services.map((x: Json) => x.id)).toEqual([web.id]);
+      expect(d.bindings).toEqual([expect.objectContaining({ service_id: web.id, ip_address_id: ipId })]);
+      expect(d.ports.map((x: Json) => x.id)).toEqual([host.ports[0].id]);
+      expect(d.dependencies).toEqual([
+        expect.objectContaining({
+          id: dep.id,
+          dependency_type: 'RequestPath',
+          members: { type: 'Services', service_ids: [web.id] },
+        }),
+      ]);
+      expect(d.tags).toEqual(
+        expect.arrayContaining([expect.objectContaining({ id: app.id, is_application: true })]),
+      );
+      expect(d.vlans).toEqual([]);
+      expect(d.available_views).toEqual(['L3Logical', 'Workloads', 'Application']);
+      expect(d).not.toHaveProperty('view');
+      // nodes and edges: one graph per available view, keyed by the v0.17 view names.
+      expect(Object.keys(d.nodes)).toEqual(d.available_views);
+      expect(Object.keys(d.edges)).toEqual(d.available_views);
+      expect(d.nodes.L3Logical.map((n: Json) => n.id)).toContain(subnet.id);
+      expect(d.nodes.L3Logical.find((n: Json) => n.host_id === host.id)).toBeDefined();
+      expect(d.nodes.Workloads.find((n: Json) => n.id === host.id)).toBeDefined();
+      // The Application view boxes by application tag; the service has none, so it is Ungrouped.
+      expect(d.nodes.Application.map((n: Json) => n.header)).toContain('Ungrouped');
+      expect(d.nodes.Application.find((n: Json) => n.id === web.id)).toBeDefined();
+
+      // ?view= (ours; v0.17's spelling Application too) answers one view's graph as flat lists.
+      const one = await call('GET', `/api/v1/topology/data?network_id=${networkId}&view=Application`);
+      expect(one.view).toBe('Applications');
+      expect(one.nodes.map((n: Json) => n.id).sort()).toEqual(
+        d.nodes.Application.map((n: Json) => n.id).sort(),
+      );
+      expect(one.ip_addresses.map((i: Json) => i.id)).toEqual([ipId]);
+
+      const snap = await client.req(
+        'GET',
+        `/api/v1/topology/data?network_id=${networkId}&snapshot_id=${randomUUID()}`,
+      );
+      expect(snap.statusCode).toBe(404);
+      expect(snap.json()).toMatchObject({ success: false, code: 'not_supported' });
+      expect(snap.json().error).toContain('Snapshots');
+      const missing = await client.req('GET', '/api/v1/topology/data');
+      expect(missing.statusCode).toBe(400);
+      expect(missing.json().error).toContain('network_id');
+      const { client: stranger } = await registerOwner(s.app);
+      expect((await stranger.req('GET', `/api/v1/topology/data?network_id=${networkId}`)).statusCode).toBe(
+        404,
+      );
+    });
+
+    it('exports a topology as Mermaid text for each view, v0.17 view names included', async () => {
+      const { client, call, networkId, host } = await world();
+      await call('POST', '/api/v1/services', {
+        host_id: host.id,
+        network_id: networkId,
+        name: 'webapp',
+        service_definition: 'Generic',
+        tags: [],
+        bindings: [{ type: 'IPAddress', ip_address_id: host.interfaces[0].id }],
+      });
+      const [topology] = await call('GET', `/api/v1/topology?network_id=${networkId}`);
+      for (const view of [
+        '',
+        '?view=L3Logical',
+        '?view=Workloads',
+        '?view=Application',
+        '?view=Applications',
+      ]) {
+        const res = await client.req('GET', `/api/v1/topology/${topology.id}/export/mermaid${view}`);
+        expect(res.statusCode, view).toBe(200);
+        expect(res.headers['content-type']).toMatch(/^text\/plain/);
+        expect(res.body.split('\n')[0]).toBe('flowchart TB');
+      }
+      // Another view than the stored one is built on the spot, with the service just added.
+      const apps = await client.req('GET', `/api/v1/topology/${topology.id}/export/mermaid?view=Application`);
+      expect(apps.body).toContain('webapp');
+      const bad = await client.req('GET', `/api/v1/topology/${topology.id}/export/mermaid?view=L2Physical`);
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error).toContain('view');
+      const { client: stranger } = await registerOwner(s.app);
+      expect((await stranger.req('GET', `/api/v1/topology/${topology.id}/export/mermaid`)).statusCode).toBe(
+        404,
+      );
+    });
+  });
+
   describe('entities we do not have', () => {
     it('answers 404 not_supported, naming what is missing, on every path and method under them', async () => {
       const { client } = await registerOwner(s.app);
@@ -495,9 +622,11 @@ describe.each(backends)('v0.17 aliases on %s', (backend) => {
         Object.entries(ops).map(([m, op]) => ({ key: `${m} ${p}`, id: op.operationId })),
       );
       const aliases = served.filter((o) =>
-        /^\S+ \/api\/v1\/(ip-addresses|dependencies|(hosts|services|discovery)\/field-values)/.test(o.key),
+        /^\S+ \/api\/v1\/(ip-addresses|dependencies|(hosts|services|discovery)\/field-values|topology\/(data|\{id\}\/export\/mermaid))/.test(
+          o.key,
+        ),
       );
-      expect(aliases).toHaveLength(17);
+      expect(aliases).toHaveLength(19);
       expect(aliases.filter((o) => v17.get(o.key.replace('{field}', '{field}')) !== o.id)).toEqual([]);
     });
   });

@@ -75,8 +75,8 @@ export type DaemonApiKeyResponse = Static<typeof DaemonApiKeyResponse>;
 export const UserApiKeyResponse = Type.Object({ api_key: UserApiKey, key: Type.String() });
 export type UserApiKeyResponse = Static<typeof UserApiKeyResponse>;
 
-// The bodies the key routes validate. Narrower than the Create…Request shapes above: read-only fields a reference
-// client echoes (id, key, user_id, …) are refused with a 400 rather than ignored.
+// The bodies the key routes validate: the fields a client may set. Read-only fields a reference client echoes (id,
+// key, user_id, …) are ignored, like any field a body schema does not name.
 const keyBodyFields = {
   expires_at: Type.Optional(Nullable(DateTime)),
   is_enabled: Type.Optional(Type.Boolean()),

@@ -26,8 +26,8 @@ export const UpdateNetworkRequest = CreateNetworkRequest;
 export type UpdateNetworkRequest = CreateNetworkRequest;
 
 /**
- * The body POST /api/v1/networks and PUT /api/v1/networks/{id} validate. Narrower than CreateNetworkRequest: echoed
- * read-only fields are refused with a 400 rather than ignored.
+ * The body POST /api/v1/networks and PUT /api/v1/networks/{id} validate: the fields a client may set. Echoed
+ * read-only fields (id, organization_id, created_at, …) are ignored, like any field a body schema does not name.
  */
 export const CreateNetworkBody = Type.Object({ name: Name, tags: Type.Optional(UuidArray) }, bodyObject);
 export type CreateNetworkBody = Static<typeof CreateNetworkBody>;

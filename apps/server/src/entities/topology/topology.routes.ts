@@ -6,13 +6,13 @@ import {
   TopologyNodeResizeUpdate,
   TopologyRebuildRequest,
   TopologyRequest,
-  TopologyView,
 } from '@scanopy/contracts';
 import { Type, type TSchema } from 'typebox';
 import { principal, type EntityResource } from '../../http/crud.ts';
 import { ok } from '../../http/envelope.ts';
 import type { RouteApp } from '../../http/route-app.ts';
 import { IdParams, ItemResponse, Uuid, UuidArray } from '../../http/schemas.ts';
+import { ourView, topologyData, TopologyViewParam } from '../../http/v017-topology.ts';
 import type { Services } from '../../services.ts';
 
 export const topologyResource: EntityResource = {
@@ -38,7 +38,7 @@ const Empty = ItemResponse(Type.Null());
  * Topology routes: create and full update, rebuild/refresh, lock/unlock and the point updates (list, get, delete and
  * export come from registerCrud).
  */
-export async function topologyRoutes(app: RouteApp, { topologies, config }: Services) {
+export async function topologyRoutes(app: RouteApp, { topologies, config, entities }: Services) {
   topologies.lifecycle.autoRebuild = config.topologyAutoRebuild;
   topologies.lifecycle.start((l) => app.bus.subscribe(l));
   app.addHook('onClose', async () => topologies.lifecycle.stop());
@@ -50,11 +50,27 @@ export async function topologyRoutes(app: RouteApp, { topologies, config }: Serv
       schema: {
         operationId: 'get_topology_data',
         tags: ['topology'],
-        querystring: Type.Object({ network_id: Uuid, view: Type.Optional(TopologyView) }),
+        querystring: Type.Object({
+          network_id: Uuid,
+          view: Type.Optional(TopologyViewParam),
+          snapshot_id: Type.Optional(Uuid),
+        }),
         response: { 200: ItemResponse(Type.Record(Type.String(), Type.Unknown())) },
       },
     },
-    async (req) => ok(await topologies.graphOf(principal(req), req.query.network_id, req.query.view)),
+    // v0.17's TopologyData without ?view=, one view's graph with it (http/v017-topology.ts).
+    async (req) =>
+      ok(
+        await topologyData(
+          {
+            graphOf: (p, id, view) => topologies.graphOf(p, id, view),
+            dependencies: entities.dependencies,
+            tags: entities.tags,
+          },
+          principal(req),
+          req.query,
+        ),
+      ),
   );
 
   app.get(
@@ -62,16 +78,16 @@ export async function topologyRoutes(app: RouteApp, { topologies, config }: Serv
     {
       config: { access: 'viewer' },
       schema: {
-        operationId: 'export_topology_mermaid',
+        operationId: 'export_mermaid',
         tags: ['topology'],
         params: IdParams,
-        querystring: Type.Object({ view: Type.Optional(TopologyView) }),
+        querystring: Type.Object({ view: Type.Optional(TopologyViewParam) }),
         produces: ['text/plain'],
         response: { 200: Type.String() },
       },
     },
     async (req, reply) => {
-      const text = await topologies.mermaid(principal(req), req.params.id, req.query.view);
+      const text = await topologies.mermaid(principal(req), req.params.id, ourView(req.query.view));
       return reply.type('text/plain; charset=utf-8').send(text);
     },
   );
