@@ -200,13 +200,19 @@ describe.skipIf(skipReason)(
       }
       await setTheme('light');
 
-      // Open states the page loop does not reach: a multi-value filter, the interface and port forms, the wizard's
-      // Advanced step.
+      // Open states the page loop does not reach: a multi-value filter, the service form's bindings, the interface and
+      // port forms, the wizard's Advanced step.
       await page.goto(url('/services'));
       await settled();
       await page.getByTestId('filter-category').click();
       await page.getByTestId('filter-category-options').waitFor();
       failures.push(...(await axe('/services category filter open')));
+      await page.keyboard.press('Escape');
+      await page.getByTestId('service-create').click();
+      await page.getByTestId('service-host').selectOption({ index: 1 });
+      await page.getByTestId('service-binding-pick').waitFor();
+      failures.push(...(await axe('/services service form with its bindings')));
+      await page.keyboard.press('Escape');
       await page.goto(url(hostPath));
       await settled();
       await page.getByTestId('interface-create').click();

@@ -116,6 +116,51 @@ describe.skipIf(skipReason)(
       expect(second?.network_id).not.toBe(networkId);
     });
 
+    it('provisions a server-polled daemon: its URL is checked, and "start over" deletes it', async () => {
+      const named = async (name: string) =>
+        (
+          await api<{ id: string; name: string; mode: string; url: string | null }[]>(
+            page,
+            'GET',
+            `${base}/api/v1/daemons`,
+          )
+        ).filter((d) => d.name === name);
+      await step('choose "Server polls" and give a bad URL', async () => {
+        await page.goto(`${base}/daemons?create=1`);
+        await page.getByTestId('daemon-wizard').waitFor();
+        await page.getByTestId('wizard-network').selectOption({ label: 'Home Lab' });
+        await page.getByTestId('wizard-name').fill('dmz-box');
+        await page.getByTestId('wizard-mode-server_poll').check();
+        await page.getByTestId('wizard-daemon-url').fill('nas:9');
+        await page.getByTestId('wizard-generate').click();
+        await page.getByTestId('field-error').filter({ hasText: 'without a port' }).waitFor();
+      });
+      expect(await named('dmz-box')).toEqual([]);
+      // A closed loopback port: the server's polls reach nothing.
+      await step('a good URL provisions it and shows its commands', async () => {
+        await page.getByTestId('wizard-daemon-url').fill('http://127.0.0.1');
+        await page.getByTestId('wizard-daemon-port').fill('9');
+        await page.getByTestId('wizard-generate').click();
+        await page.getByTestId('install-docker').waitFor();
+      });
+      const [daemon] = await named('dmz-box');
+      expect(daemon).toMatchObject({ mode: 'server_poll', url: 'http://127.0.0.1:9' });
+      const docker = (await page.getByTestId('install-docker').textContent())!;
+      expect(docker).toContain('SCANOPY_MODE=server_poll');
+      expect(docker).toContain('SCANOPY_DAEMON_PORT=9');
+      expect(docker).toContain(
+        `SCANOPY_DAEMON_API_KEY=${(await page.getByTestId('wizard-key').textContent())!.trim()}`,
+      );
+      await step('start over removes the provisioned daemon', async () => {
+        await page.getByTestId('wizard-back').click();
+        await page.getByTestId('wizard-start-over').click();
+        await page.getByTestId('wizard-network-locked').waitFor({ state: 'detached' });
+      });
+      expect(await named('dmz-box')).toEqual([]);
+      await page.keyboard.press('Escape');
+      await page.getByTestId('daemon-wizard').waitFor({ state: 'detached' });
+    });
+
     it('shows the run commands of the chosen OS and adds advanced settings that differ from the defaults', async () => {
       await step('generate a key', async () => {
         await page.goto(`${base}/daemons?create=1`);
@@ -216,6 +261,69 @@ describe.skipIf(skipReason)(
       }
     });
 
+    it('says why a session for a daemon that never connected stays pending, and deletes that daemon from the list', async () => {
+      // A server_poll daemon registered by hand at a closed loopback port: never reached, so never seen.
+      const provisioned = await api<{ daemon: { id: string; host_id: string } }>(
+        page,
+        'POST',
+        `${base}/api/v1/daemons/provision`,
+        { name: 'garage-nuc', network_id: networkId, url: 'http://127.0.0.1:9' },
+      );
+      const daemonId = provisioned.daemon.id;
+      // A Self Report for it (it reads only the daemon's own machine, and this daemon does not exist): it waits in
+      // the queue. Started through the API: the page's start requests are blocked in this suite.
+      const job = await api<{ id: string }>(page, 'POST', `${base}/api/v1/discovery`, {
+        name: 'Self Report (garage-nuc)',
+        network_id: networkId,
+        daemon_id: daemonId,
+        discovery_type: { type: 'SelfReport', host_id: provisioned.daemon.host_id },
+        run_type: { type: 'AdHoc', last_run: null },
+        tags: [],
+      });
+      const session = await api<{ session_id: string; phase: string }>(
+        page,
+        'POST',
+        `${base}/api/v1/discovery/start-session`,
+        job.id,
+      );
+      expect(session.phase).toBe('Pending');
+      const card = page.locator(`[data-testid="session-card"][data-session-id="${session.session_id}"]`);
+      const hint = await step('the pending card says what it waits for', async () => {
+        await page.goto(`${base}/discovery`);
+        await card.getByTestId('session-hint').waitFor({ timeout: 10_000 });
+        return (await card.getByTestId('session-hint').textContent())!;
+      });
+      expect(hint).toMatch(/garage-nuc.*never connected/);
+      expect(hint).toMatch(/cancel/i);
+      await step('cancel it', async () => {
+        await card.getByTestId('session-cancel').click();
+        await page
+          .locator(
+            `[data-testid="session-card"][data-session-id="${session.session_id}"][data-phase="Cancelled"]`,
+          )
+          .waitFor({ timeout: 10_000 });
+      });
+      expect(await card.getByTestId('session-hint').count()).toBe(0);
+      const open = await api<{ session_id: string }[]>(
+        page,
+        'GET',
+        `${base}/api/v1/discovery/active-sessions`,
+      );
+      expect(open.map((s) => s.session_id)).not.toContain(session.session_id);
+      // The schedule test below edits the first Self Report on the page: only the integrated daemon's is left.
+      await api(page, 'DELETE', `${base}/api/v1/discovery/${job.id}`);
+
+      await step('delete the daemon from the Daemons page', async () => {
+        await page.goto(`${base}/daemons`);
+        const row = page.getByTestId('daemon-row').filter({ hasText: 'garage-nuc' });
+        await row.getByTestId('row-delete').click();
+        await page.getByTestId('confirm-submit').click();
+        await row.waitFor({ state: 'detached' });
+      });
+      const daemons = await api<{ id: string }[]>(page, 'GET', `${base}/api/v1/daemons`);
+      expect(daemons.map((d) => d.id)).not.toContain(daemonId);
+    });
+
     it('edits a discovery schedule with a readable preview and its time zone', async () => {
       await step('open the Self Report schedule', async () => {
         await page.goto(`${base}/discovery`);
@@ -280,6 +388,21 @@ describe.skipIf(skipReason)(
       expect(await page.evaluate("document.documentElement.classList.contains('dark')")).toBe(true);
       await page.getByTestId('theme-light').click();
 
+      await step('a collapsed sidebar stays collapsed across a reload, its links still named', async () => {
+        await page.getByTestId('sidebar-toggle').click();
+        await page.locator('[data-testid="sidebar"][data-collapsed="true"]').waitFor();
+        await page.reload();
+        await page.getByTestId('hosts-table').waitFor();
+        await page.locator('[data-testid="sidebar"][data-collapsed="true"]').waitFor();
+      });
+      for (const name of ['Hosts', 'Discovery', 'Account']) {
+        expect(await page.getByRole('link', { name, exact: true }).isVisible()).toBe(true);
+      }
+      await step('expand it again', async () => {
+        await page.getByTestId('sidebar-toggle').click();
+        await page.locator('[data-testid="sidebar"][data-collapsed="false"]').waitFor();
+      });
+
       await page.setViewportSize({ width: 390, height: 800 });
       for (const name of ['Hosts', 'Daemons', 'Topology', 'Users']) {
         expect(await page.getByRole('link', { name, exact: true }).isVisible()).toBe(true);
@@ -291,6 +414,11 @@ describe.skipIf(skipReason)(
         await page.getByTestId('not-found').waitFor();
       });
       expect(await page.getByTestId('not-found').getAttribute('data-status')).toBe('404');
+      await step('/settings opens Account', async () => {
+        await page.goto(`${base}/settings`);
+        await page.waitForURL(`${base}/account`);
+        await page.getByTestId('page-title').filter({ hasText: 'Account' }).waitFor();
+      });
     });
 
     it('recovers when the server goes away and comes back, without a reload', async () => {

@@ -137,6 +137,13 @@ describe.skipIf(skipReason)(
       );
       await expect(card.getByTestId('session-percent').textContent()).resolves.toBe('100%');
       await expect(card.getByTestId('session-progress').getAttribute('aria-valuenow')).resolves.toBe('100');
+      // At 20 progress events a second the bar must keep up with its label: its width animates for at most 100 ms
+      // (a 500 ms animation lagged the percentage).
+      const duration = (await page.evaluate(
+        `getComputedStyle(document.querySelector('[data-session-id="${session.session_id}"] [data-testid="session-progress"] > div')).transitionDuration`,
+      )) as string;
+      expect(duration).toMatch(/^[\d.]+s$/);
+      expect(Number.parseFloat(duration)).toBeLessThanOrEqual(0.1);
 
       const row = page.locator(`[data-testid="history-row"][data-session-id="${session.session_id}"]`);
       await step('finished run in the history', () => row.waitFor({ timeout: 10_000 }));

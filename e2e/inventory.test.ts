@@ -44,6 +44,44 @@ describe.skipIf(skipReason)(
       await server?.stop();
     });
 
+    it('says what to do next on every empty list, with scoped table headers', async () => {
+      // A fresh organization without a daemon: every list is empty (but Subnets: a network starts with its Internet and
+      // Remote Network subnets).
+      const lists: [string, string, RegExp][] = [
+        ['/hosts', 'hosts-table', /No hosts yet.*add a daemon.*discovery.*add a host by hand/s],
+        ['/services', 'services-table', /No services yet.*run one.*add a service by hand/s],
+        ['/groups', 'groups-table', /No groups yet.*Create one/s],
+        ['/tags', 'tags-table', /No tags yet.*Create one/s],
+        ['/shares', 'shares-table', /No shares yet.*Open a topology/s],
+        ['/daemons', 'daemons-table', /No daemon has registered yet.*Add a daemon/s],
+        ['/api-keys', 'api-keys-table', /No API keys yet.*Create one/s],
+      ];
+      for (const [path, table, text] of lists) {
+        const empty = page.getByTestId(`${table}-empty`);
+        await step(`empty ${path}`, async () => {
+          await page.goto(`${base}${path}`);
+          await empty.waitFor();
+        });
+        expect((await empty.textContent())?.replace(/\s+/g, ' '), path).toMatch(text);
+        // No "0 of 0" pager under an empty list, and every header cell names its scope for screen readers.
+        expect(await page.getByTestId('pagination').count(), path).toBe(0);
+        expect(await page.locator('thead th').count(), path).toBeGreaterThan(0);
+        expect(await page.locator('thead th:not([scope])').count(), `${path}: th without scope`).toBe(0);
+      }
+      await step('the empty Discovery page says where discoveries come from', async () => {
+        await page.goto(`${base}/discovery`);
+        await page.getByTestId('jobs-empty').filter({ hasText: 'created when a daemon registers' }).waitFor();
+        await page.getByTestId('sessions-empty').waitFor();
+      });
+      await step("the empty Hosts list's link opens the create-daemon wizard", async () => {
+        await page.goto(`${base}/hosts`);
+        await page.getByTestId('hosts-table-empty').getByRole('link', { name: 'add a daemon' }).click();
+        await page.getByTestId('daemon-wizard').waitFor();
+        await page.keyboard.press('Escape');
+        await page.getByTestId('daemon-wizard').waitFor({ state: 'detached' });
+      });
+    });
+
     it('creates, edits and deletes a tag, and shows a refused duplicate as a sentence', async () => {
       await step('create a tag', async () => {
         await page.goto(`${base}/tags`);
@@ -205,8 +243,15 @@ describe.skipIf(skipReason)(
         hidden: true,
       });
 
-      await step('the hidden filter and search', async () => {
+      await step('the virtualization filter (no VM here), the hidden filter and search', async () => {
         await page.goto(`${base}/hosts`);
+        await page.getByTestId('filter-virtualized').selectOption('true');
+        await page.waitForURL(/virtualized=true/);
+        await page.getByTestId('hosts-table-empty').filter({ hasText: 'No hosts match' }).waitFor();
+        await page.getByTestId('filter-virtualized').selectOption('false');
+        await page.getByTestId('host-row').filter({ hasText: 'nas' }).waitFor();
+        await page.getByTestId('clear-filters').click();
+        await page.waitForURL((u) => !u.search.includes('virtualized'));
         await page.getByTestId('filter-hidden').selectOption('false');
         await page.getByTestId('hosts-table-empty').waitFor();
         await page.getByTestId('filter-hidden').selectOption('true');
@@ -249,6 +294,76 @@ describe.skipIf(skipReason)(
         await page.waitForURL(`${base}/hosts`);
       });
       expect(await apiStatus(page, 'GET', `${base}/api/v1/hosts/${hostId}`)).toBe(404);
+    });
+
+    it("consolidates two records of one machine, explains why a daemon's host cannot be merged away, and bulk-deletes hosts", async () => {
+      const mk = (name: string) =>
+        api<Row>(page, 'POST', `${base}/api/v1/hosts`, { name, network_id: networkId, tags: [] });
+      const printer = await mk('printer');
+      const duplicate = await mk('printer-dup');
+      await api(page, 'POST', `${base}/api/v1/ports`, {
+        host_id: duplicate.id,
+        network_id: networkId,
+        number: 631,
+        protocol: 'Tcp',
+      });
+      await step('merge the duplicate into the printer', async () => {
+        await page.goto(`${base}/hosts/${printer.id}`);
+        await page.getByTestId('host-consolidate').click();
+        await page.getByTestId('consolidate-other').selectOption({ label: 'printer-dup' });
+        await page.getByTestId('consolidate-submit').click();
+        await page.getByTestId('consolidate-dialog').waitFor({ state: 'detached' });
+        await page.locator('[data-testid="host-port"][data-port="631/tcp"]').waitFor();
+      });
+      expect(await apiStatus(page, 'GET', `${base}/api/v1/hosts/${duplicate.id}`)).toBe(404);
+
+      // A server_poll daemon registered by hand (its URL is a closed loopback port: nothing is ever reached) has a host.
+      const provisioned = await api<{ daemon: { id: string; host_id: string } }>(
+        page,
+        'POST',
+        `${base}/api/v1/daemons/provision`,
+        { name: 'closet-pi', network_id: networkId, url: 'http://127.0.0.1:9' },
+      );
+      const daemonHost = provisioned.daemon.host_id;
+      try {
+        const error = await step("merging the daemon's host away is refused and explained", async () => {
+          await page.getByTestId('host-consolidate').click();
+          await page.getByTestId('consolidate-other').selectOption({ label: 'closet-pi' });
+          await page.getByTestId('consolidate-submit').click();
+          await page.getByTestId('consolidate-error').waitFor();
+          return (await page.getByTestId('consolidate-error').textContent())!;
+        });
+        expect(error).toMatch(/closet-pi cannot be merged away because a daemon runs on it/);
+        expect(error).toMatch(/other direction/);
+        // Nothing changed.
+        expect(await apiStatus(page, 'GET', `${base}/api/v1/hosts/${daemonHost}`)).toBe(200);
+        expect(await apiStatus(page, 'GET', `${base}/api/v1/hosts/${printer.id}`)).toBe(200);
+        await step('the offered other direction keeps the daemon host', async () => {
+          await page
+            .getByTestId('consolidate-reverse')
+            .filter({ hasText: 'Merge into closet-pi instead' })
+            .click();
+          await page.waitForURL(`${base}/hosts/${daemonHost}`);
+          await page.locator('[data-testid="host-port"][data-port="631/tcp"]').waitFor();
+        });
+        expect(await apiStatus(page, 'GET', `${base}/api/v1/hosts/${printer.id}`)).toBe(404);
+      } finally {
+        await api(page, 'DELETE', `${base}/api/v1/daemons/${provisioned.daemon.id}`);
+        if ((await apiStatus(page, 'GET', `${base}/api/v1/hosts/${daemonHost}`)) === 200)
+          await api(page, 'DELETE', `${base}/api/v1/hosts/${daemonHost}`);
+      }
+
+      const doomed = await Promise.all(['tmp-a', 'tmp-b'].map(mk));
+      await step('select both on the list and delete them', async () => {
+        await page.goto(`${base}/hosts?q=tmp-`);
+        await page.getByTestId('pagination-range').filter({ hasText: '1–2 of 2' }).waitFor();
+        await page.getByTestId('select-all').check();
+        await page.getByTestId('bulk-count').filter({ hasText: '2 selected' }).waitFor();
+        await page.getByTestId('bulk-delete').click();
+        await page.getByTestId('confirm-submit').click();
+        await page.getByTestId('hosts-table-empty').filter({ hasText: 'No hosts match' }).waitFor();
+      });
+      for (const h of doomed) expect(await apiStatus(page, 'GET', `${base}/api/v1/hosts/${h.id}`)).toBe(404);
     });
 
     it('filters services by several categories and tags, in the URL, the request and the CSV', async () => {
@@ -386,6 +501,15 @@ describe.skipIf(skipReason)(
       });
       let [iface] = await interfaces();
       expect(iface).toMatchObject({ ip_address: '10.60.1.5', name: 'eth0', subnet_id: subnet.id });
+      // The host's facts: its subnet (from the new interface), network, source and when it was seen.
+      await page.getByTestId('host-subnets').filter({ hasText: '10.60.1.0/24' }).waitFor();
+      expect(await page.getByTestId('host-network').textContent()).toContain('Home Lab');
+      expect(await page.getByTestId('host-virtualization').textContent()).toMatch(/None/);
+      expect(await page.getByTestId('page-title').getByTestId('source-badge').textContent()).toContain(
+        'Manual',
+      );
+      expect(await page.getByTestId('host-first-seen').textContent()).toMatch(/just now|s ago|min ago/);
+      expect(await page.getByTestId('host-last-seen').textContent()).toMatch(/just now|s ago|min ago/);
       expect(iface?.mac_address?.toLowerCase()).toBe('00:11:22:33:44:55');
 
       await step('a second interface on the same address is refused with the server sentence', async () => {
@@ -563,6 +687,315 @@ describe.skipIf(skipReason)(
       expect(groups).toContainEqual(
         expect.objectContaining({ name: 'Web path', group_type: 'HubAndSpoke', edge_style: 'Step' }),
       );
+    });
+
+    it("edits and deletes services, orders a group's bindings, limits lists to the chosen network, and deletes a network", async () => {
+      const subnet = await api<Row>(page, 'POST', `${base}/api/v1/subnets`, {
+        network_id: networkId,
+        cidr: '10.70.1.0/24',
+        name: 'Apps',
+        subnet_type: 'Lan',
+      });
+      const host = await api<Row>(page, 'POST', `${base}/api/v1/hosts`, {
+        name: 'app-1',
+        network_id: networkId,
+        tags: [],
+      });
+      const iface = await api<Row>(page, 'POST', `${base}/api/v1/interfaces`, {
+        host_id: host.id,
+        subnet_id: subnet.id,
+        network_id: networkId,
+        ip_address: '10.70.1.10',
+      });
+      type Svc = Row & { bindings: { id: string }[] };
+      const service = async (name: string, definition: string, port: number) => {
+        const p = await api<Row>(page, 'POST', `${base}/api/v1/ports`, {
+          host_id: host.id,
+          network_id: networkId,
+          number: port,
+          protocol: 'Tcp',
+        });
+        return api<Svc>(page, 'POST', `${base}/api/v1/services`, {
+          host_id: host.id,
+          network_id: networkId,
+          name,
+          service_definition: definition,
+          tags: [],
+          bindings: [{ type: 'Port', port_id: p.id, interface_id: iface.id }],
+        });
+      };
+      const proxy = await service('edge-proxy', 'Nginx', 80);
+      const db = await service('app-db', 'PostgreSQL', 5432);
+
+      await step('rename a service', async () => {
+        await page.goto(`${base}/services`);
+        await page
+          .getByTestId('service-row')
+          .filter({ hasText: 'edge-proxy' })
+          .getByTestId('row-edit')
+          .click();
+        await page.getByTestId('service-name-input').fill('front-proxy');
+        await page.getByTestId('service-save').click();
+        await page.getByTestId('service-name').filter({ hasText: 'front-proxy' }).waitFor();
+      });
+      const renamed = await api<Svc>(page, 'GET', `${base}/api/v1/services/${proxy.id}`);
+      expect(renamed.name).toBe('front-proxy');
+      expect(renamed.bindings.map((b) => b.id)).toEqual(proxy.bindings.map((b) => b.id));
+
+      type WireBinding = { type: string; interface_id: string | null; port_id?: string };
+      const bindingsOf = async (name: string) =>
+        (
+          await api<(Row & { bindings: WireBinding[] })[]>(page, 'GET', `${base}/api/v1/services?limit=0`)
+        ).find((x) => x.name === name)?.bindings;
+      await step('add a service that listens on an address of its host', async () => {
+        await page.getByTestId('service-create').click();
+        await page.getByTestId('service-host').selectOption({ label: 'app-1' });
+        await page.getByTestId('service-name-input').fill('app-api');
+        await page.getByTestId('service-definition-input').fill('Node.js');
+        await page.getByTestId('service-binding-pick').selectOption({ label: 'Address 10.70.1.10' });
+        await page.getByTestId('service-binding-add').click();
+        await page.getByTestId('service-binding').filter({ hasText: 'Address 10.70.1.10' }).waitFor();
+        await page.getByTestId('service-save').click();
+        await page.getByTestId('service-name').filter({ hasText: 'app-api' }).waitFor();
+      });
+      expect(await bindingsOf('app-api')).toEqual([
+        expect.objectContaining({ type: 'Interface', interface_id: iface.id }),
+      ]);
+      const api8080 = await api<Row>(page, 'POST', `${base}/api/v1/ports`, {
+        host_id: host.id,
+        network_id: networkId,
+        number: 8080,
+        protocol: 'Tcp',
+      });
+      await step('edit it to listen on port 8080 of that address instead', async () => {
+        await page.getByTestId('service-row').filter({ hasText: 'app-api' }).getByTestId('row-edit').click();
+        await page.getByTestId('service-binding-remove').click();
+        await page.getByTestId('service-binding-pick').selectOption({ label: 'Port 8080/tcp on 10.70.1.10' });
+        await page.getByTestId('service-binding-add').click();
+        await page.getByTestId('service-save').click();
+        await page.getByTestId('service-form').waitFor({ state: 'detached' });
+      });
+      expect(await bindingsOf('app-api')).toEqual([
+        expect.objectContaining({ type: 'Port', port_id: api8080.id, interface_id: iface.id }),
+      ]);
+
+      const proxyBinding = proxy.bindings[0]!.id;
+      const dbBinding = db.bindings[0]!.id;
+      const groupNamed = async (name: string) =>
+        (await api<(Row & { binding_ids: string[] })[]>(page, 'GET', `${base}/api/v1/groups`)).find(
+          (g) => g.name === name,
+        );
+      await step('a group of the two bindings, in order', async () => {
+        await page.goto(`${base}/groups`);
+        await page.getByTestId('group-create').click();
+        await page.getByTestId('group-network').selectOption({ label: 'Home Lab' });
+        await page.getByTestId('group-name-input').fill('Request path');
+        for (const label of ['front-proxy', 'app-db']) {
+          await page.getByTestId('group-binding-pick').selectOption({ label });
+          await page.getByTestId('group-binding-add').click();
+        }
+        await page.getByTestId('group-binding').nth(1).filter({ hasText: 'app-db' }).waitFor();
+        await page.getByTestId('group-save').click();
+        await page.getByTestId('group-row').filter({ hasText: 'Request path' }).waitFor();
+      });
+      expect((await groupNamed('Request path'))?.binding_ids).toEqual([proxyBinding, dbBinding]);
+
+      await step('move the proxy down', async () => {
+        await page
+          .getByTestId('group-row')
+          .filter({ hasText: 'Request path' })
+          .getByTestId('row-edit')
+          .click();
+        await page.getByTestId('group-binding').first().getByRole('button', { name: 'Move down' }).click();
+        await page.getByTestId('group-binding').first().filter({ hasText: 'app-db' }).waitFor();
+        await page.getByTestId('group-save').click();
+        await page.getByTestId('group-form').waitFor({ state: 'detached' });
+      });
+      expect((await groupNamed('Request path'))?.binding_ids).toEqual([dbBinding, proxyBinding]);
+
+      await step('delete the group', async () => {
+        await page
+          .getByTestId('group-row')
+          .filter({ hasText: 'Request path' })
+          .getByTestId('row-delete')
+          .click();
+        await page.getByTestId('confirm-submit').click();
+        await page
+          .getByTestId('group-row')
+          .filter({ hasText: 'Request path' })
+          .waitFor({ state: 'detached' });
+      });
+      expect(await groupNamed('Request path')).toBeUndefined();
+
+      await step('delete a service', async () => {
+        await page.goto(`${base}/services`);
+        await page.getByTestId('service-row').filter({ hasText: 'app-db' }).getByTestId('row-delete').click();
+        await page.getByTestId('confirm-submit').click();
+        await page.getByTestId('service-row').filter({ hasText: 'app-db' }).waitFor({ state: 'detached' });
+      });
+      expect(await apiStatus(page, 'GET', `${base}/api/v1/services/${db.id}`)).toBe(404);
+
+      const branch = (await api<Row[]>(page, 'GET', `${base}/api/v1/networks`)).find(
+        (n) => n.name === 'Branch office',
+      )!;
+      await api(page, 'POST', `${base}/api/v1/subnets`, {
+        network_id: branch.id,
+        cidr: '10.80.0.0/24',
+        name: 'branch-lan',
+        subnet_type: 'Lan',
+      });
+      // Branch office's own subnets: branch-lan and the two every network starts with.
+      const ofBranch = (
+        await api<Row[]>(page, 'GET', `${base}/api/v1/subnets?network_id=${branch.id}&limit=0`)
+      )
+        .map((x) => x.name)
+        .sort();
+      expect(ofBranch).toContain('branch-lan');
+      const all = (await api<Row[]>(page, 'GET', `${base}/api/v1/subnets?limit=0`)).length;
+      const range = (n: number) => `1–${Math.min(n, 25)} of ${n}`;
+      await step('the network selector limits the list to Branch office', async () => {
+        await page.goto(`${base}/subnets`);
+        await page
+          .getByTestId('pagination-range')
+          .filter({ hasText: range(all) })
+          .waitFor();
+        await page.getByTestId('network-select').selectOption({ label: 'Branch office' });
+        await page
+          .getByTestId('pagination-range')
+          .filter({ hasText: range(ofBranch.length) })
+          .waitFor();
+      });
+      expect((await page.getByTestId('subnet-name').allTextContents()).map((t) => t.trim()).sort()).toEqual(
+        ofBranch,
+      );
+      await step('kept across a reload, then back to all networks', async () => {
+        await page.reload();
+        await page
+          .getByTestId('pagination-range')
+          .filter({ hasText: range(ofBranch.length) })
+          .waitFor();
+        await page.getByTestId('network-select').selectOption({ label: 'All networks' });
+        await page
+          .getByTestId('pagination-range')
+          .filter({ hasText: range(all) })
+          .waitFor();
+      });
+
+      const summary = await api<{ networks: { id: string; host_count: number }[] }>(
+        page,
+        'GET',
+        `${base}/api/v1/dashboard/summary`,
+      );
+      await step('the networks list shows counts; rename and delete Branch office', async () => {
+        await page.goto(`${base}/networks`);
+        const home = page.getByTestId('network-row').filter({ hasText: 'Home Lab' });
+        const hosts = summary.networks.find((n) => n.id === networkId)!.host_count;
+        await home
+          .getByTestId('network-hosts')
+          .filter({ hasText: hosts.toLocaleString('en-US') })
+          .waitFor();
+        await page
+          .getByTestId('network-row')
+          .filter({ hasText: 'Branch office' })
+          .getByTestId('row-edit')
+          .click();
+        await page.getByTestId('network-name-input').fill('Branch (closed)');
+        await page.getByTestId('network-save').click();
+        const row = page.getByTestId('network-row').filter({ hasText: 'Branch (closed)' });
+        await row.waitFor();
+        await row.getByTestId('row-delete').click();
+        await page.getByTestId('confirm-submit').click();
+        await row.waitFor({ state: 'detached' });
+      });
+      const networks = await api<Row[]>(page, 'GET', `${base}/api/v1/networks`);
+      expect(networks.map((n) => n.id)).not.toContain(branch.id);
+      const subnets = await api<(Row & { network_id: string })[]>(
+        page,
+        'GET',
+        `${base}/api/v1/subnets?limit=0`,
+      );
+      expect(subnets.filter((s) => s.network_id === branch.id)).toEqual([]);
+      await api(page, 'DELETE', `${base}/api/v1/hosts/${host.id}`);
+    });
+
+    it('lists shares: disabling one keeps its settings and closes its link, deleting removes it', async () => {
+      const topology = await api<Row>(page, 'POST', `${base}/api/v1/topology`, {
+        network_id: networkId,
+        name: 'Lab map',
+      });
+      const expires = new Date(Date.now() + 7 * 86_400_000).toISOString();
+      const share = await api<Row>(page, 'POST', `${base}/api/v1/shares`, {
+        share: {
+          topology_id: topology.id,
+          network_id: networkId,
+          name: 'For the auditors',
+          expires_at: expires,
+        },
+      });
+      const publicStatus = () => apiStatus(page, 'GET', `${base}/api/v1/shares/public/${share.id}`);
+      expect(await publicStatus()).toBe(200);
+      const row = page.getByTestId('share-row').filter({ hasText: 'For the auditors' });
+      await step('the share is listed as active with its network and expiry', async () => {
+        await page.goto(`${base}/shares`);
+        await row.getByTestId('share-status').filter({ hasText: 'Active' }).waitFor();
+      });
+      expect(await row.textContent()).toContain('Home Lab');
+      expect(await row.textContent()).not.toContain('Never');
+      await step('disable it', async () => {
+        await row.getByTestId('share-toggle').filter({ hasText: 'Disable' }).click();
+        await row.getByTestId('share-status').filter({ hasText: 'Disabled' }).waitFor();
+      });
+      const stored = await api<{ is_enabled: boolean; expires_at: string | null }>(
+        page,
+        'GET',
+        `${base}/api/v1/shares/${share.id}`,
+      );
+      expect(stored.is_enabled).toBe(false);
+      expect(Date.parse(stored.expires_at!)).toBe(Date.parse(expires));
+      expect(await publicStatus()).toBe(404);
+      await step('delete it', async () => {
+        await row.getByTestId('row-delete').click();
+        await page.getByTestId('confirm-submit').click();
+        await page.getByTestId('shares-table-empty').waitFor();
+      });
+      expect(await apiStatus(page, 'GET', `${base}/api/v1/shares/${share.id}`)).toBe(404);
+    });
+
+    it('keeps the inventory lists usable at 390 px: no page-wide sideways scroll, row actions on screen', async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      try {
+        for (const [path, rowTestid] of [
+          ['/hosts', 'host-row'],
+          ['/subnets', 'subnet-row'],
+          ['/networks', 'network-row'],
+          ['/groups', 'group-row'],
+          ['/tags', 'tag-row'],
+          ['/services', undefined],
+          ['/daemons', undefined],
+          ['/shares', undefined],
+        ] as const) {
+          await step(`${path} at 390 px`, async () => {
+            await page.goto(`${base}${path}`);
+            await page.getByTestId('page-title').waitFor();
+            if (rowTestid) await page.getByTestId(rowTestid).first().waitFor();
+            await page.waitForFunction('!document.querySelector(\'[aria-busy="true"]\')');
+          });
+          const widths = (await page.evaluate(
+            '({ page: document.documentElement.scrollWidth, view: window.innerWidth })',
+          )) as { page: number; view: number };
+          expect(widths.page, `${path} scrolls sideways`).toBeLessThanOrEqual(widths.view);
+          for (const action of await page
+            .locator('[data-testid="row-delete"], [data-testid="row-edit"]')
+            .all()) {
+            const box = await action.boundingBox();
+            if (!box) continue;
+            expect(box.x, `${path}: an action starts off-screen`).toBeGreaterThanOrEqual(0);
+            expect(box.x + box.width, `${path}: an action ends off-screen`).toBeLessThanOrEqual(widths.view);
+          }
+        }
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 800 });
+      }
     });
 
     it('shows a viewer no write buttons, and the server refuses a forced write', async () => {

@@ -12,7 +12,7 @@ const skipReason = unavailable && !process.env.CI ? unavailable : undefined;
 const OWNER = { email: 'forgetful@example.com', password: 'CorrectHorse9', next: 'BatteryStaple42' };
 
 describe.skipIf(skipReason)(
-  `password reset by email in a browser${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  `password reset, email change and invites by email in a browser${skipReason ? ` (skipped: ${skipReason})` : ''}`,
   () => {
     const sink = new MailSink();
     let server: RunningServer | undefined;
@@ -119,6 +119,115 @@ describe.skipIf(skipReason)(
         await page.getByTestId('login-submit').click();
         await page.getByTestId('sidebar').waitFor();
       });
+    });
+
+    it('changes the email address only through the link mailed to the new address', async () => {
+      const NEW = 'renamed@example.com';
+      await step('a wrong password is refused readably, and nothing is mailed', async () => {
+        await page.goto(`${server!.baseUrl}/account`);
+        await page.getByTestId('new-email').fill(NEW);
+        await page.getByTestId('email-password').fill('not-my-password');
+        await page.getByTestId('email-save').click();
+        await page.getByTestId('email-error').waitFor();
+      });
+      await expect(page.getByTestId('email-error').textContent()).resolves.toMatch(/password/i);
+      expect(sink.count(NEW)).toBe(0);
+      const mail = sink.next(NEW);
+      await step('with the right password the link is mailed', async () => {
+        await page.getByTestId('email-password').fill(OWNER.next);
+        await page.getByTestId('email-save').click();
+        await page.getByTestId('email-sent').filter({ hasText: NEW }).waitFor();
+      });
+      // Not changed until the link is followed.
+      await expect(page.getByTestId('account-email').textContent()).resolves.toContain(OWNER.email);
+      const { text } = await mail;
+      const base = server!.baseUrl.replace(/[.]/g, '\\.');
+      const link = new RegExp(`${base}/verify-email\\?token=[A-Za-z0-9_-]+`).exec(text)?.[0];
+      expect(link, `no confirmation link in:\n${text}`).toBeDefined();
+      await step('the link switches the address', async () => {
+        await page.goto(link!);
+        await page.getByTestId('verify-success').filter({ hasText: NEW }).waitFor();
+        await page.goto(`${server!.baseUrl}/account`);
+        await page.getByTestId('account-email').filter({ hasText: NEW }).waitFor();
+      });
+      const login = (email: string) =>
+        fetch(`${server!.baseUrl}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, password: OWNER.next }),
+        }).then((r) => r.status);
+      expect(await login(NEW)).toBe(200);
+      expect(await login(OWNER.email)).not.toBe(200);
+    });
+
+    it('invites by email: the mail carries the link, and the invitee joins with the chosen role and network', async () => {
+      const INVITEE = { email: 'new.member@example.com', password: 'BatteryStaple7' };
+      const origin = server!.baseUrl;
+      const networks = (await (await page.request.get(`${origin}/api/v1/networks`)).json()) as {
+        data: { id: string }[];
+      };
+      const networkId = networks.data[0]!.id;
+      const mail = sink.next(INVITEE.email);
+      const shown = await step('invite by email from Users', async () => {
+        await page.goto(`${origin}/users`);
+        await page.getByTestId('invite-create').click();
+        await page.getByTestId('invite-by-email').check();
+        await page.getByTestId('invite-email').fill(INVITEE.email);
+        await page.getByTestId('invite-role').selectOption('Member');
+        await page.getByTestId('network-scope-option').first().check();
+        await page.getByTestId('invite-submit').click();
+        return page.getByTestId('invite-link').inputValue();
+      });
+      await expect(page.getByTestId('invite-dialog').textContent()).resolves.toContain(
+        `We emailed the invite to ${INVITEE.email}`,
+      );
+      const { text } = await mail;
+      const mailed = /https?:\/\/[^\s]+\/api\/v1\/invites\/([0-9a-f-]{36})\/accept/.exec(text);
+      expect(mailed, `no invite link in:\n${text}`).not.toBeNull();
+      expect(shown).toContain(`/api/v1/invites/${mailed![1]}/accept`);
+      await page.getByTestId('invite-done').click();
+      const invites = (await (await page.request.get(`${origin}/api/v1/invites`)).json()) as {
+        data: { id: string; send_to: string | null; permissions: string; network_ids: string[] }[];
+      };
+      expect(invites.data).toEqual([
+        expect.objectContaining({
+          id: mailed![1],
+          send_to: INVITEE.email,
+          permissions: 'Member',
+          network_ids: [networkId],
+        }),
+      ]);
+
+      const ownerCookies = await browser!.context.cookies();
+      const verification = sink.next(INVITEE.email, 1);
+      await step('the invitee follows the mailed link and registers', async () => {
+        await browser!.context.clearCookies();
+        await page.goto(mailed![0].replace(/^https?:\/\/[^/]+/, origin));
+        await page.getByTestId('invite-register-email').fill(INVITEE.email);
+        await page.getByTestId('invite-register-password').fill(INVITEE.password);
+        await page.getByTestId('invite-register-submit').click();
+        // With email on, the new address is confirmed first.
+        await page.getByTestId('check-email').waitFor();
+      });
+      const verifyText = (await verification).text;
+      const verify = /https?:\/\/[^\s]+\/verify-email\?token=[A-Za-z0-9_-]+/.exec(verifyText)?.[0];
+      expect(verify, `no verification link in:\n${verifyText}`).toBeDefined();
+      await step('the verification link signs the invitee in', async () => {
+        await page.goto(verify!.replace(/^https?:\/\/[^/]+/, origin));
+        await page.getByTestId('verify-success').waitFor();
+        await page.getByTestId('verify-continue').click();
+        await page.getByTestId('sidebar').waitFor();
+      });
+      const me = (await (await page.request.post(`${origin}/api/auth/me`)).json()) as {
+        data: { email: string; permissions: string; network_ids: string[] };
+      };
+      expect(me.data).toMatchObject({
+        email: INVITEE.email,
+        permissions: 'Member',
+        network_ids: [networkId],
+      });
+      await browser!.context.clearCookies();
+      await browser!.context.addCookies(ownerCookies);
     });
 
     it('shows the reason when a verification link is not valid', async () => {

@@ -107,18 +107,34 @@ describe.skipIf(skipReason)(
     });
 
     it('creates an API key shown once, explains a key without a network, then edits and deletes it', async () => {
+      // An expiry 30 days ahead, as the date field takes it (the browser and this process share the time zone).
+      const in30 = new Date(Date.now() + 30 * 86_400_000);
+      const expiry = `${in30.getFullYear()}-${String(in30.getMonth() + 1).padStart(2, '0')}-${String(in30.getDate()).padStart(2, '0')}`;
       const secret = await step('create a key without a network', async () => {
         await open('/api-keys');
         await page.getByTestId('api-key-create').click();
         await page.getByTestId('api-key-name').fill('ci script');
         await page.getByTestId('api-key-role').selectOption('Member');
         await page.getByTestId('network-scope-hint').waitFor();
+        await page.getByTestId('api-key-expires').fill(expiry);
         await page.getByTestId('api-key-save').click();
+        await page.getByTestId('api-key-secret-copy').waitFor();
         return page.getByTestId('api-key-secret').inputValue();
       });
       expect(secret).toMatch(/^scp_u_[0-9A-Za-z]{32}$/);
       await page.getByTestId('api-key-done').click();
       await expect(page.getByTestId('api-key-networks').textContent()).resolves.toContain('No network');
+      // Shown once: closed, the secret is nowhere on the page; the list shows the expiry day.
+      expect(await page.content()).not.toContain(secret);
+      const [created] = await api<{ expires_at: string | null }[]>('GET', '/api/v1/auth/keys');
+      expect(new Date(created!.expires_at!).toDateString()).toBe(
+        new Date(`${expiry}T12:00:00`).toDateString(),
+      );
+      await page
+        .getByTestId('api-key-row')
+        .filter({ hasText: 'ci script' })
+        .filter({ hasText: String(new Date(`${expiry}T12:00:00`).getFullYear()) })
+        .waitFor();
 
       // The key is refused a network write, and the refusal says why.
       const subnet = (cidr: string) => ({ network_id: networkId, cidr, name: 'lab', subnet_type: 'Lan' });

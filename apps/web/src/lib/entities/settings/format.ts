@@ -11,3 +11,10 @@ export function formatDate(at: string | null | undefined): string {
 export function expired(at: string | null | undefined, now = Date.now()): boolean {
   return !!at && new Date(at).getTime() <= now;
 }
+
+/** The local calendar day of an instant as a date input takes it ("2026-12-05"). */
+export function localDay(at: string): string {
+  const d = new Date(at);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}

@@ -5,6 +5,7 @@ import type { PermissionLevel, User } from '$lib/api/types.ts';
 import type {
   AdminUpdateUserRequest,
   CreateInviteRequest,
+  CreateUpdateShareRequest,
   CreateUserApiKeyRequest,
   Invite,
   Organization,
@@ -18,7 +19,8 @@ export type { Invite, Organization, Share, UserApiKey };
 export const userQueries = resourceQueries<User, never, AdminUpdateUserRequest>('users');
 export const inviteQueries = resourceQueries<Invite, CreateInviteRequest>('invites');
 export const userKeyQueries = resourceQueries<UserApiKey, CreateUserApiKeyRequest>('auth/keys');
-export const shareQueries = resourceQueries<Share>('shares');
+// The share body is wrapped: { share, password } (the password is only sent to set or clear one).
+export const shareQueries = resourceQueries<Share, CreateUpdateShareRequest>('shares');
 
 /** An admin sets another user's role and network grants. */
 export const setUserAccess = (id: string, body: AdminUpdateUserRequest) =>
