@@ -279,6 +279,7 @@ export interface Tags {
 export interface Topologies {
   bindings: Generated<Json>;
   created_at: Generated<Timestamp>;
+  edge_ids: Generated<string[]>;
   edges: Generated<Json>;
   entity_tags: Generated<Json>;
   groups: Generated<Json>;
@@ -288,14 +289,15 @@ export interface Topologies {
   interfaces: Generated<Json>;
   is_locked: Generated<boolean>;
   is_stale: Generated<boolean>;
+  last_action: string | null;
   last_refreshed: Generated<Timestamp>;
   locked_at: Timestamp | null;
   locked_by: string | null;
   name: string;
   network_id: string;
+  node_ids: Generated<string[]>;
   nodes: Generated<Json>;
   options: Generated<Json>;
-  overrides: Generated<Json>;
   parent_id: string | null;
   ports: Generated<Json>;
   removed_bindings: Generated<string[]>;
@@ -311,6 +313,14 @@ export interface Topologies {
   tags: Generated<string[]>;
   updated_at: Generated<Timestamp>;
   view: Generated<string>;
+}
+
+export interface TopologyPlacements {
+  element_id: string;
+  kind: string;
+  placement: Json;
+  topology_id: string;
+  updated_at: Generated<Timestamp>;
 }
 
 export interface UserApiKeyNetworkAccess {
@@ -386,6 +396,7 @@ export interface DB {
   subnets: Subnets;
   tags: Tags;
   topologies: Topologies;
+  topology_placements: TopologyPlacements;
   user_api_key_network_access: UserApiKeyNetworkAccess;
   user_api_keys: UserApiKeys;
   user_network_access: UserNetworkAccess;

@@ -28,6 +28,47 @@ export const staleMessages = (e: EntityEvent, withoutNetwork = false) =>
       ids: s.ids,
     }));
 
+type TopologySummary = Awaited<ReturnType<EventsRepository['topologySummaries']>>[number];
+
+/**
+ * What the topology stream says of a write to topologies, per topology on the caller's networks: what happened
+ * (`action`: created, deleted, rebuilt, refreshed, locked, unlocked, stale, updated (name or options), saved (a full
+ * PUT) or arranged (a point update)) and, unless deleted, the topology's state after it without graph and snapshot
+ * (`topology`), so an open editor can show a lock, a staleness or a new name at once and knows when to fetch the
+ * graph again.
+ */
+export function topologyMessages(e: EntityEvent, summaries: readonly TopologySummary[] = []) {
+  if (e.entity !== 'Topology') return [];
+  const byId = new Map(summaries.map((t) => [t.id, t]));
+  return e.scopes
+    .filter((s) => s.network_id !== null)
+    .flatMap((s) =>
+      s.ids.map((id) => {
+        const t = e.operation === 'deleted' ? undefined : byId.get(id);
+        const action =
+          e.operation !== 'updated'
+            ? e.operation
+            : e.changed_fields.includes('placements')
+              ? 'arranged'
+              : e.changed_fields.includes('is_locked') && t
+                ? t.is_locked
+                  ? 'locked'
+                  : 'unlocked'
+                : (t?.last_action ?? 'updated');
+        const state = t ? { ...t, last_action: undefined } : undefined;
+        return {
+          type: 'topology' as const,
+          network_id: s.network_id,
+          id,
+          operation: e.operation,
+          action,
+          changed_fields: e.changed_fields,
+          ...(state ? { topology: state } : {}),
+        };
+      }),
+    );
+}
+
 /**
  * Bridges the database's entity events into the bus (on every replica: NOTIFY reaches every listening
  * connection), and serves them to browsers as the discovery and topology event streams.
@@ -41,7 +82,18 @@ export async function installEvents(
 
   // One chain keeps events in commit order even when one needs a lookup before it is published.
   let chain = Promise.resolve();
+  /** Topology summaries read once per Topology event while a topology stream is open (see topologyMessages). */
+  const summaries = new WeakMap<EntityEvent, TopologySummary[]>();
+  let topologyStreams = 0;
   const deliver = async (e: EntityEvent) => {
+    if (e.entity === 'Topology' && e.operation !== 'deleted' && !e.suppress && topologyStreams > 0) {
+      // Without them the stream still says what happened; the event itself must reach every subscriber.
+      const found = await events.topologySummaries(e.ids).catch((err: unknown) => {
+        app.log.warn({ err }, 'topology summaries for the stream failed');
+        return [];
+      });
+      summaries.set(e, found);
+    }
     // Left out of the NOTIFY because it was too large for the payload limit.
     const missing = (e.sessions ?? []).filter((s) => !s.discovery_type);
     if (missing.length) {
@@ -91,7 +143,7 @@ export async function installEvents(
   function openStream(
     req: FastifyRequest,
     reply: FastifyReply,
-    pick: (e: EntityEvent) => unknown[],
+    pick: (e: EntityEvent, original: EntityEvent) => unknown[],
     options: { organizationWide?: boolean } = {},
   ) {
     const principal = req.principal as Principal;
@@ -105,7 +157,7 @@ export async function installEvents(
       // One write may touch several networks: the client gets only the ids on networks it can see.
       const visible = visibleOn(e, networks, organizationId);
       if (!visible) return;
-      for (const msg of pick(visible)) if (!stream.send(msg)) return;
+      for (const msg of pick(visible, e)) if (!stream.send(msg)) return;
     });
     stream.onClose(() => {
       off();
@@ -155,11 +207,20 @@ export async function installEvents(
         summary: 'Topology staleness events',
         description:
           'Server-sent events: `data: {"type":"stale","network_id",...}` for every entity change in the caller\'s ' +
-          'networks (heartbeat-only updates are skipped); `: keep-alive` comments in between.',
+          'networks (heartbeat-only updates are skipped), and for every change of a topology also ' +
+          '`{"type":"topology","network_id","id","operation","action","changed_fields","topology"}`: what happened ' +
+          '(created, deleted, rebuilt, refreshed, locked, unlocked, stale, updated, saved, arranged) and the ' +
+          "topology's state after it, without graph and snapshot; `: keep-alive` comments in between.",
         response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } } },
       },
     },
-    async (req, reply) => openStream(req, reply, (e) => (e.suppress ? [] : staleMessages(e))),
+    async (req, reply) => {
+      topologyStreams++;
+      reply.raw.once('close', () => topologyStreams--);
+      openStream(req, reply, (e, original) =>
+        e.suppress ? [] : [...staleMessages(e), ...topologyMessages(e, summaries.get(original))],
+      );
+    },
   );
 
   /** Session snapshots of an event, redacted for users, as the combined stream carries them. */

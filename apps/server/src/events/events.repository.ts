@@ -14,4 +14,37 @@ export class EventsRepository {
       .where(anyOf('id', sessionIds))
       .execute();
   }
+
+  /**
+   * What the topology stream tells open editors about changed topologies: their state without the graph and
+   * snapshot (megabytes for a large network), and what last changed them (migration 0017's last_action).
+   */
+  async topologySummaries(ids: string[]) {
+    if (ids.length === 0) return [];
+    return this.db
+      .selectFrom('topologies')
+      .select([
+        sql<string>`id::text`.as('id'),
+        sql<string>`network_id::text`.as('network_id'),
+        'name',
+        'view',
+        'is_stale',
+        'is_locked',
+        'locked_at',
+        'locked_by',
+        'last_refreshed',
+        'updated_at',
+        'last_action',
+        'removed_hosts',
+        'removed_services',
+        'removed_subnets',
+        'removed_groups',
+        'removed_interfaces',
+        'removed_ports',
+        'removed_bindings',
+        'removed_if_entries',
+      ])
+      .where(anyOf('id', ids))
+      .execute();
+  }
 }

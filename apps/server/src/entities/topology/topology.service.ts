@@ -147,6 +147,15 @@ export class TopologyService {
     return row;
   }
 
+  /**
+   * The same check for the point updates, without reading the topology: a full read is its whole graph and snapshot,
+   * megabytes for a large network, which would cost a drag more than its write.
+   */
+  private async visibleOnNetwork(p: Principal, id: string, networkId: string) {
+    const net = await this.topologies.networkOf(id);
+    if (!net || !p.networkIds.includes(net) || net !== networkId) throw notFound('Topology');
+  }
+
   /** The live inventory of one network, as wire rows (the snapshot arrays and the builder's input). */
   async loadInventory(networkId: string): Promise<Inventory & { bindings: Row[] }> {
     const scope: Scope = { networkIds: [networkId], organizationId: '', userId: null };
@@ -213,14 +222,16 @@ export class TopologyService {
     const request = { ...DEFAULT_REQUEST_OPTIONS, ...(options.request ?? {}) };
     const view = (o.view ?? st.view) as TopologyView;
     const viewChanged = o.view !== undefined && o.view !== st.view;
-    const overrides = o.reset || viewChanged ? {} : (st.overrides as Overrides);
+    // A reset forgets what the user placed; so does another view (its elements are other nodes).
+    const dropPlacements = o.reset === true || viewChanged;
+    const overrides = dropPlacements ? {} : st.overrides;
     const built = await this.compute(st.network_id, request, view, overrides);
     await this.topologies.saveBuild(this.topologies.db, id, {
       nodes: built.graph.nodes,
       edges: built.graph.edges,
       snapshot: built.snapshot,
       options: o.options,
-      overrides,
+      dropPlacements,
       view,
       clearStale: true,
     });
@@ -261,16 +272,10 @@ export class TopologyService {
   }
 
   async update(p: Principal, id: string, b: TopologyInput & { nodes?: unknown[]; edges?: unknown[] }) {
-    const row = await this.visible(p, id, b.network_id);
+    await this.visible(p, id, b.network_id);
     if (b.parent_id) await this.self.reference(p, b.parent_id, b.network_id, 'Topology');
     if (b.tags) await this.checkTags(p, b.tags);
-    await this.topologies.setMetadata(id, {
-      name: b.name,
-      parent_id: b.parent_id,
-      tags: b.tags ? [...new Set(b.tags)] : undefined,
-      options: b.options,
-    });
-    // A full save (what the reference UI sent before #451): positions and sizes of known nodes become overrides.
+    // A full save (what the reference UI sent before #451): positions and sizes of known nodes become placements.
     const patches: Record<string, Record<string, unknown>> = {};
     for (const n of (b.nodes ?? []) as Row[]) {
       const fields: Record<string, unknown> = {};
@@ -278,29 +283,39 @@ export class TopologyService {
       if (isXy(n.size)) fields.size = n.size;
       if (typeof n.id === 'string' && Object.keys(fields).length) patches[n.id] = fields;
     }
+    // Placements first: the row's update below is what open editors hear about (as `saved`), and they read back.
     await this.topologies.patchNodes(id, patches);
-    void row;
+    await this.topologies.setMetadata(
+      id,
+      {
+        name: b.name,
+        parent_id: b.parent_id,
+        tags: b.tags ? [...new Set(b.tags)] : undefined,
+        options: b.options,
+      },
+      'saved',
+    );
     return this.self.get(p, id);
   }
 
   async metadata(p: Principal, id: string, b: TopologyMetadataUpdate) {
-    await this.visible(p, id, b.network_id);
+    await this.visibleOnNetwork(p, id, b.network_id);
     if (b.parent_id) await this.self.reference(p, b.parent_id, b.network_id, 'Topology');
     await this.topologies.setMetadata(id, { name: b.name, parent_id: b.parent_id });
   }
 
   async nodePosition(p: Principal, id: string, b: TopologyNodePositionUpdate) {
-    await this.visible(p, id, b.network_id);
+    await this.visibleOnNetwork(p, id, b.network_id);
     await this.patch(id, 'nodes', b.node_id, { position: b.position });
   }
 
   async nodeResize(p: Principal, id: string, b: TopologyNodeResizeUpdate) {
-    await this.visible(p, id, b.network_id);
+    await this.visibleOnNetwork(p, id, b.network_id);
     await this.patch(id, 'nodes', b.node_id, { position: b.position, size: b.size });
   }
 
   async edgeHandles(p: Principal, id: string, b: TopologyEdgeHandleUpdate) {
-    await this.visible(p, id, b.network_id);
+    await this.visibleOnNetwork(p, id, b.network_id);
     await this.patch(id, 'edges', b.edge_id, {
       source_handle: b.source_handle,
       target_handle: b.target_handle,
