@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,7 @@ interface DomElement {
   getBoundingClientRect(): { x: number; y: number; width: number; height: number };
 }
 declare const document: DomElement & { elementFromPoint(x: number, y: number): unknown };
+declare const location: { href: string };
 
 const unavailable = browserUnavailable();
 const skipReason = unavailable && !process.env.CI ? unavailable : undefined;
@@ -627,6 +629,368 @@ describe.skipIf(skipReason)(
       } finally {
         await visitor.close();
       }
+    });
+
+    it('reconnects an edge to another side of the same card and saves the handles as a point update', async () => {
+      await step('frame the diagram', async () => {
+        // The share dialog of the test before is still open: close it (Escape closes the native dialog).
+        if (await page.getByTestId('share-dialog').isVisible()) {
+          await page.keyboard.press('Escape');
+          await page.getByTestId('share-dialog').waitFor({ state: 'hidden' });
+        }
+        await page.locator('.svelte-flow__controls-fitview').click();
+        await page.waitForTimeout(400);
+      });
+      const t = await stored();
+      // A host-interface edge of the router (its cards in two subnets), drawn and with both ends on screen.
+      const edge = t.edges.find((e) => e.edge_type === 'Interface')! as WireTopology['edges'][number] & {
+        source: string;
+        target: string;
+        source_handle: string;
+        target_handle: string;
+      };
+      expect(edge).toBeDefined();
+      const sides = ['Top', 'Right', 'Bottom', 'Left'];
+      const [req] = await step('drag the edge end onto another side', async () => {
+        await page.locator(`.svelte-flow__edge[data-id="${edge.id}"]`).dispatchEvent('click');
+        const anchor = page.locator('.svelte-flow__edgeupdater-target');
+        await anchor.waitFor({ timeout: 10_000 });
+        // The anchor sits on the card's border: grab it where nothing else (the card) is above it.
+        const grip = await page.waitForFunction(() => {
+          const a = document.querySelector('.svelte-flow__edgeupdater-target');
+          const r = a?.getBoundingClientRect();
+          if (!a || !r) return null;
+          for (const fy of [0.5, 0.2, 0.8, 0.05, 0.95])
+            for (const fx of [0.5, 0.2, 0.8, 0.05, 0.95]) {
+              const x = r.x + r.width * fx;
+              const y = r.y + r.height * fy;
+              if (document.elementFromPoint(x, y) === a) return { x, y };
+            }
+          return null;
+        });
+        const start = (await grip.jsonValue()) as { x: number; y: number };
+        // The side of the target card farthest from where the edge ends now.
+        const handles = await page
+          .locator(`.svelte-flow__node[data-id="${edge.target}"] .svelte-flow__handle`)
+          .evaluateAll((els) =>
+            els.map((e) => [e.getAttribute('data-handleid'), e.getBoundingClientRect().toJSON()] as const),
+          );
+        const boxes = new Map(handles as [string, { x: number; y: number; width: number; height: number }][]);
+        expect([...boxes.keys()].sort()).toEqual([...sides].sort());
+        const centre = (b: { x: number; y: number; width: number; height: number }) => ({
+          x: b.x + b.width / 2,
+          y: b.y + b.height / 2,
+        });
+        const side = sides
+          .filter((x) => x !== edge.target_handle)
+          .sort((a, b) => {
+            const d = (k: string) =>
+              Math.hypot(centre(boxes.get(k)!).x - start.x, centre(boxes.get(k)!).y - start.y);
+            return d(b) - d(a);
+          })[0]!;
+        const to = centre(boxes.get(side)!);
+        const saved = page.waitForRequest((r) => r.url().endsWith('/edge-handles') && r.method() === 'POST');
+        await page.mouse.move(start.x, start.y);
+        await page.mouse.down();
+        await page.mouse.move((start.x + to.x) / 2, (start.y + to.y) / 2, { steps: 8 });
+        await page.mouse.move(to.x, to.y, { steps: 8 });
+        await page.mouse.up();
+        return Promise.all([saved, status().filter({ hasText: 'Saved edge' }).waitFor()]);
+      });
+      const body = JSON.parse(req.postData()!) as {
+        edge_id: string;
+        source_handle: string;
+        target_handle: string;
+      };
+      expect(req.postDataBuffer()!.length).toBeLessThanOrEqual(300);
+      expect(body.edge_id).toBe(edge.id);
+      expect(body.source_handle).toBe(edge.source_handle);
+      expect(body.target_handle).not.toBe(edge.target_handle);
+      const after = (await stored()).edges.find((e) => e.id === edge.id) as typeof edge;
+      expect([after.source_handle, after.target_handle]).toEqual([body.source_handle, body.target_handle]);
+      // Deselect the edge (its reconnect anchors would sit on top of cards the next steps use).
+      await page.locator('.svelte-flow__pane').dispatchEvent('click');
+    });
+
+    it('hears on the topology stream what happens elsewhere: lock, rename, moves, refresh and rebuilds', async () => {
+      const base = `/api/v1/topology/${topology.id}`;
+      await step('a lock made elsewhere shows at once', async () => {
+        await call('POST', `${base}/lock`);
+        await page.getByTestId('locked-banner').waitFor({ timeout: 10_000 });
+        await status().filter({ hasText: 'Locked' }).waitFor();
+      });
+      await step('an unlock made elsewhere too', async () => {
+        await call('POST', `${base}/unlock`);
+        await page.getByTestId('locked-banner').waitFor({ state: 'detached', timeout: 10_000 });
+      });
+      await step('a rename', async () => {
+        await call('POST', `${base}/metadata`, { network_id: networkId, name: 'Renamed elsewhere' });
+        await page
+          .getByTestId('topology-select')
+          .locator('option', { hasText: 'Renamed elsewhere' })
+          .waitFor({ state: 'attached', timeout: 10_000 });
+      });
+      const hostId = hostIds.pihole!;
+      const nodeId = (await stored()).nodes.find((n) => n.host_id === hostId)!.id;
+      const parentOf = async () => {
+        const t = await stored();
+        return nodeOf(t, nodeOf(t, nodeId).subnet_id!).position;
+      };
+      await step('a card moved by another editor moves here', async () => {
+        const p = nodeOf(await stored(), nodeId).position;
+        const to = { x: p.x + 50, y: p.y + 25 };
+        await call('POST', `${base}/node-position`, { network_id: networkId, node_id: nodeId, position: to });
+        const parent = await parentOf();
+        await page
+          .locator(`.svelte-flow__node[data-id="${nodeId}"]`)
+          .and(page.locator(`[style*="translate(${parent.x + to.x}px, ${parent.y + to.y}px)"]`))
+          .waitFor({ timeout: 10_000 });
+        await status().filter({ hasText: 'Arranged in another editor' }).waitFor();
+      });
+      await step('a refresh', async () => {
+        await call('POST', `${base}/refresh`, { network_id: networkId, options: topology.options });
+        await status().filter({ hasText: 'Inventory snapshot refreshed' }).waitFor({ timeout: 10_000 });
+      });
+      const { id: newHost } = await seedHost(
+        'stream-visitor',
+        [['lan', '10.77.1.201']],
+        [{ name: 'SSH', port: 22 }],
+      );
+      await step(
+        'the server rebuilds the unlocked diagram and the new card appears without a reload',
+        async () => {
+          await card(newHost).waitFor({ timeout: 30_000 });
+          await status().filter({ hasText: 'Rebuilt on the server' }).waitFor();
+        },
+      );
+      await expect(page.getByTestId('stale-banner').count()).resolves.toBe(0);
+      topology = await stored();
+    });
+
+    it('renames through the metadata point update and keeps several topologies per network', async () => {
+      const [req] = await step('rename', async () => {
+        await page.getByTestId('topology-rename').click();
+        await page.getByTestId('rename-name').fill('Home lab');
+        const sent = page.waitForRequest((r) => r.url().endsWith('/metadata') && r.method() === 'POST');
+        await page.getByTestId('rename-confirm').click();
+        return Promise.all([sent, status().filter({ hasText: 'Saved name' }).waitFor()]);
+      });
+      expect(req.postDataBuffer()!.length).toBeLessThanOrEqual(300);
+      expect((await stored()).name).toBe('Home lab');
+      const selected = () =>
+        page.getByTestId('topology-select').evaluate((e) => (e as unknown as { value: string }).value);
+
+      const second = await step('create a second topology', async () => {
+        await page.getByTestId('topology-new').click();
+        await page.getByTestId('create-name').fill('IoT only');
+        await page.getByTestId('create-confirm').click();
+        await page
+          .getByTestId('topology-select')
+          .locator('option', { hasText: 'IoT only' })
+          .waitFor({ state: 'attached', timeout: 30_000 });
+        // The new topology is selected once it is built and loaded (the stream may list it a moment before).
+        await page.waitForFunction(
+          (first) => new URL(location.href).searchParams.get('id') !== first,
+          topology.id,
+          { timeout: 30_000 },
+        );
+        await page.locator('[data-testid="topology-host"]').first().waitFor({ timeout: 30_000 });
+        return selected();
+      });
+      const all = await call<WireTopology[]>('GET', `/api/v1/topology?network_id=${networkId}`);
+      expect(all.map((x) => x.name).sort()).toEqual(['Home lab', 'IoT only']);
+      expect(second).not.toBe(topology.id);
+      // Built right away from the same inventory, every host drawn.
+      const drawn = await page
+        .locator('[data-testid="topology-host"]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-host-id')));
+      expect(new Set(drawn)).toEqual(new Set(Object.values(hostIds)));
+
+      await step('switch back and forth', async () => {
+        const inUrl = (id: string) =>
+          page.waitForFunction((x) => new URL(location.href).searchParams.get('id') === x, id);
+        await page.getByTestId('topology-select').selectOption(topology.id);
+        await inUrl(topology.id);
+        await page.getByTestId('topology-select').selectOption(second);
+        await inUrl(second);
+      });
+      await step('delete the second one', async () => {
+        await page.getByTestId('topology-delete').click();
+        await page.getByTestId('delete-confirm').click();
+        await page
+          .getByTestId('topology-select')
+          .locator('option', { hasText: 'IoT only' })
+          .waitFor({ state: 'detached', timeout: 10_000 });
+      });
+      expect(await selected()).toBe(topology.id);
+      expect(
+        (await call<WireTopology[]>('GET', `/api/v1/topology?network_id=${networkId}`)).map((x) => x.id),
+      ).toEqual([topology.id]);
+    });
+
+    it('options: an edge type hidden in the panel stays hidden after a reload; a layout option applies on rebuild', async () => {
+      const edgesOfType = (type: string) =>
+        topology.edges.filter((e) => e.edge_type === type).map((e) => e.id);
+      const drawnEdges = () =>
+        page.locator('.svelte-flow__edge').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+      const requestPaths = edgesOfType('RequestPath');
+      expect(requestPaths.length).toBeGreaterThan(0);
+      expect(await drawnEdges()).toEqual(expect.arrayContaining(requestPaths));
+      const panel = page.getByTestId('topology-options');
+      await step('hide request paths', async () => {
+        await page.getByTestId('topology-options-toggle').click();
+        await panel.getByLabel('Request path').uncheck();
+      });
+      expect((await drawnEdges()).filter((id) => requestPaths.includes(id!))).toEqual([]);
+      await step('reload', async () => {
+        await page.reload();
+        await page.locator('[data-testid="topology-host"]').first().waitFor({ timeout: 30_000 });
+      });
+      expect((await drawnEdges()).filter((id) => requestPaths.includes(id!))).toEqual([]);
+      await step('show them again', async () => {
+        if (!(await panel.isVisible())) await page.getByTestId('topology-options-toggle').click();
+        await panel.getByLabel('Request path').check();
+      });
+      expect(await drawnEdges()).toEqual(expect.arrayContaining(requestPaths));
+
+      // A request option changes what the server builds: it waits for a rebuild, which stores it.
+      const portRows = () =>
+        page.locator('[data-testid="topology-host"] [data-testid="service-ports"]').count();
+      expect(await portRows()).toBeGreaterThan(0);
+      await step('hide ports and rebuild', async () => {
+        await panel.getByLabel('Hide ports').check();
+        await panel.getByRole('button', { name: 'Rebuild with these options' }).click();
+        await page.getByTestId('rebuild-confirm').click();
+        await status().filter({ hasText: 'Rebuilt from the current inventory' }).waitFor({ timeout: 30_000 });
+      });
+      const hidden = await stored();
+      expect((hidden.options as unknown as { request: { hide_ports: boolean } }).request.hide_ports).toBe(
+        true,
+      );
+      expect(await portRows()).toBe(0);
+      await step('show ports again', async () => {
+        await panel.getByLabel('Hide ports').uncheck();
+        await panel.getByRole('button', { name: 'Rebuild with these options' }).click();
+        await page.getByTestId('rebuild-confirm').click();
+        await status().filter({ hasText: 'Rebuilt from the current inventory' }).waitFor({ timeout: 30_000 });
+      });
+      expect(
+        ((await stored()).options as unknown as { request: { hide_ports: boolean } }).request.hide_ports,
+      ).toBe(false);
+      await step('tag filter', async () => {
+        const tag = await call<{ id: string }>('POST', '/api/v1/tags', {
+          name: 'Storage boxes',
+          color: 'Green',
+        });
+        await call('PUT', '/api/v1/tags/assign', {
+          entity_type: 'Host',
+          entity_id: hostIds.nas!,
+          tag_ids: [tag.id],
+        });
+        // Tags are not a §1.5 change: a refresh brings them into the snapshot (and the open page hears of it).
+        await call('POST', `/api/v1/topology/${topology.id}/refresh`, {
+          network_id: networkId,
+          options: (await stored()).options,
+        });
+        const box = panel.locator(`[data-testid="tag-filter-hidden_host_tag_ids"][data-tag-id="${tag.id}"]`);
+        await box.waitFor({ timeout: 15_000 });
+        const faded = (hostId: string) => card(hostId).and(page.locator('.opacity-30'));
+        await expect(faded(hostIds.nas!).count()).resolves.toBe(0);
+        await box.check();
+        await faded(hostIds.nas!).waitFor({ timeout: 5_000 });
+        await expect(faded(hostIds.pihole!).count()).resolves.toBe(0);
+        await box.uncheck();
+        await faded(hostIds.nas!).waitFor({ state: 'detached', timeout: 5_000 });
+      });
+      await page.getByTestId('topology-legend-toggle').click();
+      topology = await stored();
+    });
+
+    it('embeds a share only on an allowed site (frame-ancestors of the share)', async () => {
+      const share = await call<{ id: string }>('POST', '/api/v1/shares', {
+        share: {
+          topology_id: topology.id,
+          network_id: networkId,
+          name: 'Wiki embed',
+          allowed_domains: ['localhost'],
+        },
+      });
+      const link = `${server!.baseUrl}/share/${share.id}`;
+      // A host page that frames the share, served on loopback under two names: localhost (allowed) and 127.0.0.1.
+      const host = http.createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(`<!doctype html><title>wiki</title><iframe src="${link}" width="900" height="600"></iframe>`);
+      });
+      await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
+      const port = (host.address() as { port: number }).port;
+      const visitor = await launchBrowser();
+      try {
+        const v = await visitor.context.newPage();
+        const logs: string[] = [];
+        v.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+        v.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+        await v.goto(`http://localhost:${port}/`);
+        const allowed = v.frameLocator('iframe');
+        try {
+          await allowed.locator('[data-testid="topology-host"]').first().waitFor({ timeout: 30_000 });
+        } catch (err) {
+          const shot = path.join(tmpdir(), 'scanopy-topology-embed-allowed-failed.png');
+          await v.screenshot({ path: shot });
+          const text = await allowed
+            .locator('body')
+            .textContent()
+            .catch(() => '');
+          throw new Error(
+            `allowed embed: ${String(err)}\nframe text: ${text}\nlogs: ${logs.join('\n')}\nscreenshot: ${shot}`,
+          );
+        }
+        await v.screenshot({ path: path.join(tmpdir(), 'scanopy-topology-embed-allowed.png') });
+
+        await v.goto(`http://127.0.0.1:${port}/`);
+        const refused = v.frameLocator('iframe');
+        await refused.getByTestId('share-error').waitFor({ timeout: 30_000 });
+        await expect(refused.getByTestId('share-error').textContent()).resolves.toContain(
+          'may not be embedded',
+        );
+        await expect(refused.locator('[data-testid="topology-host"]').count()).resolves.toBe(0);
+        await v.screenshot({ path: path.join(tmpdir(), 'scanopy-topology-embed-refused.png') });
+      } finally {
+        await visitor.close();
+        await new Promise((r) => host.close(r));
+      }
+    });
+
+    it('has a minimap and zoom to fit, and a card opens its host page', async () => {
+      await expect(page.locator('.svelte-flow__minimap').isVisible()).resolves.toBe(true);
+      const viewport = () =>
+        page.locator('.svelte-flow__viewport').evaluate((e) => e.getAttribute('style') ?? '');
+      const canvas = (await page.getByTestId('topology-canvas').boundingBox())!;
+      await step('zoom in, then fit', async () => {
+        for (let i = 0; i < 4; i++) await page.locator('.svelte-flow__controls-zoomin').click();
+        await page.waitForTimeout(300);
+        const zoomed = await viewport();
+        await page.locator('.svelte-flow__controls-fitview').click();
+        await page.waitForTimeout(500); // the fit animates for 200 ms
+        expect(await viewport()).not.toBe(zoomed);
+      });
+      // Fitted: every subnet box lies inside the canvas.
+      const boxes = await page
+        .locator('[data-testid="topology-subnet"]')
+        .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON()));
+      for (const b of boxes as { x: number; y: number; width: number; height: number }[]) {
+        expect(b.x).toBeGreaterThanOrEqual(canvas.x - 1);
+        expect(b.y).toBeGreaterThanOrEqual(canvas.y - 1);
+        expect(b.x + b.width).toBeLessThanOrEqual(canvas.x + canvas.width + 1);
+        expect(b.y + b.height).toBeLessThanOrEqual(canvas.y + canvas.height + 1);
+      }
+      await step('open the host page from its card', async () => {
+        await card(hostIds.nas!).getByTestId('topology-host-link').click();
+        await page.waitForURL(`**/hosts/${hostIds.nas!}`, { timeout: 15_000 });
+      });
+      await step('and back', async () => {
+        await page.goBack();
+        await card(hostIds.nas!).waitFor({ timeout: 30_000 });
+      });
     });
 
     // Last: a view is its own graph with a fresh layout, so it would drop the placements the tests above check.

@@ -5,8 +5,12 @@
 const KEY = 'scanopy.network';
 
 function initial(): string | undefined {
-  if (typeof localStorage === 'undefined') return undefined;
-  return localStorage.getItem(KEY) ?? undefined;
+  // Throws where storage is blocked (a third-party frame): no network chosen then.
+  try {
+    return localStorage.getItem(KEY) ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 let id = $state<string | undefined>(initial());
@@ -17,8 +21,11 @@ export const networkFilter = {
   },
   set id(next: string | undefined) {
     id = next;
-    if (typeof localStorage === 'undefined') return;
-    if (next) localStorage.setItem(KEY, next);
-    else localStorage.removeItem(KEY);
+    try {
+      if (next) localStorage.setItem(KEY, next);
+      else localStorage.removeItem(KEY);
+    } catch {
+      // No storage (server-side, or blocked): the choice lasts for this page.
+    }
   },
 };

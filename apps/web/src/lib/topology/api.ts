@@ -149,6 +149,9 @@ export const topologyApi = {
   refresh: (t: Topology, options: TopologyOptions) =>
     data(call<unknown>('POST', `${base(t.id)}/refresh`, { network_id: t.network_id, options })),
 
+  /** The organization's tags (names for the tag filter); `limit=0` lists them all. */
+  tags: () => data(call<{ id: string; name: string }[]>('GET', '/api/v1/tags?limit=0')),
+
   shares: (topologyId: string) =>
     data(call<Share[]>('GET', `/api/v1/shares?topology_id=${topologyId}&limit=100`)),
   createShare: (body: CreateUpdateShareRequest) => data(call<Share>('POST', '/api/v1/shares', body)),

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { toDrawio, toMermaid, imageFrame, exportFileName, IMAGE_MARGIN } from './exports.ts';
 import { GW, GW_DMZ, GW_LAN, LAN, NAS, NAS_LAN, WEB, WEB_DMZ, fixtureTopology } from './fixture.test-data.ts';
 import type { Topology } from './types.ts';
-import { indexTopology, searchHosts, toFlow, UNKNOWN_SERVICE, type InterfaceData } from './model.ts';
+import {
+  indexTopology,
+  searchHosts,
+  tagFilterOf,
+  toFlow,
+  UNKNOWN_SERVICE,
+  type InterfaceData,
+  type SubnetData,
+} from './model.ts';
 
 const catalog = (def: string) =>
   def === 'Samba' ? { category: 'Storage', color: 'Green' as const } : UNKNOWN_SERVICE;
@@ -67,6 +75,43 @@ describe('toFlow', () => {
     const data = (id: string) => nodes.find((n) => n.id === id)!.data as InterfaceData;
     expect(data(WEB_DMZ)).toMatchObject({ highlighted: true, faded: false });
     expect(data(GW_LAN)).toMatchObject({ highlighted: false, faded: true });
+  });
+});
+
+describe('tag filter (§1.4 local options)', () => {
+  it('fades tagged hosts and subnets with their edges, and drops tagged services from the cards', () => {
+    const t = fixtureTopology();
+    const tag = '00000000-0000-4000-8000-0000000000aa';
+    const other = '00000000-0000-4000-8000-0000000000bb';
+    (t.hosts.find((h) => h.id === WEB)! as { tags: string[] }).tags = [tag];
+    (t.subnets.find((x) => x.id === LAN)! as { tags: string[] }).tags = [other];
+    const samba = t.services.find((x) => x.name === 'Samba')! as { tags: string[] };
+    samba.tags = [tag];
+    const index = indexTopology(t);
+    const none = toFlow(t, index, catalog, { ...view, tagFilter: tagFilterOf({}) });
+    expect(none.nodes.every((n) => !(n.data as { faded: boolean }).faded)).toBe(true);
+    expect(none.edges.every((e) => !e.data.faded)).toBe(true);
+
+    const filter = tagFilterOf({
+      tag_filter: {
+        hidden_host_tag_ids: [tag],
+        hidden_service_tag_ids: [tag],
+        hidden_subnet_tag_ids: [other],
+      },
+    });
+    const { nodes, edges } = toFlow(t, index, catalog, { ...view, tagFilter: filter });
+    const data = (id: string) => nodes.find((n) => n.id === id)!.data;
+    expect(data(WEB_DMZ)).toMatchObject({ faded: true, tagFaded: true });
+    expect(data(GW_LAN)).toMatchObject({ faded: false });
+    expect((data(LAN) as SubnetData).faded).toBe(true);
+    expect((data(NAS_LAN) as InterfaceData).services.map((x) => x.name)).not.toContain('Samba');
+    // An edge fades when either end is faded by the filter, and only then.
+    const tagFaded = new Set(
+      nodes.filter((n) => (n.data as { tagFaded: boolean }).tagFaded).map((n) => n.id),
+    );
+    expect([...tagFaded].sort()).toEqual([LAN, WEB_DMZ].sort());
+    expect(edges.some((e) => e.data.faded)).toBe(true);
+    for (const e of edges) expect(e.data.faded, e.id).toBe(tagFaded.has(e.source) || tagFaded.has(e.target));
   });
 });
 

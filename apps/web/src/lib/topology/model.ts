@@ -168,6 +168,8 @@ export interface SubnetData extends Record<string, unknown> {
   infraWidth: number;
   leftZoneTitle: string;
   faded: boolean;
+  /** Faded by the tag filter: its edges fade too. */
+  tagFaded: boolean;
   /** An edge ends here: only such nodes mount the handles edges attach to. */
   linked: boolean;
 }
@@ -182,6 +184,8 @@ export interface InterfaceData extends Record<string, unknown> {
   isInfra: boolean;
   highlighted: boolean;
   faded: boolean;
+  /** Faded by the tag filter (not by a search): its edges fade too. */
+  tagFaded: boolean;
   linked: boolean;
 }
 
@@ -215,6 +219,8 @@ export interface FlowEdgeData extends Record<string, unknown> {
   dashed: boolean;
   style: EdgeStyle;
   multiHop: boolean;
+  /** An end is faded by the tag filter (§1.4): the edge fades too. */
+  faded?: boolean;
 }
 
 export interface FlowEdge {
@@ -237,6 +243,37 @@ export interface ViewOptions {
   hidePorts: boolean;
   /** Host ids matched by the search box: their cards are highlighted, the rest fade. */
   highlight: ReadonlySet<string> | null;
+  /** §1.4's local tag filter: hosts and subnets with these tags fade, services with these tags leave their cards. */
+  tagFilter?: TagFilter | null;
+}
+
+export interface TagFilter {
+  hosts: ReadonlySet<string>;
+  services: ReadonlySet<string>;
+  subnets: ReadonlySet<string>;
+}
+
+/** The tag filter of a topology's local options (empty sets: nothing filtered). */
+export function tagFilterOf(local: {
+  tag_filter?: {
+    hidden_host_tag_ids?: string[];
+    hidden_service_tag_ids?: string[];
+    hidden_subnet_tag_ids?: string[];
+  };
+}): TagFilter {
+  const f = local.tag_filter ?? {};
+  return {
+    hosts: new Set(f.hidden_host_tag_ids ?? []),
+    services: new Set(f.hidden_service_tag_ids ?? []),
+    subnets: new Set(f.hidden_subnet_tag_ids ?? []),
+  };
+}
+
+/** Whether an entity row carries one of the hidden tags. */
+function tagged(row: unknown, hidden: ReadonlySet<string> | undefined): boolean {
+  if (!hidden?.size) return false;
+  const tags = (row as { tags?: unknown } | undefined)?.tags;
+  return Array.isArray(tags) && tags.some((t) => hidden.has(t as string));
 }
 
 function portLabel(p: Port): string {
@@ -280,9 +317,12 @@ export function toFlow(
     else cards.push(interfaceNode(n, index, catalog, opts, linked.has(n.id)));
   }
   const present = new Set([...subnets, ...cards].map((n) => n.id));
+  const tagFaded = new Set(
+    [...subnets, ...cards].filter((n) => (n.data as { tagFaded?: boolean }).tagFaded).map((n) => n.id),
+  );
   const edges = t.edges
     .filter((e) => present.has(e.source) && present.has(e.target))
-    .map((e) => flowEdge(e, opts));
+    .map((e) => flowEdge(e, opts, tagFaded.has(e.source) || tagFaded.has(e.target)));
   return { nodes: [...subnets, ...cards], edges };
 }
 
@@ -294,6 +334,7 @@ function subnetNode(
 ): FlowNode {
   const subnet = index.subnets.get(n.id);
   const title = n.header ?? subnetTitle(subnet, 'Subnet');
+  const tagFaded = tagged(subnet, opts.tagFilter?.subnets);
   return {
     id: n.id,
     type: 'subnet',
@@ -309,7 +350,8 @@ function subnetNode(
       subnetType: subnet?.subnet_type ?? 'Unknown',
       infraWidth: n.infra_width,
       leftZoneTitle: opts.leftZoneTitle,
-      faded: false,
+      faded: tagFaded,
+      tagFaded,
       linked,
     },
   };
@@ -333,7 +375,9 @@ function interfaceNode(
     : !n.interface_id && index.hosts.has(n.id)
       ? index.servicesOf(n.id)
       : index.servicesOn(n.host_id, n.interface_id);
-  const services = serviceRows(own, n.interface_id, index, catalog);
+  const shown = opts.tagFilter?.services.size ? own.filter((s) => !tagged(s, opts.tagFilter?.services)) : own;
+  const services = serviceRows(shown, n.interface_id, index, catalog);
+  const tagFaded = tagged(host, opts.tagFilter?.hosts);
   const footer = iface
     ? iface.name
       ? `${iface.name}: ${iface.ip_address}`
@@ -362,13 +406,14 @@ function interfaceNode(
       services: opts.hidePorts ? services.map((s) => ({ ...s, ports: [] })) : services,
       isInfra: n.is_infra,
       highlighted: matched,
-      faded: opts.highlight !== null && !matched,
+      faded: (opts.highlight !== null && !matched) || tagFaded,
+      tagFaded,
       linked,
     },
   };
 }
 
-function flowEdge(e: TopologyEdge, opts: ViewOptions): FlowEdge {
+function flowEdge(e: TopologyEdge, opts: ViewOptions, faded = false): FlowEdge {
   const look = EDGE_LOOKS[e.edge_type] ?? EDGE_LOOKS.Interface;
   const color = COLOR_HEX[look.color];
   return {
@@ -388,6 +433,7 @@ function flowEdge(e: TopologyEdge, opts: ViewOptions): FlowEdge {
       dashed: look.dashed,
       style: look.style,
       multiHop: e.is_multi_hop,
+      faded,
     },
   };
 }

@@ -3,7 +3,9 @@ import { page } from '$app/state';
 
 /** Keeps the selected topology in the address (`?id=`), so a reload or a shared link opens the same one. */
 export function selectInUrl(id: string | null) {
-  const url = new URL(page.url);
+  // The address as it is now: page.url is not updated by a shallow replaceState, so after one switch it would still
+  // name the topology shown before, and switching back to that one would leave the address on the other.
+  const url = new URL(location.href);
   if ((url.searchParams.get('id') ?? null) === id) return;
   if (id) url.searchParams.set('id', id);
   else url.searchParams.delete('id');
@@ -11,7 +13,7 @@ export function selectInUrl(id: string | null) {
   replaceState(url, page.state);
 }
 
-export const selectedInUrl = () => page.url.searchParams.get('id');
+export const selectedInUrl = () => new URL(location.href).searchParams.get('id');
 
 /** Click-through from a card: the host's own page. */
 export function openHostPage(hostId: string) {

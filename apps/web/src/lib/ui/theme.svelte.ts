@@ -4,9 +4,14 @@ export type ThemeChoice = 'light' | 'dark' | 'system';
 const KEY = 'scanopy.theme';
 
 function stored(): ThemeChoice {
-  if (typeof localStorage === 'undefined') return 'system';
-  const v = localStorage.getItem(KEY);
-  return v === 'light' || v === 'dark' ? v : 'system';
+  // Reading localStorage throws where storage is blocked (a share embedded in another site's frame while the browser
+  // blocks third-party storage): the system theme then applies.
+  try {
+    const v = localStorage.getItem(KEY);
+    return v === 'light' || v === 'dark' ? v : 'system';
+  } catch {
+    return 'system';
+  }
 }
 
 function systemDark(): boolean {
@@ -27,8 +32,12 @@ export const theme = {
   },
   set(next: ThemeChoice) {
     choice = next;
-    if (next === 'system') localStorage.removeItem(KEY);
-    else localStorage.setItem(KEY, next);
+    try {
+      if (next === 'system') localStorage.removeItem(KEY);
+      else localStorage.setItem(KEY, next);
+    } catch {
+      // Storage blocked: the choice lasts for this page.
+    }
     apply(next);
   },
   /** Follows the system setting while "system" is chosen; returns the cleanup. */

@@ -5,6 +5,9 @@ import type { Ixy } from '../types.ts';
 export interface CanvasContext {
   readonly editable: boolean;
   readonly showResizeHandles: boolean;
+  /** Ids of the selected nodes, and whether unrelated edges stay unfaded then (§1.4 `no_fade_edges`). */
+  readonly selectedNodes: ReadonlySet<string>;
+  readonly noFadeEdges: boolean;
   resized(nodeId: string, size: Ixy, position: Ixy): void;
   openHost(hostId: string): void;
 }
