@@ -233,3 +233,47 @@ export const TopologyRequest = Type.Object(
   bodyObject,
 );
 export type TopologyRequest = Static<typeof TopologyRequest>;
+
+/**
+ * GET /api/v1/topology/stream: what happened to a topology. `created`, `deleted`, `rebuilt`, `refreshed`, `locked`,
+ * `unlocked`, `stale` (the inventory under it changed), `updated` (name or options), `saved` (a full PUT) or
+ * `arranged` (a point update: a drag, resize, reconnected edge or rename).
+ */
+export type TopologyAction =
+  | 'created'
+  | 'deleted'
+  | 'rebuilt'
+  | 'refreshed'
+  | 'locked'
+  | 'unlocked'
+  | 'stale'
+  | 'updated'
+  | 'saved'
+  | 'arranged';
+
+/** The fields of a topology a stream message carries (everything but graph, snapshot, options and tags). */
+export const TOPOLOGY_SUMMARY_FIELDS = [
+  'name',
+  'view',
+  'is_stale',
+  'is_locked',
+  'locked_at',
+  'locked_by',
+  'last_refreshed',
+  'updated_at',
+  ...removedNames,
+] as const;
+export type TopologySummary = Pick<Topology, 'id' | 'network_id'> &
+  Partial<Pick<Topology, (typeof TOPOLOGY_SUMMARY_FIELDS)[number]>>;
+
+/** One `topology` message of the topology stream, per changed topology on the caller's networks. */
+export interface TopologyMessage {
+  type: 'topology';
+  network_id: string;
+  id: string;
+  operation: 'created' | 'updated' | 'deleted';
+  action: TopologyAction;
+  changed_fields: string[];
+  /** The topology's state after the change; absent when it was deleted. */
+  topology?: TopologySummary;
+}

@@ -1,13 +1,10 @@
 import type { Kdb } from '../../db/client.ts';
 import { anyOf, entitySpec, type Row } from '../../db/entity-repository.ts';
 import { freshId } from '../../db/fresh-id.ts';
-import { removedNames, snapshotNames } from '@scanopy/contracts';
+import { removedNames, snapshotNames, type TopologyAction } from '@scanopy/contracts';
 import { sql } from 'kysely';
 import type { Graph } from './topology.builder.ts';
 import { applyOverrides, type Overrides } from './topology.layout.ts';
-
-/** What last changed a topology row (column last_action), as the topology stream reports it. */
-export type TopologyAction = 'rebuilt' | 'refreshed' | 'locked' | 'unlocked' | 'stale' | 'updated' | 'saved';
 
 /** A placement row's kind and the graph column (and id list) it belongs to. */
 type ElementKind = 'nodes' | 'edges';

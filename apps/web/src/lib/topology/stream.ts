@@ -1,3 +1,9 @@
+import {
+  TOPOLOGY_SUMMARY_FIELDS,
+  type TopologyAction,
+  type TopologyMessage,
+  type TopologySummary,
+} from '@scanopy/contracts';
 import type { Topology } from './types.ts';
 
 /*
@@ -9,50 +15,9 @@ import type { Topology } from './types.ts';
 
 export const TOPOLOGY_STREAM_URL = '/api/v1/topology/stream';
 
-/** What happened to a topology, as the server reports it. */
-export type TopologyAction =
-  | 'created'
-  | 'deleted'
-  | 'rebuilt'
-  | 'refreshed'
-  | 'locked'
-  | 'unlocked'
-  | 'stale'
-  | 'updated'
-  | 'saved'
-  | 'arranged';
-
-/** The fields of a topology the stream carries (everything but graph, snapshot, options and tags). */
-export const SUMMARY_FIELDS = [
-  'name',
-  'view',
-  'is_stale',
-  'is_locked',
-  'locked_at',
-  'locked_by',
-  'last_refreshed',
-  'updated_at',
-  'removed_hosts',
-  'removed_services',
-  'removed_subnets',
-  'removed_groups',
-  'removed_interfaces',
-  'removed_ports',
-  'removed_bindings',
-  'removed_if_entries',
-] as const;
-export type TopologySummary = Pick<Topology, 'id' | 'network_id'> &
-  Partial<Pick<Topology, (typeof SUMMARY_FIELDS)[number]>>;
-
-export interface TopologyMessage {
-  type: 'topology';
-  network_id: string;
-  id: string;
-  operation: 'created' | 'updated' | 'deleted';
-  action: TopologyAction;
-  changed_fields: string[];
-  topology?: TopologySummary;
-}
+export type { TopologyAction, TopologyMessage, TopologySummary };
+/** The fields of a topology a stream message carries (the wire contract's list). */
+export const SUMMARY_FIELDS = TOPOLOGY_SUMMARY_FIELDS;
 
 /** One `data:` payload of the stream, when it is a topology message (staleness of other entities is not used). */
 export function parseTopologyMessage(data: string): TopologyMessage | null {
