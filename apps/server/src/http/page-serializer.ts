@@ -30,19 +30,24 @@ export function pageSerializer(reply: FastifyReply, itemSchema: TSchema): (body:
     const cut = shell.indexOf(`${DATA_OPEN}]`);
     if (cut < 0) throw new Error('pageSerializer: the envelope has no "data" array');
     let text = shell.slice(0, cut + DATA_OPEN.length);
-    const chunks: Buffer[] = [];
+    const pieces: string[] = [];
     for (let i = 0; i < data.length; i++) {
       if (i > 0) text += ',';
       text += item(data[i] as Page);
       if (text.length >= CHUNK_CHARS) {
-        chunks.push(Buffer.from(text));
+        pieces.push(text);
         text = '';
       }
     }
     text += shell.slice(cut + DATA_OPEN.length);
-    if (!chunks.length) return text;
-    chunks.push(Buffer.from(text));
-    return Buffer.concat(chunks);
+    if (!pieces.length) return text;
+    pieces.push(text);
+    // One buffer of the exact size, each piece encoded straight into it (no intermediate buffers to concatenate).
+    const sizes = pieces.map((p) => Buffer.byteLength(p));
+    const out = Buffer.allocUnsafe(sizes.reduce((a, b) => a + b, 0));
+    let at = 0;
+    for (let i = 0; i < pieces.length; i++) at += out.write(pieces[i], at);
+    return out;
   };
   // reply.serializer() is typed as returning a string, but what it returns goes down the same path as an onSend
   // hook's payload, which may be a Buffer (sent as is, Content-Length from its length).
