@@ -1,3 +1,4 @@
+import { TOPOLOGY_SUMMARY_FIELDS } from '@scanopy/contracts';
 import { sql } from 'kysely';
 import type { Kdb } from '../db/client.ts';
 import { anyOf } from '../db/entity-repository.ts';
@@ -26,23 +27,9 @@ export class EventsRepository {
       .select([
         sql<string>`id::text`.as('id'),
         sql<string>`network_id::text`.as('network_id'),
-        'name',
-        'view',
-        'is_stale',
-        'is_locked',
-        'locked_at',
-        'locked_by',
-        'last_refreshed',
-        'updated_at',
+        // The fields the stream's messages carry (the wire contract's list), and what last changed the row.
+        ...TOPOLOGY_SUMMARY_FIELDS,
         'last_action',
-        'removed_hosts',
-        'removed_services',
-        'removed_subnets',
-        'removed_groups',
-        'removed_interfaces',
-        'removed_ports',
-        'removed_bindings',
-        'removed_if_entries',
       ])
       .where(anyOf('id', ids))
       .execute();
