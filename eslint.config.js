@@ -13,6 +13,7 @@ export default tseslint.config(
       '**/.svelte-kit/**',
       'apps/server/static/**',
       'apps/web/build/**',
+      'apps/daemon/native/build/**',
       'data/**',
       'bench/results/**',
       '**/*.config.js',

@@ -8,6 +8,7 @@ import { Pacer, Semaphore, socketBudget } from './pacer.ts';
 import type { ScanSettings } from './presets.ts';
 import type { ScanScope } from './scope.ts';
 import { ScanSignal } from './signal.ts';
+import { defaultConnectAttempt } from './native-connect.ts';
 import { connectAttempt, LocalProbeError, probeTcpPort, type ConnectAttempt } from './tcp.ts';
 
 /**
@@ -282,7 +283,7 @@ export class HostDiscovery implements AsyncIterable<DiscoveredHost> {
     const sockets = new Semaphore(budget);
     const queue = [...ips];
     const workers = Math.max(1, Math.min(queue.length, Math.floor(budget / Math.max(1, ports.length)), 64));
-    const attempt = this.options.attempt ?? connectAttempt;
+    const attempt = this.options.attempt ?? defaultConnectAttempt(connectAttempt);
     const probeHost = async (ip: string) => {
       const hostSignal = new ScanSignal(signal);
       const lane = pacer.lane(ip);

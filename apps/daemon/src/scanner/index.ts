@@ -15,6 +15,7 @@ export {
   type WindowOptions,
 } from './pacer.ts';
 export { RttEstimator, type RttLimits } from './rtt.ts';
+export { nativeConnectStatus } from './native-connect.ts';
 export {
   connectAttempt,
   probeTcpPort,

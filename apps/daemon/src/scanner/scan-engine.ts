@@ -2,6 +2,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { AimdWindow, LoopGovernor, Pacer, Semaphore, type PacerLane } from './pacer.ts';
 import { planSize, portOrder, type PortPlan } from './ports.ts';
 import type { ScanSettings } from './presets.ts';
+import { defaultConnectAttempt } from './native-connect.ts';
 import { RttEstimator } from './rtt.ts';
 import type { ScanSignal } from './signal.ts';
 import {
@@ -140,7 +141,7 @@ export class ScanEngine {
     this.slots = new Semaphore(Math.max(1, Math.floor(this.budget / s.window_floor)));
     this.scanRtt = new RttEstimator({ minMs: s.rtt_timeout_min_ms, maxMs: s.connect_timeout_ms });
     this.portsPerHost = planSize(options.plan);
-    this.attempt = options.attempt ?? connectAttempt;
+    this.attempt = options.attempt ?? defaultConnectAttempt(connectAttempt);
   }
 
   /** Stops the loop governor's timer (it also stops by itself whenever no host is being scanned). */

@@ -1,4 +1,5 @@
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { defaultConnectAttempt } from './native-connect.ts';
 import type { PortPlan } from './ports.ts';
 import type { ScanSettings } from './presets.ts';
 import { ScanEngine, type ActiveHost, type HostScanResult } from './scan-engine.ts';
@@ -80,7 +81,7 @@ export class ScanWorker {
   constructor(
     private readonly port: Pick<MessagePort, 'postMessage'>,
     /** Tests may connect through their own adapter. */
-    private readonly connect: ConnectAttempt = connectAttempt,
+    private readonly connect: ConnectAttempt = defaultConnectAttempt(connectAttempt),
   ) {}
 
   /** Hosts being scanned. */

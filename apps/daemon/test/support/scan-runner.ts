@@ -8,6 +8,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import {
   discoverHosts,
+  nativeConnectStatus,
   resolveScanSettings,
   ScanScope,
   scanPorts,
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
         progress: scan.progress,
         workers: scan.workerThreads,
         worker_error: scan.workerError,
+        connect: nativeConnectStatus().native ? 'native' : 'net.Socket',
       });
       break;
     }
