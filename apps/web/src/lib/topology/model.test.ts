@@ -67,6 +67,20 @@ describe('toFlow', () => {
     expect(byType.HostVirtualization.hidden).toBe(true);
   });
 
+  it('gives each card its handles from its size, so the canvas need not mount it to find where edges end', () => {
+    const { nodes } = toFlow(t, index, catalog, view);
+    const nas = nodes.find((n) => n.id === NAS_LAN)!;
+    const { width: w, height: h } = nas;
+    expect(nas.handles).toEqual([
+      { id: 'Top', type: 'source', position: 'top', x: w / 2 - 4, y: -4, width: 8, height: 8 },
+      { id: 'Right', type: 'source', position: 'right', x: w - 4, y: h / 2 - 4, width: 8, height: 8 },
+      { id: 'Bottom', type: 'source', position: 'bottom', x: w / 2 - 4, y: h - 4, width: 8, height: 8 },
+      { id: 'Left', type: 'source', position: 'left', x: -4, y: h / 2 - 4, width: 8, height: 8 },
+    ]);
+    // No edge ends at these subnets: no handles to measure either.
+    expect(nodes.find((n) => n.id === LAN)!.handles).toEqual([]);
+  });
+
   it('search highlights the matching host and fades the others', () => {
     expect(searchHosts(t, '')).toBeNull();
     expect([...searchHosts(t, '10.1.0.10')!]).toEqual([WEB]);

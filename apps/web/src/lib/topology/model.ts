@@ -201,6 +201,12 @@ export interface FlowNode {
    * diagram would mount every card once just to measure it.
    */
   measured: { width: number; height: number };
+  /**
+   * Where the node's side handles sit, known from its size. Svelte Flow renders every node whose handles it has not
+   * measured, whatever the viewport: without these a large diagram would mount all its cards once to measure them.
+   * Left out for a linked subnet, which can be resized (its handles move with it, so they are measured in the DOM).
+   */
+  handles?: FlowHandle[];
   parentId?: string;
   extent?: 'parent';
   data: SubnetData | InterfaceData;
@@ -211,6 +217,40 @@ export interface FlowNode {
 interface Ixy {
   x: number;
   y: number;
+}
+
+/** A handle as Svelte Flow takes it from a node (its box relative to the node's top-left corner). */
+export interface FlowHandle {
+  id: EdgeHandle;
+  type: 'source';
+  position: 'top' | 'right' | 'bottom' | 'left';
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The side handles' size in px (the canvas's `.topology-handle` style). */
+export const HANDLE_SIZE = 8;
+
+/** SideHandles' four handles on a node of this size: each centred on its side, as the library's CSS places them. */
+export function sideHandles(width: number, height: number): FlowHandle[] {
+  const h = HANDLE_SIZE;
+  const at = (id: EdgeHandle, position: FlowHandle['position'], cx: number, cy: number): FlowHandle => ({
+    id,
+    type: 'source',
+    position,
+    x: cx - h / 2,
+    y: cy - h / 2,
+    width: h,
+    height: h,
+  });
+  return [
+    at('Top', 'top', width / 2, 0),
+    at('Right', 'right', width, height / 2),
+    at('Bottom', 'bottom', width / 2, height),
+    at('Left', 'left', 0, height / 2),
+  ];
 }
 
 export interface FlowEdgeData extends Record<string, unknown> {
@@ -342,6 +382,7 @@ function subnetNode(
     width: n.size.x,
     height: n.size.y,
     measured: { width: n.size.x, height: n.size.y },
+    ...(linked ? {} : { handles: [] }),
     zIndex: 0,
     ariaLabel: `Subnet ${title}`,
     data: {
@@ -393,6 +434,7 @@ function interfaceNode(
     width: n.size.x,
     height: n.size.y,
     measured: { width: n.size.x, height: n.size.y },
+    handles: linked ? sideHandles(n.size.x, n.size.y) : [],
     parentId: n.subnet_id,
     extent: 'parent',
     zIndex: 1,
