@@ -60,6 +60,8 @@ typedef struct {
   uv_timer_t timer;
   int handles; /* libuv handles not yet closed */
   int closed;
+  int finalized; /* the JS object is gone: nothing refers to this struct but the libuv handles */
+  napi_async_cleanup_hook_handle hook; /* holds the environment's teardown until the handles are closed */
   int refed;
   Slot *slots;
   uint32_t nslots, slots_cap;
@@ -360,13 +362,28 @@ static napi_value js_cancel(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * Lifetime: the struct lives until both its libuv handles are closed and the JS object is finalized (in either
+ * order); the arrays go as soon as the handles are closed. An environment that ends (a scan worker terminated, the
+ * process exiting) calls the async cleanup hook, which closes everything without touching JS; the hook is released
+ * only once the close callbacks have run, because the environment unloads this library right after its hooks (a
+ * close callback left pending would then point into unmapped code).
+ */
 static void on_handle_closed(uv_handle_t *handle) {
   Prober *p = handle->data;
   if (--p->handles > 0) return;
   free(p->slots);
   free(p->free_ids);
   free(p->heap);
-  free(p);
+  p->slots = NULL;
+  p->free_ids = NULL;
+  p->heap = NULL;
+  if (p->hook) {
+    napi_async_cleanup_hook_handle hook = p->hook;
+    p->hook = NULL;
+    napi_remove_async_cleanup_hook(hook);
+  }
+  if (p->finalized) free(p);
 }
 
 static void shutdown_prober(Prober *p) {
@@ -405,13 +422,25 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Garbage-collected without close(): the handles still need the loop to close them. */
+/* The environment is ending: close the descriptors and handles; the references die with the environment. */
+static void env_cleanup(napi_async_cleanup_hook_handle hook, void *arg) {
+  Prober *p = arg;
+  if (p->closed) return; /* closing already: on_handle_closed releases the hook */
+  p->callback = NULL;
+  p->results_ref = NULL;
+  p->async_context = NULL;
+  shutdown_prober(p);
+}
+
+/* Garbage-collected (or its environment torn down) without close(). */
 static void finalize(napi_env env, void *data, void *hint) {
   Prober *p = data;
   if (!p->closed) {
     release_refs(p);
     shutdown_prober(p);
   }
+  p->finalized = 1;
+  if (p->handles == 0) free(p);
 }
 
 static napi_value js_new(napi_env env, napi_callback_info info) {
@@ -459,6 +488,7 @@ static napi_value js_new(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "scanopy:connect-probe", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &p->async_context);
   napi_wrap(env, self, p, finalize, NULL, NULL);
+  napi_add_async_cleanup_hook(env, env_cleanup, p, &p->hook);
   return self;
 }
 
