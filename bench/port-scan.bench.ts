@@ -1,7 +1,8 @@
 // Full-port TCP connect scan of 20 lab hosts (10.77.46.0/24, network namespaces), the scanner's `fast` preset
 // against `nmap -sT -T4 -p-` on the same hosts in the same run: `sudo npx tsx bench/port-scan.bench.ts`
-// (root, iproute2, nmap). The scanner runs twice: with its default scan workers (one worker thread per core), then
-// with every connect in the main thread (scan_workers 1, as before workers), so the row shows what workers bring.
+// (root, iproute2, nmap). The scanner runs twice, both with its default scan workers (one worker thread per core):
+// with the native connect prober (the default when it is built), then with net.Socket connects
+// (SCANOPY_NATIVE_CONNECT=0, the previous version), so the row shows what the prober brings.
 // Writes bench/results/port-scan-<date>.json and a row in docs/benchmarks.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -38,8 +39,11 @@ try {
   }
 
   /** One scan of every host; `workers` as the daemon's scan_workers (0 = one per core, 1 = main thread only). */
-  const scanOnce = async (workers: number) => {
+  const scanOnce = async (workers: number, native: boolean) => {
     const t0 = performance.now();
+    // The scanner child inherits the environment at spawn.
+    if (native) delete process.env.SCANOPY_NATIVE_CONNECT;
+    else process.env.SCANOPY_NATIVE_CONNECT = '0';
     const run = lab.scanner(scannerNs, {
       kind: 'ports',
       subnets: [SEGMENT.cidr],
@@ -60,13 +64,17 @@ try {
       event_loop: done.loop,
       worker_threads: done.workers as number,
       worker_error: done.worker_error as string | null,
+      connect: done.connect as string,
     };
   };
-  // The default (a worker thread per core), then every connect in the main thread, as before scan workers.
-  const ours = await scanOnce(0);
+  // The default (a worker thread per core, native prober), then the same with net.Socket connects.
+  const ours = await scanOnce(0, true);
   console.log('scanopy', JSON.stringify(ours));
-  const inProcess = await scanOnce(1);
-  console.log('scanopy in-process', JSON.stringify(inProcess));
+  if (ours.connect !== 'native')
+    throw new Error('the native prober is not built: npm run build:native -w apps/daemon');
+  const socketPeer = await scanOnce(0, false);
+  delete process.env.SCANOPY_NATIVE_CONNECT;
+  console.log('scanopy net.Socket', JSON.stringify(socketPeer));
 
   const version = (await runCommand('nmap', ['--version'])).stdout.split('\n')[0];
   const t1 = performance.now();
@@ -102,22 +110,23 @@ try {
     ports: PORTS,
     probes,
     scanopy: ours,
-    scanopy_in_process: inProcess,
+    scanopy_net_socket: socketPeer,
     nmap,
     ratio,
-    ratio_in_process: Math.round((nmap.wall_s / inProcess.wall_s) * 100) / 100,
+    ratio_net_socket: Math.round((nmap.wall_s / socketPeer.wall_s) * 100) / 100,
   };
   const file = record('port-scan', result, []);
   // The results table is followed by prose: insert the row after the table's last row, not at the end.
   const doc = path.join(repoRoot, 'docs/benchmarks.md');
   const exact = (ok: boolean) => (ok ? 'exact' : 'WRONG');
   const verdict =
-    ours.correct && inProcess.correct && nmap.correct
+    ours.correct && socketPeer.correct && nmap.correct
       ? 'all exact'
-      : `scanopy ${exact(ours.correct)}, in-process ${exact(inProcess.correct)}, nmap ${exact(nmap.correct)}`;
+      : `scanopy ${exact(ours.correct)}, net.Socket ${exact(socketPeer.correct)}, nmap ${exact(nmap.correct)}`;
   const row =
     `| ${today()} | port-scan | netns | ${HOSTS.length} × ${PORTS} ports: scanopy fast ${ours.wall_s} s ` +
-    `(${ours.worker_threads} scan workers; in-process ${inProcess.wall_s} s), nmap -sT -T4 ${nmap.wall_s} s; ` +
+    `(${ours.worker_threads} scan workers, native prober; with net.Socket ${socketPeer.wall_s} s), ` +
+    `nmap -sT -T4 ${nmap.wall_s} s; ` +
     `${verdict}; goal ≥ 1.0 ${ratio >= 1 ? 'met' : 'missed'} | ${ratio} |`;
   const lines = readFileSync(doc, 'utf8').split('\n');
   const lastRow = lines.findLastIndex((l) => /^\| \d{4}-\d{2}-\d{2} \|/.test(l));

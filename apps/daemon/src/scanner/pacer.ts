@@ -429,7 +429,7 @@ export class LoopGovernor {
   constructor(
     private readonly pacer: Pacer,
     private readonly clock: Clock = systemClock,
-    readonly options = { periodMs: 100, highMs: 50, lowMs: 10, floorPps: 1000 },
+    readonly options = { periodMs: 100, highMs: 50, lowMs: 25, floorPps: 1000 },
   ) {}
 
   start(): void {
