@@ -218,11 +218,12 @@ describe.each(backends)('access matrix on %s', (backend) => {
     'answers every route for every principal as the spec’s access level says, with no 5xx',
     async () => {
       // Gating (401/403 by access level) is decided in-process before any SQL runs, so every principal is checked on
-      // PGlite. On PostgreSQL the principals whose answers come from SQL are checked: the Owner (every handler, with
-      // the 2xx bodies), a Viewer session and a Member key (network grants are joins), the daemon (its network), and
-      // the other org's Owner (tenant scoping in every repository query).
+      // PostgreSQL (the faster backend: every request resolves its caller with a query, and PGlite's queries cost a
+      // few times more on this machine). On PGlite the principals whose answers come from SQL are checked: the Owner
+      // (every handler, with the 2xx bodies), a Viewer session and a Member key (network grants are joins), the
+      // daemon (its network), and the other org's Owner (tenant scoping in every repository query).
       const actors: Actor[] =
-        backend === 'pglite'
+        backend === 'postgres'
           ? [
               anonymous,
               ...allRoles.map((r) => A.sessions[r]!),
