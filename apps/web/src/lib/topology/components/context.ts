@@ -8,6 +8,8 @@ export interface CanvasContext {
   /** Ids of the selected nodes, and whether unrelated edges stay unfaded then (§1.4 `no_fade_edges`). */
   readonly selectedNodes: ReadonlySet<string>;
   readonly noFadeEdges: boolean;
+  /** Zoomed out so far that a card's lines would be a few pixels high: cards draw their title only, large. */
+  readonly compact: boolean;
   resized(nodeId: string, size: Ixy, position: Ixy): void;
   openHost(hostId: string): void;
 }
