@@ -14,12 +14,23 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 
-echo "==> lint"
-npm run lint
-echo "==> type check"
-npm run check
-echo "==> build web UI"
-npm run build -w apps/web
+# Lint (eslint with type information, then prettier) is one long single-threaded job: it runs beside the type checks
+# and the UI build on this 2-core machine kind, its output kept in a file and shown after.
+echo "==> lint, beside the type checks and the web UI build"
+lint_log="$(mktemp -t scanopy-lint-XXXXXX.log)"
+npm run lint >"$lint_log" 2>&1 &
+lint_pid=$!
+check_status=0
+{ echo "==> type check" && npm run check && echo "==> build web UI" && npm run build -w apps/web; } || check_status=$?
+lint_status=0
+wait "$lint_pid" || lint_status=$?
+echo "==> lint (ran beside the type checks and the build)"
+cat "$lint_log"
+rm -f "$lint_log"
+if [ "$check_status" -ne 0 ] || [ "$lint_status" -ne 0 ]; then
+  echo "type check or build exited $check_status, lint exited $lint_status" >&2
+  exit 1
+fi
 # The namespace lab tests spend their time waiting (polite scan rates, daemons starting), so they run beside the unit
 # and integration tests; their output is kept in a file and shown after. Vitest's default of one worker per core minus
 # one is a single worker on this 2-core machine kind, where most suites wait on PostgreSQL or sockets: two workers.
