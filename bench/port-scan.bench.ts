@@ -29,6 +29,8 @@ const expected = new Map(HOSTS.map((ip, i) => [ip, openPortsOf(i)]));
 const same = (found: Map<string, number[]>) =>
   HOSTS.every((ip) => JSON.stringify(found.get(ip) ?? []) === JSON.stringify(expected.get(ip)));
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
+const cpuPerProbe = (cpu: { user: number; system: number }, probes: number) =>
+  Math.round((((cpu.user + cpu.system) * 1000) / probes) * 10) / 10;
 
 try {
   await lab.init([SEGMENT]);
@@ -65,6 +67,8 @@ try {
       worker_threads: done.workers as number,
       worker_error: done.worker_error as string | null,
       connect: done.connect as string,
+      // CPU of the scanner process (all threads, user + kernel) per probe: steadier than wall time on a shared VM.
+      cpu_us_per_probe: cpuPerProbe(done.cpu_ms as { user: number; system: number }, PORTS * HOSTS.length),
     };
   };
   // The default (a worker thread per core, native prober), then the same with net.Socket connects.
@@ -78,7 +82,11 @@ try {
 
   const version = (await runCommand('nmap', ['--version'])).stdout.split('\n')[0];
   const t1 = performance.now();
-  const nmapRun = await lab.lab.runIn(scannerNs, 'nmap', [
+  // GNU time prints nmap's user and system CPU seconds on stderr.
+  const nmapRun = await lab.lab.runIn(scannerNs, '/usr/bin/time', [
+    '-f',
+    'cpu %U %S',
+    'nmap',
     '-sT',
     '-T4',
     '-p-',
@@ -99,7 +107,14 @@ try {
       open.sort((a, b) => a - b),
     );
   }
-  const nmap = { version, wall_s: seconds(nmapMs), correct: same(nmapFound) };
+  const cpuLine = /cpu (\S+) (\S+)/.exec(nmapRun.stderr);
+  const nmapCpu = cpuLine ? { user: Number(cpuLine[1]) * 1000, system: Number(cpuLine[2]) * 1000 } : null;
+  const nmap = {
+    version,
+    wall_s: seconds(nmapMs),
+    correct: same(nmapFound),
+    cpu_us_per_probe: nmapCpu ? cpuPerProbe(nmapCpu, PORTS * HOSTS.length) : null,
+  };
   console.log('nmap', JSON.stringify(nmap));
 
   const probes = HOSTS.length * PORTS;
@@ -126,7 +141,8 @@ try {
   const row =
     `| ${today()} | port-scan | netns | ${HOSTS.length} × ${PORTS} ports: scanopy fast ${ours.wall_s} s ` +
     `(${ours.worker_threads} scan workers, native prober; with net.Socket ${socketPeer.wall_s} s), ` +
-    `nmap -sT -T4 ${nmap.wall_s} s; ` +
+    `nmap -sT -T4 ${nmap.wall_s} s; CPU per probe ${ours.cpu_us_per_probe} µs (net.Socket ` +
+    `${socketPeer.cpu_us_per_probe}, nmap ${nmap.cpu_us_per_probe}); ` +
     `${verdict}; goal ≥ 1.0 ${ratio >= 1 ? 'met' : 'missed'} | ${ratio} |`;
   const lines = readFileSync(doc, 'utf8').split('\n');
   const lastRow = lines.findLastIndex((l) => /^\| \d{4}-\d{2}-\d{2} \|/.test(l));

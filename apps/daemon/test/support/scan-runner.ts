@@ -38,6 +38,10 @@ export type ScannerJob =
     });
 
 const out = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return { user: Math.round(user / 1000), system: Math.round(system / 1000) };
+};
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '') as ScannerJob;
@@ -103,6 +107,8 @@ async function main(): Promise<void> {
         workers: scan.workerThreads,
         worker_error: scan.workerError,
         connect: nativeConnectStatus().native ? 'native' : 'net.Socket',
+        // Every thread of this process (scan workers included) and the kernel work charged to it, in ms.
+        cpu_ms: cpuMs(),
       });
       break;
     }
