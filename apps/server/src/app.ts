@@ -28,6 +28,8 @@ import { createServices, type Services } from './services.ts';
 import { registerRoutes } from './routes.ts';
 import { SERVER_VERSION } from './version.ts';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface AppDeps {
   config: ServerConfig;
   db: Db;
@@ -150,6 +152,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   if (spa) {
     await app.register(fastifyStatic, { root: config.webDir, wildcard: false, index: ['index.html'] });
+    // A share's public page carries the share's frame-ancestors policy, so a browser refuses to show it inside a
+    // site that is not on the share's allow-list before any of the page runs (the viewer's own check comes later).
+    app.get<{ Params: { id: string } }>(
+      '/share/:id',
+      { config: { access: 'public' }, schema: { hide: true } },
+      async (req, reply) => {
+        const policy = UUID.test(req.params.id) ? await services.shares.pagePolicy(req.params.id) : null;
+        if (policy) void reply.header('Content-Security-Policy', `frame-ancestors ${policy}`);
+        return reply.type('text/html').sendFile('index.html');
+      },
+    );
   }
 
   return app;

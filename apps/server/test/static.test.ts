@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './harness.ts';
+import { registerOwner, startTestServer, type TestServer } from './harness.ts';
 
 describe('web UI serving', () => {
   let s: TestServer;
@@ -27,6 +28,33 @@ describe('web UI serving', () => {
     const asset = await s.app.inject({ url: '/_app/app.js' });
     expect(asset.body).toBe('console.log(1)');
     expect((await s.app.inject({ url: '/_app/missing.js' })).statusCode).toBe(404);
+  });
+
+  it("serves a share's page with the share's frame-ancestors, so only allowed sites can frame it", async () => {
+    const { client, networkId } = await registerOwner(s.app);
+    const [topology] = await client.json<{ id: string }[]>('GET', `/api/v1/topology?network_id=${networkId}`);
+    const create = (allowed_domains: string[]) =>
+      client.json<{ id: string }>('POST', '/api/v1/shares', {
+        share: { topology_id: topology.id, network_id: networkId, name: 'wall', allowed_domains },
+      });
+    const limited = await create(['wiki.example.com', '*.corp.example']);
+    const page = await s.app.inject({ url: `/share/${limited.id}` });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<title>Scanopy</title>');
+    expect(page.headers['content-security-policy']).toBe(
+      'frame-ancestors wiki.example.com:* *.corp.example:* corp.example:*',
+    );
+    // No allow-list: anyone may embed it.
+    const open = await create([]);
+    expect((await s.app.inject({ url: `/share/${open.id}` })).headers['content-security-policy']).toBe(
+      'frame-ancestors *',
+    );
+    // An unknown or malformed id still gets the page (it shows its own error), without a policy to look up.
+    for (const id of [randomUUID(), 'not-a-uuid']) {
+      const other = await s.app.inject({ url: `/share/${id}` });
+      expect(other.statusCode).toBe(200);
+      expect(other.headers['content-security-policy']).toBeUndefined();
+    }
   });
 
   it('keeps unknown API paths a 404 in the envelope', async () => {

@@ -41,10 +41,15 @@ export function domainMatches(entry: string, url: URL): boolean {
   return target === e;
 }
 
-/** The CSP frame-ancestors sources of an allow-list: anyone when it is empty. */
+/**
+ * The CSP frame-ancestors sources of an allow-list: anyone when it is empty. Each domain on any port (a source
+ * without a port matches only the scheme's default one, and wikis and dashboards often run on another); a source
+ * without a scheme matches the page's own scheme and its secure upgrade, so an https page is never framed by http.
+ */
 export function frameAncestors(domains: string[] | null): string {
   if (!domains?.length) return '*';
-  return [...new Set(domains.flatMap((d) => (d.startsWith('*.') ? [d, d.slice(2)] : [d])))].join(' ');
+  const hosts = domains.flatMap((d) => (d.startsWith('*.') ? [d, d.slice(2)] : [d]));
+  return [...new Set(hosts)].map((h) => `${h}:*`).join(' ');
 }
 
 /**
@@ -136,6 +141,15 @@ export class SharesService {
     const row = await this.shares.live(id);
     if (!row) throw notFound('Share');
     return row;
+  }
+
+  /**
+   * The frame-ancestors sources for the public page of share `id`, or null when there is no live share by that id
+   * (the page then shows its own error and needs no policy).
+   */
+  async pagePolicy(id: string): Promise<string | null> {
+    const row = await this.shares.live(id);
+    return row ? frameAncestors(row.allowed_domains) : null;
   }
 
   metadata(s: LiveShare) {

@@ -1,8 +1,9 @@
 /**
  * Whether a share page may show inside a frame of `parent` (an origin like https://wiki.example.com), given the
  * frame-ancestors policy the server sent with the share's data ("frame-ancestors *", "frame-ancestors 'none'" or a
- * list of hosts, `*.example.com` also matching example.com). The HTML page itself comes from the static build
- * without that header, so the viewer applies the server's policy before drawing anything.
+ * list of hosts with an optional port or `:*`, `*.example.com` also matching example.com). The server sends the same
+ * header with the share's page, so a browser refuses a frame it does not allow before this runs; the viewer applies
+ * the policy too, before drawing anything (a second line, and the message the visitor sees).
  */
 export function embedAllowedBy(policy: string | null, parent: string | null): boolean {
   const sources = /frame-ancestors\s+([^;]+)/i
@@ -13,10 +14,12 @@ export function embedAllowedBy(policy: string | null, parent: string | null): bo
   if (!parent) return false;
   let host: string;
   let hostPort: string;
+  let port: string;
   try {
     const url = new URL(parent);
     host = url.hostname.toLowerCase();
     hostPort = url.host.toLowerCase();
+    port = url.port || (url.protocol === 'https:' ? '443' : '80');
   } catch {
     return false;
   }
@@ -24,8 +27,13 @@ export function embedAllowedBy(policy: string | null, parent: string | null): bo
     const s = raw.toLowerCase().replace(/^https?:\/\//, '');
     if (s === "'none'") return false;
     if (s === "'self'") return typeof location !== 'undefined' && hostPort === location.host.toLowerCase();
-    if (s.startsWith('*.')) return host === s.slice(2) || host.endsWith(s.slice(1));
-    return s.includes(':') ? hostPort === s : host === s;
+    // host[:port], the port a number or * (any); without one, the scheme's default port.
+    const m = /^(.*?)(?::(\d+|\*))?$/.exec(s)!;
+    const [want, wantPort] = [m[1], m[2]];
+    if (wantPort && wantPort !== '*' && wantPort !== port) return false;
+    if (!wantPort && port !== '80' && port !== '443') return false;
+    if (want.startsWith('*.')) return host === want.slice(2) || host.endsWith(want.slice(1));
+    return host === want;
   });
 }
 
