@@ -10,6 +10,17 @@ export interface Page<T> {
   pagination: PaginationMeta;
 }
 
+/** Waits the server asks for (Retry-After) that the client sits out by itself, and how many tries in all. */
+const MAX_RATE_LIMIT_WAIT_MS = 5_000;
+const RATE_LIMIT_ATTEMPTS = 3;
+
+/** Retry-After in ms (its seconds form), or null when absent or unreadable. */
+function retryAfterMs(res: Response): number | null {
+  const value = res.headers.get('Retry-After');
+  if (value === null || !/^\d+$/.test(value.trim())) return null;
+  return Number(value.trim()) * 1000;
+}
+
 async function request<T>(
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
@@ -23,10 +34,24 @@ async function request<T>(
     init.body = JSON.stringify(body);
   }
   let res: Response;
-  try {
-    res = await fetch(`${path}${toQueryString(query)}`, init);
-  } catch {
-    throw new ApiError('Cannot reach the Scanopy server. Check your connection and try again.', 0);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      res = await fetch(`${path}${toQueryString(query)}`, init);
+    } catch {
+      throw new ApiError('Cannot reach the Scanopy server. Check your connection and try again.', 0);
+    }
+    // A 429 was refused before anything ran, so any method may be sent again: a short wait the server asks for is
+    // waited out here (a quick burst of clicks should not end in an error); a long one is reported.
+    const wait = retryAfterMs(res);
+    if (
+      res.status !== 429 ||
+      wait === null ||
+      wait > MAX_RATE_LIMIT_WAIT_MS ||
+      attempt >= RATE_LIMIT_ATTEMPTS
+    )
+      break;
+    await res.body?.cancel();
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
   const text = await res.text();
   let parsed: unknown = undefined;
