@@ -516,6 +516,74 @@ describe('topology', () => {
     expect(at('lan').x).toBeLessThan(at('iot').x);
   });
 
+  it('wraps a layer too wide for any screen into rows, in order, and moves the layers below down', async () => {
+    const card = (id: string, subnet: string): GraphNode => ({
+      id,
+      node_type: 'InterfaceNode',
+      position: { x: 0, y: 0 },
+      size: { x: 250, y: 100 },
+      header: null,
+      subnet_id: subnet,
+      host_id: id,
+      interface_id: id,
+      is_infra: false,
+    });
+    const box = (id: string): GraphNode => ({
+      id,
+      node_type: 'SubnetNode',
+      position: { x: 0, y: 0 },
+      size: { x: 0, y: 0 },
+      header: id,
+    });
+    // Thirty LAN subnets of 30 cards each (as the 1,000-host bench) and one Docker bridge in the layer below.
+    const lans = Array.from({ length: 30 }, (_, i) => `lan-${String(i).padStart(2, '0')}`);
+    const nodes: GraphNode[] = [box('gw'), box('docker'), card('r', 'gw'), card('d', 'docker')];
+    for (const lan of lans) {
+      nodes.push(box(lan));
+      for (let c = 0; c < 30; c++) nodes.push(card(`${lan}-${c}`, lan));
+    }
+    const types = (id: string) => (id === 'gw' ? 'Gateway' : id === 'docker' ? 'DockerBridge' : 'Lan');
+    const graph = { nodes, edges: [] };
+    await layoutGraph({ graph, containerType: types });
+    const boxes = nodes.filter((n) => n.node_type === 'SubnetNode');
+    const at = (id: string) => boxes.find((n) => n.id === id)!;
+    const width =
+      Math.max(...boxes.map((b) => b.position.x + b.size.x)) - Math.min(...boxes.map((b) => b.position.x));
+    const height =
+      Math.max(...boxes.map((b) => b.position.y + b.size.y)) - Math.min(...boxes.map((b) => b.position.y));
+    // Several rows, and a shape a screen can frame (it was one row, about 24 times wider than high).
+    expect(new Set(lans.map((l) => at(l).position.y)).size).toBeGreaterThan(2);
+    expect(width / height).toBeLessThan(4);
+    // ELK's order is kept: reading the rows left to right, top to bottom gives the §2.2 order (by name here).
+    const reading = [...lans].sort(
+      (a, b) => at(a).position.y - at(b).position.y || at(a).position.x - at(b).position.x,
+    );
+    expect(reading).toEqual(lans);
+    // Nothing overlaps, and the layers keep their order top to bottom.
+    for (const a of boxes)
+      for (const b of boxes) {
+        if (a === b) continue;
+        const apart =
+          a.position.x + a.size.x <= b.position.x ||
+          b.position.x + b.size.x <= a.position.x ||
+          a.position.y + a.size.y <= b.position.y ||
+          b.position.y + b.size.y <= a.position.y;
+        expect(apart, `${a.id} overlaps ${b.id}`).toBe(true);
+      }
+    const lowestLan = Math.max(...lans.map((l) => at(l).position.y + at(l).size.y));
+    expect(at('gw').position.y + at('gw').size.y).toBeLessThanOrEqual(
+      Math.min(...lans.map((l) => at(l).position.y)),
+    );
+    expect(at('docker').position.y).toBeGreaterThanOrEqual(lowestLan);
+    // The same input gives the same coordinates.
+    const again = structuredClone({
+      nodes: nodes.map((n) => ({ ...n, position: { x: 0, y: 0 } })),
+      edges: [],
+    });
+    await layoutGraph({ graph: again, containerType: types });
+    expect(again.nodes.map((n) => n.position)).toEqual(nodes.map((n) => n.position));
+  });
+
   it('staleness follows the field rules of §1.5', () => {
     const ev = (
       entity: string,

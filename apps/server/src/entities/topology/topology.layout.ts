@@ -134,7 +134,53 @@ export async function layoutGraph({ graph, containerType }: LayoutInput): Promis
   const out = await elk.layout(root);
   const pos = new Map((out.children ?? []).map((c) => [c.id, { x: snap(c.x ?? 0), y: snap(c.y ?? 0) }]));
   for (const c of containers) c.position = pos.get(c.id) ?? { x: 0, y: 0 };
+  wrapWideLayers(containers, (c) => order(c)[0]);
   return graph;
+}
+
+/**
+ * ELK puts the containers of one §2.2 layer side by side: thirty LAN subnets make one row some 80,000 px wide, which
+ * no screen can fit ("zoom to fit" stops at its minimum zoom). A layer whose row is more than twice as wide as a 16:9
+ * frame around the whole diagram would be is wrapped into rows of that frame's width, in ELK's order, and the layers
+ * below move down by what the wrapping added. Narrower layers keep ELK's placement. Deterministic like the rest.
+ */
+function wrapWideLayers(containers: GraphNode[], layerOf: (c: GraphNode) => number): void {
+  if (containers.length < 2) return;
+  const area = containers.reduce((a, c) => a + (c.size.x + SUBNET_PAD) * (c.size.y + SUBNET_PAD), 0);
+  const widest = Math.max(...containers.map((c) => c.size.x));
+  const frame = Math.max(widest, Math.sqrt((area * 16) / 9));
+  const layers = new Map<number, GraphNode[]>();
+  for (const c of containers) layers.set(layerOf(c), [...(layers.get(layerOf(c)) ?? []), c]);
+  const bands = [...layers.values()]
+    .map((members) => ({
+      members: members.sort((a, b) => a.position.x - b.position.x || a.id.localeCompare(b.id)),
+      top: Math.min(...members.map((c) => c.position.y)),
+      bottom: Math.max(...members.map((c) => c.position.y + c.size.y)),
+      left: Math.min(...members.map((c) => c.position.x)),
+      right: Math.max(...members.map((c) => c.position.x + c.size.x)),
+    }))
+    .sort((a, b) => a.top - b.top);
+  let shift = 0;
+  for (const band of bands) {
+    if (band.right - band.left <= 2 * frame) {
+      for (const c of band.members) c.position = { x: c.position.x, y: c.position.y + shift };
+      continue;
+    }
+    let x = band.left;
+    let y = band.top + shift;
+    let rowHeight = 0;
+    for (const c of band.members) {
+      if (x > band.left && x + c.size.x > band.left + frame) {
+        x = band.left;
+        y += rowHeight + SUBNET_PAD;
+        rowHeight = 0;
+      }
+      c.position = { x: snap(x), y: snap(y) };
+      x += c.size.x + SUBNET_PAD;
+      rowHeight = Math.max(rowHeight, c.size.y);
+    }
+    shift += snap(y + rowHeight - (band.top + shift) - (band.bottom - band.top));
+  }
 }
 
 /** Applies stored user placements over a computed graph (unknown ids are ignored: their node is gone). */
