@@ -75,6 +75,26 @@ function homeLab() {
   return { s, gw, lan, d1, d2, router, nas, containers, pve, vm, hidden, scanner, group };
 }
 
+/** A card and a subnet box for layout tests that build a graph by hand. */
+const card = (id: string, subnet: string): GraphNode => ({
+  id,
+  node_type: 'InterfaceNode',
+  position: { x: 0, y: 0 },
+  size: { x: 250, y: 100 },
+  header: null,
+  subnet_id: subnet,
+  host_id: id,
+  interface_id: id,
+  is_infra: false,
+});
+const box = (id: string): GraphNode => ({
+  id,
+  node_type: 'SubnetNode',
+  position: { x: 0, y: 0 },
+  size: { x: 0, y: 0 },
+  header: id,
+});
+
 describe('topology', () => {
   let srv: TestServer;
   let A: Org;
@@ -475,24 +495,6 @@ describe('topology', () => {
   });
 
   it('puts the subnets of one §2.2 layer in one row, even when an edge joins them', async () => {
-    const card = (id: string, subnet: string): GraphNode => ({
-      id,
-      node_type: 'InterfaceNode',
-      position: { x: 0, y: 0 },
-      size: { x: 250, y: 100 },
-      header: null,
-      subnet_id: subnet,
-      host_id: id,
-      interface_id: id,
-      is_infra: false,
-    });
-    const box = (id: string): GraphNode => ({
-      id,
-      node_type: 'SubnetNode',
-      position: { x: 0, y: 0 },
-      size: { x: 0, y: 0 },
-      header: id,
-    });
     const link = (source: string, target: string) => ({
       id: `${source}-${target}`,
       edge_type: 'Interface',
@@ -517,24 +519,6 @@ describe('topology', () => {
   });
 
   it('wraps a layer too wide for any screen into rows, in order, and moves the layers below down', async () => {
-    const card = (id: string, subnet: string): GraphNode => ({
-      id,
-      node_type: 'InterfaceNode',
-      position: { x: 0, y: 0 },
-      size: { x: 250, y: 100 },
-      header: null,
-      subnet_id: subnet,
-      host_id: id,
-      interface_id: id,
-      is_infra: false,
-    });
-    const box = (id: string): GraphNode => ({
-      id,
-      node_type: 'SubnetNode',
-      position: { x: 0, y: 0 },
-      size: { x: 0, y: 0 },
-      header: id,
-    });
     // Thirty LAN subnets of 30 cards each (as the 1,000-host bench) and one Docker bridge in the layer below.
     const lans = Array.from({ length: 30 }, (_, i) => `lan-${String(i).padStart(2, '0')}`);
     const nodes: GraphNode[] = [box('gw'), box('docker'), card('r', 'gw'), card('d', 'docker')];
